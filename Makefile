@@ -1,0 +1,16 @@
+.PHONY: run test lint format bench frontend
+
+run:        ## set up everything and run the app with demo data and users
+	bin/run
+
+test:       ## the whole test suite on real PostgreSQL, Redis, Celery and Chromium
+	bin/test
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format:
+	.venv/bin/ruff format . && .venv/bin/ruff check --fix .
+
+frontend:
+	cd frontend && npm ci && npm run build

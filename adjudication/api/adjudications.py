@@ -1,0 +1,105 @@
+"""Adjudicators: flagged pullbacks with both reads labelled Reader 1 / Reader 2, and resolve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from adjudication.models import Adjudication, Read
+from adjudication.models.reading import ReadKind
+from adjudication.services import adjudications
+
+from .reads import metrics_or_none
+
+
+class FlagOutput(serializers.Serializer):
+    metric = serializers.CharField()
+    group = serializers.CharField()
+    a = serializers.JSONField()
+    b = serializers.JSONField()
+    difference = serializers.FloatField(allow_null=True)
+    tolerance = serializers.FloatField(allow_null=True)
+
+
+class DecisionOutput(serializers.Serializer):
+    group = serializers.CharField()
+    source = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class BlindedReadOutput(serializers.Serializer):
+    """A read as the adjudicator sees it: a label, never a name or an id."""
+
+    label = serializers.CharField()
+    status = serializers.CharField()
+    annotations = serializers.JSONField()
+    metrics = serializers.SerializerMethodField()
+
+    def get_metrics(self, read: Read) -> dict[str, Any] | None:
+        return metrics_or_none(read)
+
+
+class AdjudicationOutput(serializers.ModelSerializer):
+    reads = serializers.SerializerMethodField()
+    flags = FlagOutput(many=True)
+    decisions = DecisionOutput(many=True)
+    pullback_status = serializers.CharField(source="pullback.status")
+
+    class Meta:
+        model = Adjudication
+        fields = ["id", "pullback", "pullback_status", "status", "reads", "flags", "decisions"]
+
+    def get_reads(self, adjudication: Adjudication) -> list[dict[str, Any]]:
+        reads = [
+            r
+            for r in adjudication.pullback.reads.all()
+            if r.kind == ReadKind.READER or r.pk == adjudication.adjudicator_read_id
+        ]
+        reads.sort(key=lambda r: r.slot)
+        return BlindedReadOutput(reads, many=True).data
+
+
+class DecisionInput(serializers.Serializer):
+    group = serializers.CharField()
+    source = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)
+
+
+class ResolveInput(serializers.Serializer):
+    password = serializers.CharField(trim_whitespace=False, required=False, allow_blank=True)
+    decisions = serializers.ListField(child=serializers.DictField())
+    annotations = serializers.JSONField(required=False)
+
+
+class AdjudicationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = AdjudicationOutput
+
+    def get_queryset(self) -> Any:
+        return (
+            Adjudication.objects.visible_to(self.request.user)
+            .select_related("pullback")
+            .prefetch_related("flags", "decisions", "pullback__reads__metrics")
+            .order_by("id")
+        )
+
+    @extend_schema(request=ResolveInput, responses=AdjudicationOutput)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, pk: Any = None) -> Response:
+        adjudication = self.get_object()
+        data = ResolveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        adjudications.adjudication_resolve(
+            adjudication=adjudication,
+            actor=request.user,
+            password=data.validated_data.get("password"),
+            decisions=data.validated_data["decisions"],
+            annotations=data.validated_data.get("annotations"),
+        )
+        return Response(AdjudicationOutput(self.get_queryset().get(pk=adjudication.pk)).data)

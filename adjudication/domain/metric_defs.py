@@ -1,0 +1,170 @@
+"""The metric catalogue: names, units, kinds, adjudication groups and definitions (SPEC §5–§6).
+
+This one table drives the database columns (``ReadMetrics``, ``FrameMetrics``, ``Consensus``),
+the comparison (which metrics are compared, how), consensus, agreement and the exports' data
+dictionary, so a metric is defined exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    CONTINUOUS = "continuous"  # float, compared with max(abs_tol, rel_tol × mean)
+    COUNT = "count"  # integer count; not compared (informational), consensus = mean
+    FRAME = "frame"  # 0-based frame index; compared in mm when it has a tolerance
+    BOOLEAN = "boolean"  # categorical yes/no, compared for equality
+    ORDINAL = "ordinal"  # categorical integer score, compared for equality
+
+
+class Group(StrEnum):
+    LUMEN = "lumen"
+    EXPANSION = "expansion"
+    CALCIUM = "calcium"
+    MALAPPOSITION = "malapposition"
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    name: str
+    unit: str  # "" for unitless
+    kind: Kind
+    group: Group
+    definition: str
+    compared: bool = True
+
+    @property
+    def is_categorical(self) -> bool:
+        return self.kind in (Kind.BOOLEAN, Kind.ORDINAL)
+
+
+C, N, F, B, ORD = Kind.CONTINUOUS, Kind.COUNT, Kind.FRAME, Kind.BOOLEAN, Kind.ORDINAL
+LU, EX, CA, MA = Group.LUMEN, Group.EXPANSION, Group.CALCIUM, Group.MALAPPOSITION
+
+READ_METRICS: tuple[MetricDef, ...] = (
+    MetricDef("mla_mm2", "mm2", C, LU, "Minimum lumen area over annotated frames."),
+    MetricDef("mla_frame", "frame", F, LU, "Frame of the minimum lumen area.", compared=False),
+    MetricDef("msa_mm2", "mm2", C, EX, "Minimum stent area over stented frames."),
+    MetricDef("msa_frame", "frame", F, EX, "Frame of the minimum stent area.", compared=False),
+    MetricDef(
+        "stent_distal_frame", "frame", F, EX, "Frame of the stent's distal edge (compared in mm)."
+    ),
+    MetricDef(
+        "stent_proximal_frame",
+        "frame",
+        F,
+        EX,
+        "Frame of the stent's proximal edge (compared in mm).",
+    ),
+    MetricDef(
+        "ref_proximal_lumen_area_mm2",
+        "mm2",
+        C,
+        EX,
+        "Largest lumen area within the proximal reference segment.",
+    ),
+    MetricDef(
+        "ref_distal_lumen_area_mm2",
+        "mm2",
+        C,
+        EX,
+        "Largest lumen area within the distal reference segment.",
+    ),
+    MetricDef(
+        "ref_mean_lumen_area_mm2", "mm2", C, EX, "Mean of the available reference lumen areas."
+    ),
+    MetricDef("stent_expansion_pct", "%", C, EX, "msa_mm2 / ref_mean_lumen_area_mm2 x 100."),
+    MetricDef("underexpansion", "", B, EX, "msa_mm2 < underexpansion_msa_mm2."),
+    MetricDef("calcium_max_arc_deg", "deg", C, CA, "Maximum calcium arc over frames."),
+    MetricDef("calcium_max_thickness_mm", "mm", C, CA, "Maximum calcium thickness over frames."),
+    MetricDef(
+        "calcium_length_mm",
+        "mm",
+        C,
+        CA,
+        "Longest calcium segment, (end_frame - start_frame) x frame_spacing_mm.",
+    ),
+    MetricDef("calcium_arc_gt_270", "", B, CA, "calcium_max_arc_deg > calcium_arc_threshold_deg."),
+    MetricDef(
+        "calcium_thickness_gt_1mm",
+        "",
+        B,
+        CA,
+        "calcium_max_thickness_mm > calcium_thickness_threshold_mm.",
+    ),
+    MetricDef(
+        "calcium_length_gt_15mm", "", B, CA, "calcium_length_mm > calcium_length_threshold_mm."
+    ),
+    MetricDef(
+        "fujino_calcium_score",
+        "points",
+        ORD,
+        CA,
+        "0-4: 2 if max arc > 180 deg, 1 if max thickness > 0.5 mm, 1 if length > 5.0 mm.",
+    ),
+    MetricDef("strut_count", "struts", N, MA, "Struts over stented frames.", compared=False),
+    MetricDef(
+        "malapposed_strut_count",
+        "struts",
+        N,
+        MA,
+        "Malapposed struts over stented frames.",
+        compared=False,
+    ),
+    MetricDef(
+        "malapposed_strut_pct",
+        "%",
+        C,
+        MA,
+        "malapposed_strut_count / strut_count x 100.",
+        compared=False,
+    ),
+    MetricDef(
+        "max_malapposition_um",
+        "um",
+        C,
+        MA,
+        "Largest strut malapposition distance (0 when no strut is malapposed).",
+    ),
+    MetricDef(
+        "malapposition_length_mm",
+        "mm",
+        C,
+        MA,
+        "Longest run of consecutive analysis frames with a malapposed strut x their mean spacing.",
+    ),
+    MetricDef("sm_present", "", B, MA, "malapposed_strut_count > 0."),
+    MetricDef(
+        "sm_significant",
+        "",
+        B,
+        MA,
+        "max_malapposition_um > sm_significant_distance_um or "
+        "malapposition_length_mm > sm_significant_length_mm.",
+    ),
+)
+
+FRAME_METRICS: tuple[MetricDef, ...] = (
+    MetricDef("lumen_area_mm2", "mm2", C, LU, "Area of the lumen contour."),
+    MetricDef(
+        "lumen_min_diameter_mm", "mm", C, LU, "Shortest diameter through the lumen centroid."
+    ),
+    MetricDef("lumen_max_diameter_mm", "mm", C, LU, "Longest diameter through the lumen centroid."),
+    MetricDef(
+        "stent_area_mm2",
+        "mm2",
+        C,
+        EX,
+        "Area of the stent contour, else of the struts ordered by angle (>= 3).",
+    ),
+    MetricDef("calcium_arc_deg", "deg", C, CA, "Sum of the frame's calcium arcs, capped at 360."),
+    MetricDef("calcium_thickness_mm", "mm", C, CA, "Largest calcium thickness caliper."),
+    MetricDef("strut_count", "struts", N, MA, "Struts marked on the frame."),
+    MetricDef("malapposed_strut_count", "struts", N, MA, "Malapposed struts on the frame."),
+    MetricDef("max_malapposition_um", "um", C, MA, "Largest strut malapposition distance."),
+)
+
+READ_METRIC_BY_NAME: dict[str, MetricDef] = {m.name: m for m in READ_METRICS}
+FRAME_METRIC_BY_NAME: dict[str, MetricDef] = {m.name: m for m in FRAME_METRICS}

@@ -1,0 +1,153 @@
+"""Study settings and tolerances as plain values (SPEC §3, §5, §6).
+
+A study stores its settings as a JSON mapping; ``StudySettings.from_dict`` validates it (each
+refusal names the field) and fills defaults; ``to_dict`` is what gets frozen into every
+computed result so a later change never rewrites an old one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from .errors import SettingsInvalid
+from .metric_defs import READ_METRIC_BY_NAME
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """A metric is flagged when |A − B| > max(abs_tol, rel_tol × mean(A, B)) (SPEC §6).
+
+    For frame metrics ``abs_tol`` is in mm along the pullback.
+    """
+
+    abs_tol: float
+    rel_tol: float = 0.0
+
+
+DEFAULT_TOLERANCES: dict[str, Tolerance] = {
+    "mla_mm2": Tolerance(0.5, 0.10),
+    "msa_mm2": Tolerance(0.5, 0.10),
+    "ref_proximal_lumen_area_mm2": Tolerance(0.7, 0.10),
+    "ref_distal_lumen_area_mm2": Tolerance(0.7, 0.10),
+    "ref_mean_lumen_area_mm2": Tolerance(0.7, 0.10),
+    "stent_expansion_pct": Tolerance(10.0),
+    "calcium_max_arc_deg": Tolerance(30.0),
+    "calcium_max_thickness_mm": Tolerance(0.15),
+    "calcium_length_mm": Tolerance(2.0),
+    "max_malapposition_um": Tolerance(100.0),
+    "malapposition_length_mm": Tolerance(1.0),
+    "stent_distal_frame": Tolerance(1.0),
+    "stent_proximal_frame": Tolerance(1.0),
+}
+
+
+def _default_tolerances() -> dict[str, Tolerance]:
+    return dict(DEFAULT_TOLERANCES)
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """Protocol settings of one study; every field has the reference study's default."""
+
+    sampling_interval_mm: float = 1.0
+    reference_length_mm: float = 5.0
+    strut_threshold_um: float = 100.0
+    underexpansion_msa_mm2: float = 5.0
+    calcium_arc_threshold_deg: float = 270.0
+    calcium_thickness_threshold_mm: float = 1.0
+    calcium_length_threshold_mm: float = 15.0
+    sm_significant_distance_um: float = 400.0
+    sm_significant_length_mm: float = 1.0
+    pullback_speed_mm_s: float = 20.0
+    frame_rate_fps: float = 180.0
+    tolerances: dict[str, Tolerance] = field(default_factory=_default_tolerances)
+
+    @property
+    def default_frame_spacing_mm(self) -> float:
+        """Study default frame spacing: pullback speed ÷ frame rate (SPEC §3)."""
+        return self.pullback_speed_mm_s / self.frame_rate_fps
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tolerances"] = {
+            name: {"abs": tol.abs_tol, "rel": tol.rel_tol}
+            for name, tol in sorted(self.tolerances.items())
+        }
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> StudySettings:
+        """Validate a (possibly partial) mapping; missing keys take defaults."""
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise SettingsInvalid("settings", "must be an object")
+        known = {f.name for f in fields(cls)}
+        for key in data:
+            if key not in known:
+                raise SettingsInvalid(key, "unknown setting")
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "tolerances" or f.name not in data:
+                continue
+            values[f.name] = _positive_number(data[f.name], f.name)
+        tolerances = _default_tolerances()
+        raw_tols = data.get("tolerances", {})
+        if not isinstance(raw_tols, dict):
+            raise SettingsInvalid("tolerances", "must be an object")
+        for name, raw in raw_tols.items():
+            if name not in READ_METRIC_BY_NAME or name not in DEFAULT_TOLERANCES:
+                raise SettingsInvalid(f"tolerances.{name}", "not a compared continuous metric")
+            if not isinstance(raw, dict) or set(raw) - {"abs", "rel"}:
+                raise SettingsInvalid(f"tolerances.{name}", "must be {abs, rel}")
+            base = tolerances[name]
+            abs_tol = (
+                _non_negative(raw["abs"], f"tolerances.{name}.abs")
+                if "abs" in raw
+                else base.abs_tol
+            )
+            rel_tol = (
+                _non_negative(raw["rel"], f"tolerances.{name}.rel")
+                if "rel" in raw
+                else base.rel_tol
+            )
+            tolerances[name] = Tolerance(abs_tol, rel_tol)
+        return cls(**values, tolerances=tolerances)
+
+    def merged(self, changes: dict[str, Any]) -> StudySettings:
+        """A copy with ``changes`` applied (validated like ``from_dict``)."""
+        base = self.to_dict()
+        tol_changes = changes.get("tolerances", {})
+        if not isinstance(tol_changes, dict):
+            raise SettingsInvalid("tolerances", "must be an object")
+        merged_tols = dict(base["tolerances"])
+        for name, raw in tol_changes.items():
+            if isinstance(raw, dict) and isinstance(merged_tols.get(name), dict):
+                merged_tols[name] = {**merged_tols[name], **raw}
+            else:
+                merged_tols[name] = raw
+        return StudySettings.from_dict({**base, **changes, "tolerances": merged_tols})
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SettingsInvalid(name, "must be a number")
+    if not math.isfinite(value):
+        raise SettingsInvalid(name, "must be finite")
+    return float(value)
+
+
+def _positive_number(value: Any, name: str) -> float:
+    number = _number(value, name)
+    if number <= 0:
+        raise SettingsInvalid(name, "must be greater than 0")
+    return number
+
+
+def _non_negative(value: Any, name: str) -> float:
+    number = _number(value, name)
+    if number < 0:
+        raise SettingsInvalid(name, "must not be negative")
+    return number

@@ -1,0 +1,24 @@
+"""Schema and cheap single-row properties only; services are the writers."""
+
+from .adjudication import Adjudication, Decision, Flag
+from .audit import AuditEvent
+from .consensus import Consensus
+from .pullback import Pseudonymisation, Pullback, Subject
+from .reading import FrameMetrics, Read, ReadMetrics
+from .study import Membership, Study
+
+__all__ = [
+    "Adjudication",
+    "AuditEvent",
+    "Consensus",
+    "Decision",
+    "Flag",
+    "FrameMetrics",
+    "Membership",
+    "Pseudonymisation",
+    "Pullback",
+    "Read",
+    "ReadMetrics",
+    "Study",
+    "Subject",
+]

@@ -1,0 +1,275 @@
+"""Per-read metrics, the comparison of two reads and consensus (SPEC §5, §6).
+
+Called by Celery tasks. Each function locks its row, guards on state ("nothing to do" when
+already done) and replaces its rows wholesale, so a re-run after a worker death is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+
+from adjudication.domain.annotations import parse_document
+from adjudication.domain.calibration import Calibration
+from adjudication.domain.comparison import compare_reads
+from adjudication.domain.consensus import build_consensus
+from adjudication.domain.metric_defs import FRAME_METRICS, READ_METRICS
+from adjudication.domain.metrics import compute_read_metrics
+from adjudication.domain.settings import StudySettings
+from adjudication.domain.workflow import PullbackState, ReadState
+from adjudication.models import (
+    Adjudication,
+    Consensus,
+    Flag,
+    FrameMetrics,
+    Pullback,
+    Read,
+    ReadMetrics,
+)
+from adjudication.models.reading import ReadKind
+
+from .audit import audit_record
+from .workflow import transition
+
+log = logging.getLogger(__name__)
+
+
+def pullback_calibration(pullback: Pullback) -> Calibration:
+    pixel_source, _, frame_source = pullback.calibration_source.partition("; ")
+    spacing = pullback.pixel_spacing_mm
+    return Calibration(
+        pixel_spacing_mm=(spacing[0], spacing[1]) if spacing else None,
+        frame_spacing_mm=float(pullback.frame_spacing_mm or 0.0),
+        pixel_spacing_source=pixel_source or "none",
+        frame_spacing_source=frame_source or "none",
+    )
+
+
+def _compute_and_store(read: Read, study_settings: StudySettings) -> ReadMetrics:
+    """Compute the read's metrics and replace its metric rows (inside the caller's atomic)."""
+    pullback = read.pullback
+    calibration = pullback_calibration(pullback)
+    doc = parse_document(
+        read.annotations, n_frames=pullback.n_frames, rows=pullback.rows, columns=pullback.columns
+    )
+    result = compute_read_metrics(
+        doc, calibration=calibration, settings=study_settings, n_frames=pullback.n_frames or 0
+    )
+    ReadMetrics.objects.filter(read=read).delete()
+    FrameMetrics.objects.filter(read=read).delete()
+    metrics = ReadMetrics.objects.create(
+        read=read,
+        settings_used=study_settings.to_dict(),
+        calibration_used={
+            "pixel_spacing_mm": list(calibration.pixel_spacing_mm or []) or None,
+            "frame_spacing_mm": calibration.frame_spacing_mm,
+            "calibration_source": calibration.calibration_source,
+        },
+        analysis_frames=list(result.analysis_frames),
+        **{m.name: result.values.get(m.name) for m in READ_METRICS},
+    )
+    analysis = set(result.analysis_frames)
+    FrameMetrics.objects.bulk_create(
+        FrameMetrics(
+            read=read,
+            frame=frame,
+            is_analysis_frame=frame in analysis,
+            **{m.name: values.get(m.name) for m in FRAME_METRICS},
+        )
+        for frame, values in sorted(result.frames.items())
+    )
+    return metrics
+
+
+def read_compute_metrics(*, read_pk: int) -> None:
+    """Compute a submitted read's per-frame and per-read metrics into Postgres.
+
+    Pre-state: read ``submitted``. Idempotent: existing metrics are kept. Schedules
+    ``pullback_compare_reads_task`` on commit for reader reads (the comparison itself checks
+    that both reads are ready). The reader's own metrics never depend on the other read, so
+    their appearance reveals nothing about the other reader.
+    """
+    from adjudication.tasks import pullback_compare_reads as pullback_compare_reads_task
+
+    with transaction.atomic(durable=True):
+        read = (
+            Read.objects.select_for_update(nowait=True)
+            .select_related("pullback__study")
+            .get(pk=read_pk)
+        )
+        if read.status != ReadState.SUBMITTED:
+            log.info("read %s is %s: nothing to compute", read_pk, read.status)
+            return
+        if not ReadMetrics.objects.filter(read=read).exists():
+            settings_obj = read.pullback.study.get_settings()
+            metrics = _compute_and_store(read, settings_obj)
+            audit_record(
+                actor=None,
+                action="read.compute_metrics",
+                obj=read,
+                study=read.pullback.study,
+                after=metrics.values(),
+            )
+        if read.kind == ReadKind.READER:
+            pk = read.pullback_id
+            transaction.on_commit(lambda: pullback_compare_reads_task.delay(pullback_pk=pk))
+
+
+def _reader_pair(pullback: Pullback) -> tuple[Read, Read] | None:
+    reads = {
+        r.slot: r
+        for r in Read.objects.filter(pullback=pullback, kind=ReadKind.READER).select_related(
+            "metrics"
+        )
+    }
+    a, b = reads.get(1), reads.get(2)
+    if a is None or b is None:
+        return None
+    if a.status != ReadState.SUBMITTED or b.status != ReadState.SUBMITTED:
+        return None
+    if not (hasattr(a, "metrics") and hasattr(b, "metrics")):
+        return None
+    return a, b
+
+
+def _write_consensus(pullback: Pullback, values: dict[str, Any], settings_used: dict) -> Consensus:
+    Consensus.objects.filter(pullback=pullback).delete()
+    columns: dict[str, Any] = {}
+    for m in READ_METRICS:
+        cv = values[m.name]
+        columns[m.name] = cv.value
+        columns[f"{m.name}_source"] = cv.source
+    return Consensus.objects.create(pullback=pullback, settings_used=settings_used, **columns)
+
+
+def pullback_compare_reads(*, pullback_pk: int) -> None:
+    """Compare both submitted reads: no flag → consensus; flags → open an adjudication.
+
+    Pre-state ``reading`` with both reads submitted and measured; otherwise nothing to do.
+    Post-state ``consensus`` (Consensus row written) or ``flagged`` (Adjudication + Flags).
+    """
+    with transaction.atomic(durable=True):
+        pullback = (
+            Pullback.objects.select_for_update(nowait=True)
+            .select_related("study")
+            .get(pk=pullback_pk)
+        )
+        if pullback.status != PullbackState.READING:
+            log.info("pullback %s is %s: nothing to compare", pullback_pk, pullback.status)
+            return
+        pair = _reader_pair(pullback)
+        if pair is None:
+            log.info("pullback %s: both reads are not ready yet", pullback_pk)
+            return
+        a, b = pair
+        settings_obj = StudySettings.from_dict(a.metrics.settings_used)
+        values_a, values_b = a.metrics.values(), b.metrics.values()
+        flags = compare_reads(
+            values_a,
+            values_b,
+            settings=settings_obj,
+            frame_spacing_mm=float(pullback.frame_spacing_mm or 0.0),
+        )
+        if not flags:
+            consensus = _write_consensus(
+                pullback, build_consensus(values_a, values_b, flags=[]), settings_obj.to_dict()
+            )
+            audit_record(
+                actor=None,
+                action="consensus.create",
+                obj=consensus,
+                study=pullback.study,
+                after=consensus.values(),
+                reason="reads agree within tolerance",
+            )
+            transition(pullback, PullbackState.CONSENSUS, actor=None, reason="no flags")
+            return
+        adjudication = Adjudication.objects.create(
+            pullback=pullback, settings_used=settings_obj.to_dict()
+        )
+        Flag.objects.bulk_create(
+            Flag(
+                adjudication=adjudication,
+                metric=f.metric,
+                group=f.group,
+                a=f.a,
+                b=f.b,
+                difference=f.difference,
+                tolerance=f.tolerance,
+            )
+            for f in flags
+        )
+        audit_record(
+            actor=None,
+            action="adjudication.create",
+            obj=adjudication,
+            study=pullback.study,
+            after={"flags": [f.to_dict() for f in flags]},
+        )
+        transition(
+            pullback, PullbackState.FLAGGED, actor=None, reason=f"{len(flags)} metric(s) flagged"
+        )
+
+
+def pullback_write_consensus(*, pullback_pk: int) -> None:
+    """Write the adjudicated consensus: each flagged group from its chosen source.
+
+    Pre-state ``adjudicating`` with a resolved adjudication. Computes the adjudicator's own
+    read's metrics first when that source was chosen. Post-state ``consensus``.
+    """
+    with transaction.atomic(durable=True):
+        pullback = (
+            Pullback.objects.select_for_update(nowait=True)
+            .select_related("study")
+            .get(pk=pullback_pk)
+        )
+        if pullback.status != PullbackState.ADJUDICATING:
+            log.info("pullback %s is %s: no consensus to write", pullback_pk, pullback.status)
+            return
+        adjudication = Adjudication.objects.get(pullback=pullback)
+        pair = _reader_pair(pullback)
+        if pair is None:
+            raise RuntimeError(f"pullback {pullback_pk} is adjudicating without two measured reads")
+        a, b = pair
+        settings_obj = StudySettings.from_dict(adjudication.settings_used)
+        adjudicator_values = None
+        if adjudication.adjudicator_read_id is not None:
+            own = Read.objects.select_related("pullback").get(pk=adjudication.adjudicator_read_id)
+            metrics = ReadMetrics.objects.filter(read=own).first() or _compute_and_store(
+                own, settings_obj
+            )
+            adjudicator_values = metrics.values()
+        flags = list(adjudication.flags.all())
+        decisions = {d.group: d.source for d in adjudication.decisions.all()}
+        from adjudication.domain.comparison import Flag as DomainFlag
+
+        domain_flags = [
+            DomainFlag(
+                metric=f.metric,
+                group=f.group,
+                a=f.a,
+                b=f.b,
+                difference=f.difference,
+                tolerance=f.tolerance,
+            )
+            for f in flags
+        ]
+        values = build_consensus(
+            a.metrics.values(),
+            b.metrics.values(),
+            flags=domain_flags,
+            decisions=decisions,
+            adjudicator=adjudicator_values,
+        )
+        consensus = _write_consensus(pullback, values, settings_obj.to_dict())
+        audit_record(
+            actor=None,
+            action="consensus.create",
+            obj=consensus,
+            study=pullback.study,
+            after=consensus.values(),
+            reason="adjudicated",
+        )
+        transition(pullback, PullbackState.CONSENSUS, actor=None, reason="adjudication resolved")

@@ -1,0 +1,76 @@
+"""``transition``: the only code that changes a status (compare-and-set + audit)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from django.db import models
+
+from adjudication.domain.errors import Conflict
+from adjudication.domain.workflow import (
+    AdjudicationState,
+    PullbackState,
+    ReadState,
+    check_transition,
+)
+from adjudication.models import Adjudication, Pullback, Read
+
+from .audit import audit_record
+
+M = TypeVar("M", Pullback, Read, Adjudication)
+
+_STATE_ENUM: dict[type[models.Model], type[StrEnum]] = {
+    Pullback: PullbackState,
+    Read: ReadState,
+    Adjudication: AdjudicationState,
+}
+
+
+def _study_of(obj: models.Model) -> Any:
+    if isinstance(obj, Pullback):
+        return obj.study
+    if isinstance(obj, Read | Adjudication):
+        return obj.pullback.study
+    return None
+
+
+def transition(
+    obj: M,
+    target: StrEnum,
+    *,
+    actor: Any,
+    reason: str = "",
+    fields: dict[str, Any] | None = None,
+) -> M:
+    """Move ``obj`` to ``target`` if the state table allows it and nobody moved it first.
+
+    Runs ``UPDATE … WHERE pk = … AND status = <current>``; 0 rows → ``Conflict``. ``fields``
+    are written in the same UPDATE. Writes the AuditEvent (before/after) and returns the
+    refreshed row. Must run inside the caller's transaction.
+    """
+    enum = _STATE_ENUM[type(obj)]
+    current = enum(obj.status)
+    target = enum(target)
+    check_transition(current, target)
+    extra = dict(fields or {})
+    updated = (
+        type(obj)
+        .objects.filter(pk=obj.pk, status=current.value)
+        .update(status=target.value, **extra)
+    )
+    if updated == 0:
+        raise Conflict(f"{type(obj).__name__.lower()} {obj.pk} changed state meanwhile")
+    before = {"status": current.value}
+    after = {"status": target.value, **{k: v for k, v in extra.items() if k != "updated_at"}}
+    obj.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action=f"{type(obj).__name__.lower()}.{target.value}",
+        obj=obj,
+        study=_study_of(obj),
+        before=before,
+        after=after,
+        reason=reason,
+    )
+    return obj

@@ -1,0 +1,60 @@
+"""Thin Celery tasks: keyword-only primary keys, one service call, retry on lock/transient errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import OperationalError
+
+from corelab.celery import idempotent_task
+
+from .services import ingest, metrics
+
+log = logging.getLogger(__name__)
+
+RETRY = {
+    "autoretry_for": (OperationalError,),  # includes "could not obtain lock" (nowait)
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+def _run(service: Callable[..., None], **pks: int) -> None:
+    """Call the service; a row deleted since the task was queued means nothing to do."""
+    try:
+        service(**pks)
+    except ObjectDoesNotExist:
+        log.warning("%s(%s): the row no longer exists; nothing to do", service.__name__, pks)
+
+
+@idempotent_task(**RETRY)
+def pullback_ingest(*, pullback_pk: int) -> None:
+    _run(ingest.pullback_ingest, pullback_pk=pullback_pk)
+
+
+@idempotent_task(**RETRY)
+def read_compute_metrics(*, read_pk: int) -> None:
+    _run(metrics.read_compute_metrics, read_pk=read_pk)
+
+
+@idempotent_task(**RETRY)
+def pullback_compare_reads(*, pullback_pk: int) -> None:
+    _run(metrics.pullback_compare_reads, pullback_pk=pullback_pk)
+
+
+@idempotent_task(**RETRY)
+def pullback_write_consensus(*, pullback_pk: int) -> None:
+    _run(metrics.pullback_write_consensus, pullback_pk=pullback_pk)
+
+
+__all__: list[Any] = [
+    "pullback_ingest",
+    "read_compute_metrics",
+    "pullback_compare_reads",
+    "pullback_write_consensus",
+]

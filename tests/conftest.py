@@ -1,0 +1,102 @@
+"""Personas (healthchecks' Alice/Bob idea) and API clients for them.
+
+``world`` is one study with a coordinator, two analysts (reader A, reader B), an adjudicator
+and an outsider, plus a second study (``other``) so cross-study leakage is always in scope.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import PASSWORD, MembershipFactory, StudyFactory, UserFactory
+
+
+@dataclass
+class World:
+    study: Any
+    other: Any
+    coordinator: Any
+    reader_a: Any
+    reader_b: Any
+    adjudicator: Any
+    outsider: Any
+    other_reader: Any
+    password: str = PASSWORD
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    study, other = StudyFactory(code="trial"), StudyFactory(code="other")
+    people = {
+        name: UserFactory(username=name)
+        for name in [
+            "coordinator",
+            "reader_a",
+            "reader_b",
+            "adjudicator",
+            "outsider",
+            "other_reader",
+        ]
+    }
+    MembershipFactory(study=study, user=people["coordinator"], role="coordinator")
+    MembershipFactory(study=study, user=people["reader_a"], role="analyst")
+    MembershipFactory(study=study, user=people["reader_b"], role="analyst")
+    MembershipFactory(study=study, user=people["adjudicator"], role="adjudicator")
+    MembershipFactory(study=other, user=people["other_reader"], role="analyst")
+    MembershipFactory(study=other, user=people["coordinator"], role="coordinator")
+    return World(study=study, other=other, **people)
+
+
+def client_for(user: Any) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def api() -> Any:
+    """``api(user)`` → an authenticated APIClient (``api(None)`` is anonymous)."""
+    return client_for
+
+
+def circle(cx: float, cy: float, r: float, n: int = 48) -> list[list[float]]:
+    return [
+        [cx + r * math.cos(2 * math.pi * i / n), cy + r * math.sin(2 * math.pi * i / n)]
+        for i in range(n)
+    ]
+
+
+def sample_document(lumen_radius_px: float = 150.0, strut_offset_px: float = 0.0) -> dict:
+    """A small but complete SPEC §4 document on a 512×512 frame centred at (256, 256)."""
+    frames = {}
+    for f in range(40, 121, 5):
+        struts = (
+            [
+                [
+                    256 + (lumen_radius_px - 2 - strut_offset_px) * math.cos(a),
+                    256 + (lumen_radius_px - 2 - strut_offset_px) * math.sin(a),
+                ]
+                for a in [i * math.pi / 4 for i in range(8)]
+            ]
+            if 50 <= f <= 110
+            else []
+        )
+        entry: dict[str, Any] = {"lumen": circle(256, 256, lumen_radius_px - (f == 80) * 20)}
+        if struts:
+            entry["struts"] = struts
+        if 70 <= f <= 90:
+            entry["calcium"] = [
+                {"arc": [[406, 256], [256, 406]], "thickness": [[420, 256], [470, 256]]}
+            ]
+        frames[str(f)] = entry
+    return {
+        "stent": {"distal_frame": 50, "proximal_frame": 110},
+        "calcium_segments": [{"start_frame": 70, "end_frame": 90}],
+        "frames": frames,
+    }
