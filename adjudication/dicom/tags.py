@@ -1,0 +1,144 @@
+"""Calibration tags → the plain mapping ``domain.calibration`` resolves (SPEC §3).
+
+Values are parsed but not judged: numbers come back as floats, a value that does not parse as
+a number comes back as its raw string so the domain resolver can refuse it *naming the field*.
+Positivity and plausibility are the resolver's business, not this module's.
+
+Where the longitudinal distance lives: PS3.3 "Intravascular Frame Content" functional group
+macro — PerFrameFunctionalGroupsSequence[i] > Intravascular Frame Content Sequence (0052,0027)
+> Intravascular Longitudinal Distance (0052,0028), in mm. Writers that put the value in the
+Intravascular OCT Frame Content Sequence (0052,0029) or directly in the per-frame item are
+tolerated (searched in that order).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag, Tag
+
+PIXEL_MEASURES = Tag(0x0028, 0x9110)  # Pixel Measures Sequence
+PIXEL_SPACING = Tag(0x0028, 0x0030)
+IMAGER_PIXEL_SPACING = Tag(0x0018, 0x1164)
+FRAME_TIME = Tag(0x0018, 0x1063)
+CINE_RATE = Tag(0x0018, 0x0040)
+LONGITUDINAL_DISTANCE = Tag(0x0052, 0x0028)
+INTRAVASCULAR_FRAME_CONTENT = Tag(0x0052, 0x0027)
+INTRAVASCULAR_OCT_FRAME_CONTENT = Tag(0x0052, 0x0029)
+SHARED_GROUPS = Tag(0x5200, 0x9229)
+PER_FRAME_GROUPS = Tag(0x5200, 0x9230)
+
+Parsed = float | str | None
+
+
+def _parse_number(value: Any) -> float | str:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", errors="replace")
+    text = str(value).strip().strip("\x00").strip()
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _raw_values(ds: Dataset, tag: BaseTag) -> list[Any] | None:
+    """The element's values as a list, falling back to the raw bytes when pydicom cannot
+    convert them (an invalid DS such as ``"0.01mm"`` must reach the resolver, not crash)."""
+    if tag not in ds:
+        return None
+    try:
+        value = ds[tag].value
+    except Exception:  # noqa: BLE001 - any conversion failure: use the raw bytes instead
+        raw = ds.get_item(tag)
+        data = getattr(raw, "value", b"") or b""
+        if isinstance(data, bytes):
+            data = data.decode("ascii", errors="replace")
+        return [part for part in str(data).split("\\")]
+    if value is None or value == "":
+        return None
+    if isinstance(value, list | tuple | pydicom.multival.MultiValue):
+        return list(value)
+    return [value]
+
+
+def _pair(ds: Dataset | None, tag: BaseTag) -> list[float | str] | str | None:
+    """A [row, column] spacing; a wrong multiplicity comes back as the raw text."""
+    if ds is None:
+        return None
+    values = _raw_values(ds, tag)
+    if values is None:
+        return None
+    if len(values) != 2:
+        return "\\".join(str(v) for v in values)
+    return [_parse_number(v) for v in values]
+
+
+def _single(ds: Dataset | None, tag: BaseTag) -> Parsed:
+    if ds is None:
+        return None
+    values = _raw_values(ds, tag)
+    if not values:
+        return None
+    if len(values) != 1:
+        return "\\".join(str(v) for v in values)
+    return _parse_number(values[0])
+
+
+def _first_item(ds: Dataset | None, tag: BaseTag) -> Dataset | None:
+    if ds is None or tag not in ds:
+        return None
+    try:
+        seq = ds[tag].value
+    except Exception:  # noqa: BLE001 - an unreadable sequence counts as absent
+        return None
+    if not seq:
+        return None
+    item = seq[0]
+    return item if isinstance(item, Dataset) else None
+
+
+def _longitudinal_distance(frame_item: Dataset) -> Parsed:
+    for container in (INTRAVASCULAR_FRAME_CONTENT, INTRAVASCULAR_OCT_FRAME_CONTENT):
+        value = _single(_first_item(frame_item, container), LONGITUDINAL_DISTANCE)
+        if value is not None:
+            return value
+    return _single(frame_item, LONGITUDINAL_DISTANCE)
+
+
+def longitudinal_distances_mm(ds: Dataset) -> list[Parsed] | None:
+    """Per-frame Intravascular Longitudinal Distance (mm), one entry per per-frame functional
+    group item (``None`` where a frame lacks it); ``None`` when no frame has one."""
+    if PER_FRAME_GROUPS not in ds:
+        return None
+    try:
+        items = ds[PER_FRAME_GROUPS].value or []
+    except Exception:  # noqa: BLE001
+        return None
+    values = [_longitudinal_distance(item) for item in items]
+    if all(v is None for v in values):
+        return None
+    return values
+
+
+def calibration_tags(ds: Dataset) -> dict[str, Any]:
+    """Calibration-relevant tag values of ``ds`` (units as in DICOM: mm, ms, frames/s).
+
+    Keys (``None`` when absent): ``shared_pixel_spacing`` and ``per_frame_pixel_spacing``
+    ([row, column] mm from the Pixel Measures functional group, shared / first per-frame item),
+    ``pixel_spacing`` (0028,0030), ``imager_pixel_spacing`` (0018,1164),
+    ``longitudinal_distances_mm`` (per frame, see module doc), ``frame_time_ms`` (0018,1063),
+    ``cine_rate_fps`` (0018,0040).
+    """
+    shared = _first_item(ds, SHARED_GROUPS)
+    first_frame = _first_item(ds, PER_FRAME_GROUPS)
+    return {
+        "shared_pixel_spacing": _pair(_first_item(shared, PIXEL_MEASURES), PIXEL_SPACING),
+        "per_frame_pixel_spacing": _pair(_first_item(first_frame, PIXEL_MEASURES), PIXEL_SPACING),
+        "pixel_spacing": _pair(ds, PIXEL_SPACING),
+        "imager_pixel_spacing": _pair(ds, IMAGER_PIXEL_SPACING),
+        "longitudinal_distances_mm": longitudinal_distances_mm(ds),
+        "frame_time_ms": _single(ds, FRAME_TIME),
+        "cine_rate_fps": _single(ds, CINE_RATE),
+    }

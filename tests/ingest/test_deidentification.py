@@ -1,0 +1,103 @@
+"""De-identification (PS3.15 Basic Profile) removes PHI and keeps calibration (SPEC §8)."""
+
+from __future__ import annotations
+
+import re
+
+import pydicom
+import pytest
+
+from adjudication.dicom.deidentify import deidentify
+from adjudication.dicom.inspect import Limits, inspect_file
+from adjudication.dicom.render import iter_frame_images
+from adjudication.dicom.synthetic import make_synthetic_pullback
+from adjudication.dicom.tags import calibration_tags
+
+UID_RE = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+
+
+@pytest.fixture
+def source(tmp_path):
+    path = tmp_path / "source.dcm"
+    truth = make_synthetic_pullback(
+        path, n_frames=4, rows=64, columns=64, spacing_location="per_frame_functional_group"
+    )
+    return path, truth
+
+
+def _deidentified_bytes(src, dst, code="S-0042"):
+    ds = pydicom.dcmread(src)
+    result = deidentify(ds, subject_code=code)
+    ds.save_as(dst, enforce_file_format=False)
+    return result, dst.read_bytes()
+
+
+def test_it_removes_every_phi_value_from_the_written_file(tmp_path, source):
+    path, truth = source
+    original = path.read_bytes()
+    result, data = _deidentified_bytes(path, tmp_path / "clean.dcm")
+    phi = {k: v for k, v in truth["phi"].items() if len(v) >= 4}
+    assert all(v.encode() in original for v in phi.values())  # the test would prove nothing
+    leaked = {k: v for k, v in phi.items() if v.encode() in data}
+    assert leaked == {}
+    for uid in result.originals.values():
+        assert uid.encode() not in data
+
+
+def test_it_replaces_identity_with_the_subject_code_and_records_the_method(tmp_path, source):
+    path, _ = source
+    _deidentified_bytes(path, tmp_path / "clean.dcm")
+    ds = pydicom.dcmread(tmp_path / "clean.dcm")
+    assert str(ds.PatientName) == "S-0042"
+    assert ds.PatientID == "S-0042"
+    assert ds.PatientIdentityRemoved == "YES"
+    assert ds.DeidentificationMethodCodeSequence[0].CodeValue == "113100"
+    assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
+    assert not any(element.tag.is_private for element in ds.iterall())
+    assert ds.StudyDate == ""
+
+
+def test_it_keeps_calibration_and_pixels(tmp_path, source):
+    path, _ = source
+    before = pydicom.dcmread(path)
+    _deidentified_bytes(path, tmp_path / "clean.dcm")
+    after = pydicom.dcmread(tmp_path / "clean.dcm")
+    assert calibration_tags(after) == calibration_tags(before)
+    assert calibration_tags(after)["per_frame_pixel_spacing"] == [0.01, 0.01]
+    assert after.PixelData == before.PixelData
+
+
+def test_it_returns_the_original_to_pseudonym_mapping(source):
+    path, truth = source
+    ds = pydicom.dcmread(path)
+    originals = {k: str(ds[k].value) for k in ("StudyInstanceUID", "SOPInstanceUID")}
+    result = deidentify(ds, subject_code="S-0042")
+    assert result.mapping["DOE^JANE"] == "S-0042"
+    assert result.mapping["PHI-12345"] == "S-0042"
+    assert result.mapping[originals["SOPInstanceUID"]] == ds.SOPInstanceUID
+    assert result.mapping[originals["StudyInstanceUID"]] == ds.StudyInstanceUID
+    assert result.originals["PatientName"] == "DOE^JANE"
+    assert set(result.originals) >= {"PatientID", "SeriesInstanceUID", "SOPInstanceUID"}
+
+
+def test_it_remaps_uids_the_same_way_every_time(source):
+    path, _ = source
+    first, second = pydicom.dcmread(path), pydicom.dcmread(path)
+    a = deidentify(first, subject_code="S-0001")
+    b = deidentify(second, subject_code="S-0001")
+    assert a.mapping == b.mapping
+    for keyword in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+        new = str(first[keyword].value)
+        assert new == str(second[keyword].value)
+        assert new.startswith("2.25.") and len(new) <= 64 and UID_RE.match(new)
+    # A reference inside a sequence maps like the attribute it points to elsewhere.
+    referenced = first.ReferencedStudySequence[0]
+    assert referenced.ReferencedSOPInstanceUID in a.mapping.values()
+    assert referenced.ReferencedSOPClassUID == "1.2.840.10008.3.1.2.3.1"  # classes are kept
+
+
+def test_it_leaves_the_pullback_renderable(source):
+    path, _ = source
+    inspected = inspect_file(path, limits=Limits())
+    deidentify(inspected.dataset, subject_code="S-0042")
+    assert len(list(iter_frame_images(inspected))) == 4
