@@ -1,0 +1,107 @@
+"""Consensus of a pullback from two reads and the adjudicator's decisions (SPEC §6).
+
+An unflagged group takes the mean of its continuous metrics, the rounded mean of frame indices
+and the readers' agreed categorical values; a flagged group takes every value of the source
+the adjudicator chose for it (``reader_a``, ``reader_b`` or ``adjudicator``). Each value
+records its source. The readers' own values are never changed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .comparison import Flag
+from .errors import Refused
+from .metric_defs import READ_METRICS, Kind
+
+SOURCES = ("reader_a", "reader_b", "adjudicator")
+
+
+@dataclass(frozen=True)
+class ConsensusValue:
+    """One consensus value and where it came from: ``mean``, ``agreed``, ``reader_a``,
+    ``reader_b`` or ``adjudicator``."""
+
+    value: float | int | bool | None
+    source: str
+
+
+def flagged_groups(flags: Iterable[Flag]) -> set[str]:
+    """The adjudication groups (SPEC §6) that hold at least one flag."""
+    return {str(f.group) for f in flags}
+
+
+def _mean(a: Any, b: Any) -> float | None:
+    if a is None or b is None:
+        return None
+    return (float(a) + float(b)) / 2.0
+
+
+def _unflagged_value(name: str, kind: Kind, group: str, a: Any, b: Any) -> ConsensusValue:
+    if kind in (Kind.BOOLEAN, Kind.ORDINAL):
+        if a != b:
+            raise Refused(
+                f"Group '{group}' is not flagged but the readers disagree on {name}.",
+                code="consensus_inconsistent",
+            )
+        return ConsensusValue(a, "agreed")
+    mean = _mean(a, b)
+    if kind == Kind.FRAME and mean is not None:
+        # Frame indices stay integers; a half frame rounds up (towards proximal).
+        return ConsensusValue(math.floor(mean + 0.5), "mean")
+    return ConsensusValue(mean, "mean")
+
+
+def build_consensus(
+    a: Mapping[str, Any],
+    b: Mapping[str, Any],
+    *,
+    flags: Sequence[Flag],
+    decisions: Mapping[str, str] | None = None,
+    adjudicator: Mapping[str, Any] | None = None,
+) -> dict[str, ConsensusValue]:
+    """Consensus value and source for every ``READ_METRICS`` name (SPEC §6).
+
+    Unflagged group: continuous and count metrics → mean of A and B (None when either reader is
+    None: one reader alone is not a consensus; this only happens for metrics that are not
+    compared), frame metrics → mean rounded half up to an int, source ``mean``; categorical →
+    the agreed value, source ``agreed``. Flagged group: ``decisions[group]`` picks the source
+    whose values the whole group takes. Raises ``Refused`` naming the group when a flagged group
+    has no (or an unknown) decision, or ``adjudicator`` is chosen without adjudicator values.
+    """
+    decisions = decisions or {}
+    flagged = flagged_groups(flags)
+    sources: dict[str, Mapping[str, Any] | None] = {
+        "reader_a": a,
+        "reader_b": b,
+        "adjudicator": adjudicator,
+    }
+    for group in sorted(flagged):
+        source = decisions.get(group)
+        if source is None:
+            raise Refused(f"Group '{group}' is flagged and needs a decision.", code="undecided")
+        if source not in SOURCES:
+            raise Refused(
+                f"Group '{group}': unknown source '{source}' (use {', '.join(SOURCES)}).",
+                code="unknown_source",
+            )
+        if sources[source] is None:
+            raise Refused(
+                f"Group '{group}': the adjudicator's own annotation is needed for that source.",
+                code="adjudicator_values_missing",
+            )
+    result: dict[str, ConsensusValue] = {}
+    for metric in READ_METRICS:
+        group = str(metric.group)
+        if group in flagged:
+            source = decisions[group]
+            chosen = sources[source] or {}
+            result[metric.name] = ConsensusValue(chosen.get(metric.name), source)
+        else:
+            result[metric.name] = _unflagged_value(
+                metric.name, metric.kind, group, a.get(metric.name), b.get(metric.name)
+            )
+    return result

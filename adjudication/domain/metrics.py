@@ -1,0 +1,400 @@
+"""OCT metrics of one read: per frame and per pullback (SPEC §5).
+
+Every point is converted to millimetres with the pullback's (possibly anisotropic) pixel
+spacing *before* measuring, so areas, diameters, distances and calcium angles are physical.
+A metric the annotations cannot support is None, never 0 or a guess. Decisions the SPEC leaves
+open are stated in the docstrings below (and in :func:`compute_read_metrics`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .annotations import AnnotationDocument, FrameAnnotation
+from .calibration import Calibration
+from .errors import CalibrationMissing
+from .frames import analysis_frames as compute_analysis_frames
+from .frames import reference_frame_ranges
+from .geometry import (
+    Point,
+    angle_deg,
+    arc_span_deg,
+    diameters_through,
+    distance,
+    order_by_angle,
+    point_to_mm,
+    points_to_mm,
+    polygon_area_mm2,
+    polygon_centroid,
+    ray_polygon_distances,
+)
+from .metric_defs import FRAME_METRICS, READ_METRICS
+from .settings import StudySettings
+
+# Fujino et al. (EuroIntervention 2018) calcium score thresholds (fixed by the SPEC, strict >).
+FUJINO_ARC_DEG = 180.0
+FUJINO_THICKNESS_MM = 0.5
+FUJINO_LENGTH_MM = 5.0
+
+Value = float | int | bool | None
+
+# Thresholds are strict ("exceeds"); values within float noise of a threshold count as equal to
+# it, so a strut drawn exactly 100 µm off the wall is not malapposed at a 100 µm threshold.
+_REL_SLACK = 1e-9
+
+
+def exceeds(value: float, threshold: float) -> bool:
+    """``value > threshold`` beyond float noise (relative slack 1e-9), SPEC §5 thresholds."""
+    return value > threshold + _REL_SLACK * max(1.0, abs(threshold))
+
+
+@dataclass(frozen=True)
+class ReadMetricsResult:
+    """``values``: every ``READ_METRICS`` name; ``frames``: annotated frame → every
+    ``FRAME_METRICS`` name; ``analysis_frames``: the proposed analysis frames (SPEC §5)."""
+
+    values: dict[str, Value]
+    frames: dict[int, dict[str, float | int | None]]
+    analysis_frames: list[int]
+
+
+@dataclass(frozen=True)
+class StrutMeasure:
+    """One strut's malapposition distance in µm (positive on the lumen side of the wall)."""
+
+    strut_mm: Point
+    distance_um: float | None
+    malapposed: bool
+
+
+def strut_malapposition_um(
+    strut_mm: Point, lumen_mm: Sequence[Point], centroid_mm: Point
+) -> float | None:
+    """Malapposition distance of one strut in µm (SPEC §5).
+
+    Along the ray from the lumen centroid through the strut: distance to the lumen contour minus
+    distance to the strut, so positive when the strut lies on the lumen side of the wall, ~0 on
+    the wall, negative when embedded. When the ray crosses the contour several times (a
+    non-convex lumen) the crossing nearest the strut is used. A strut exactly on the centroid is
+    measured towards 3 o'clock. None when the ray never meets the contour.
+    """
+    through = strut_mm if strut_mm != centroid_mm else (centroid_mm[0] + 1.0, centroid_mm[1])
+    hits = ray_polygon_distances(centroid_mm, through, lumen_mm)
+    if not hits:
+        return None
+    strut_t = distance(centroid_mm, strut_mm)
+    wall_t = min(hits, key=lambda t: abs(t - strut_t))
+    return (wall_t - strut_t) * 1000.0
+
+
+def calcium_arc_deg(
+    entries: Sequence[tuple[Point, Point, Point]],
+) -> float | None:
+    """Sum of clockwise calcium arcs in degrees, capped at 360 (SPEC §4, §5).
+
+    Each entry is ``(centre, first, second)`` in mm; each arc is the clockwise sweep from the
+    first to the second point seen from the centre. None when there is no entry.
+    """
+    if not entries:
+        return None
+    total = sum(arc_span_deg(angle_deg(c, p), angle_deg(c, q)) for c, p, q in entries)
+    return min(360.0, total)
+
+
+def _frame_metrics(
+    frame: FrameAnnotation, spacing: tuple[float, float], threshold_um: float
+) -> tuple[dict[str, Any], list[StrutMeasure] | None]:
+    """One frame's ``FRAME_METRICS`` (mm, mm², deg, µm) and its struts' measures (SPEC §5).
+
+    Lumen metrics are None without a lumen contour; ``stent_area_mm2`` is None without a stent
+    contour and without ≥ 3 struts around a lumen centroid; calcium metrics are None without a
+    calcium entry (thickness: without a caliper). ``malapposed_strut_count`` is 0 without struts
+    and None when struts have no lumen to measure against; ``max_malapposition_um`` is None in
+    both cases, else the largest malapposed distance or 0.0. Strut measures are None when not
+    measurable.
+    """
+    out: dict[str, Any] = {m.name: None for m in FRAME_METRICS}
+    lumen_mm = points_to_mm(frame.lumen, spacing) if frame.lumen is not None else None
+    centroid_mm = polygon_centroid(lumen_mm) if lumen_mm is not None else None
+    if lumen_mm is not None and centroid_mm is not None:
+        out["lumen_area_mm2"] = polygon_area_mm2(lumen_mm)
+        diameters = diameters_through(centroid_mm, lumen_mm)
+        if diameters is not None:
+            out["lumen_min_diameter_mm"], out["lumen_max_diameter_mm"] = diameters
+    struts_mm = points_to_mm(frame.struts, spacing)
+    if frame.stent is not None:
+        out["stent_area_mm2"] = polygon_area_mm2(points_to_mm(frame.stent, spacing))
+    elif len(struts_mm) >= 3 and centroid_mm is not None:
+        out["stent_area_mm2"] = polygon_area_mm2(order_by_angle(centroid_mm, struts_mm))
+    arcs = []
+    for entry in frame.calcium:
+        center = point_to_mm(entry.center, spacing) if entry.center is not None else centroid_mm
+        if center is not None:
+            first, second = points_to_mm(entry.arc, spacing)
+            arcs.append((center, first, second))
+    out["calcium_arc_deg"] = calcium_arc_deg(arcs)
+    thicknesses = [
+        distance(*points_to_mm(e.thickness, spacing)) for e in frame.calcium if e.thickness
+    ]
+    out["calcium_thickness_mm"] = max(thicknesses) if thicknesses else None
+    out["strut_count"] = len(struts_mm)
+    measures: list[StrutMeasure] | None = None
+    if not struts_mm:
+        out["malapposed_strut_count"] = 0
+    elif lumen_mm is not None and centroid_mm is not None:
+        measures = []
+        for s in struts_mm:
+            d = strut_malapposition_um(s, lumen_mm, centroid_mm)
+            measures.append(StrutMeasure(s, d, d is not None and exceeds(d, threshold_um)))
+        malapposed = [m.distance_um for m in measures if m.malapposed]
+        out["malapposed_strut_count"] = len(malapposed)
+        out["max_malapposition_um"] = max(malapposed, default=0.0)
+    return out, measures
+
+
+def malapposition_length_mm(
+    analysis: Sequence[int],
+    malapposed_frames: set[int],
+    *,
+    frame_spacing_mm: float,
+    sampling_interval_mm: float,
+) -> float:
+    """Longest run of consecutive analysis frames with ≥ 1 malapposed strut, in mm (SPEC §5).
+
+    Each analysis frame stands for the distance to the next analysis frame (the last one for the
+    distance from the previous one; a lone analysis frame for ``sampling_interval_mm``); a run's
+    length is the number of its frames × the mean of those distances. 0.0 when no analysis frame
+    has a malapposed strut.
+    """
+    frames = sorted(analysis)
+    if not frames:
+        return 0.0
+    gaps: list[float] = []
+    for i, f in enumerate(frames):
+        if i + 1 < len(frames):
+            gaps.append((frames[i + 1] - f) * frame_spacing_mm)
+        elif i > 0:
+            gaps.append((f - frames[i - 1]) * frame_spacing_mm)
+        else:
+            gaps.append(sampling_interval_mm)
+    best = 0.0
+    run: list[float] = []
+    for f, gap in zip(frames, gaps, strict=True):
+        if f in malapposed_frames:
+            run.append(gap)
+            best = max(best, len(run) * (sum(run) / len(run)))
+        else:
+            run = []
+    return best
+
+
+def _min_with_frame(values: dict[int, float | None]) -> tuple[float | None, int | None]:
+    present = [(v, f) for f, v in sorted(values.items()) if v is not None]
+    if not present:
+        return None, None
+    value, frame = min(present, key=lambda vf: vf[0])  # ties: the most distal frame
+    return value, frame
+
+
+def _calcium_length_mm(doc: AnnotationDocument, frame_spacing_mm: float) -> float | None:
+    if doc.calcium_segments:
+        return max((end - start) * frame_spacing_mm for start, end in doc.calcium_segments)
+    with_calcium = [f for f, fa in doc.frames.items() if fa.calcium]
+    if with_calcium:
+        return (max(with_calcium) - min(with_calcium)) * frame_spacing_mm
+    return 0.0 if doc.calcium_segments == () else None
+
+
+def _gt(value: float | None, threshold: float) -> bool | None:
+    return None if value is None else exceeds(value, threshold)
+
+
+def _calcium_values(
+    doc: AnnotationDocument,
+    frames: dict[int, dict[str, Any]],
+    settings: StudySettings,
+    frame_spacing_mm: float,
+) -> dict[str, Value]:
+    arcs = [v["calcium_arc_deg"] for v in frames.values() if v["calcium_arc_deg"] is not None]
+    thick = [
+        v["calcium_thickness_mm"] for v in frames.values() if v["calcium_thickness_mm"] is not None
+    ]
+    declared_none = doc.calcium_segments == () and not any(fa.calcium for fa in doc.frames.values())
+    max_arc = max(arcs) if arcs else (0.0 if declared_none else None)
+    max_thick = max(thick) if thick else (0.0 if declared_none else None)
+    length = _calcium_length_mm(doc, frame_spacing_mm)
+    fujino = None
+    if max_arc is not None and max_thick is not None and length is not None:
+        fujino = (
+            (2 if exceeds(max_arc, FUJINO_ARC_DEG) else 0)
+            + (1 if exceeds(max_thick, FUJINO_THICKNESS_MM) else 0)
+            + (1 if exceeds(length, FUJINO_LENGTH_MM) else 0)
+        )
+    return {
+        "calcium_max_arc_deg": max_arc,
+        "calcium_max_thickness_mm": max_thick,
+        "calcium_length_mm": length,
+        "calcium_arc_gt_270": _gt(max_arc, settings.calcium_arc_threshold_deg),
+        "calcium_thickness_gt_1mm": _gt(max_thick, settings.calcium_thickness_threshold_mm),
+        "calcium_length_gt_15mm": _gt(length, settings.calcium_length_threshold_mm),
+        "fujino_calcium_score": fujino,
+    }
+
+
+def _expansion_values(
+    doc: AnnotationDocument,
+    frames: dict[int, dict[str, Any]],
+    settings: StudySettings,
+    n_frames: int,
+    frame_spacing_mm: float,
+) -> dict[str, Value]:
+    distal, proximal = doc.stent_distal_frame, doc.stent_proximal_frame
+    out: dict[str, Value] = {
+        "stent_distal_frame": distal,
+        "stent_proximal_frame": proximal,
+        "msa_mm2": None,
+        "msa_frame": None,
+        "ref_proximal_lumen_area_mm2": None,
+        "ref_distal_lumen_area_mm2": None,
+        "ref_mean_lumen_area_mm2": None,
+        "stent_expansion_pct": None,
+        "underexpansion": None,
+    }
+    if distal is None or proximal is None:
+        return out
+    stented = {f: v["stent_area_mm2"] for f, v in frames.items() if distal <= f <= proximal}
+    out["msa_mm2"], out["msa_frame"] = _min_with_frame(stented)
+    ranges = reference_frame_ranges(
+        n_frames=n_frames,
+        frame_spacing_mm=frame_spacing_mm,
+        stent_distal_frame=distal,
+        stent_proximal_frame=proximal,
+        reference_length_mm=settings.reference_length_mm,
+    )
+    assert ranges is not None
+    for name, frame_range in zip(
+        ("ref_distal_lumen_area_mm2", "ref_proximal_lumen_area_mm2"), ranges, strict=True
+    ):
+        areas = [
+            v["lumen_area_mm2"]
+            for f, v in frames.items()
+            if f in frame_range and v["lumen_area_mm2"] is not None
+        ]
+        out[name] = max(areas) if areas else None
+    refs = [
+        v
+        for v in (out["ref_distal_lumen_area_mm2"], out["ref_proximal_lumen_area_mm2"])
+        if v is not None
+    ]
+    ref_mean = sum(refs) / len(refs) if refs else None
+    out["ref_mean_lumen_area_mm2"] = ref_mean
+    msa = out["msa_mm2"]
+    if msa is not None and ref_mean:
+        out["stent_expansion_pct"] = msa / ref_mean * 100.0
+    if msa is not None:
+        out["underexpansion"] = exceeds(settings.underexpansion_msa_mm2, msa)
+    return out
+
+
+def _malapposition_values(
+    doc: AnnotationDocument,
+    frames: dict[int, dict[str, Any]],
+    measures: dict[int, list[StrutMeasure] | None],
+    analysis: list[int],
+    settings: StudySettings,
+    frame_spacing_mm: float,
+) -> dict[str, Value]:
+    out: dict[str, Value] = {
+        "strut_count": None,
+        "malapposed_strut_count": None,
+        "malapposed_strut_pct": None,
+        "max_malapposition_um": None,
+        "malapposition_length_mm": None,
+        "sm_present": None,
+        "sm_significant": None,
+    }
+    distal, proximal = doc.stent_distal_frame, doc.stent_proximal_frame
+    if distal is None or proximal is None:
+        return out
+    stented = [f for f in frames if distal <= f <= proximal]
+    strut_count = sum(frames[f]["strut_count"] for f in stented)
+    out["strut_count"] = strut_count
+    with_struts = [f for f in stented if frames[f]["strut_count"] > 0]
+    # No struts marked, or struts on a frame without lumen: malapposition is unknown, not zero.
+    if not with_struts or any(measures[f] is None for f in with_struts):
+        return out
+    malapposed = [m for f in with_struts for m in measures[f] or [] if m.malapposed]
+    count = len(malapposed)
+    max_um = max((m.distance_um or 0.0 for m in malapposed), default=0.0)
+    length = malapposition_length_mm(
+        analysis,
+        {f for f in with_struts if frames[f]["malapposed_strut_count"]},
+        frame_spacing_mm=frame_spacing_mm,
+        sampling_interval_mm=settings.sampling_interval_mm,
+    )
+    out.update(
+        malapposed_strut_count=count,
+        malapposed_strut_pct=count / strut_count * 100.0,
+        max_malapposition_um=max_um,
+        malapposition_length_mm=length,
+        sm_present=count > 0,
+        sm_significant=(
+            exceeds(max_um, settings.sm_significant_distance_um)
+            or exceeds(length, settings.sm_significant_length_mm)
+        ),
+    )
+    return out
+
+
+def compute_read_metrics(
+    doc: AnnotationDocument, *, calibration: Calibration, settings: StudySettings, n_frames: int
+) -> ReadMetricsResult:
+    """All SPEC §5 metrics of one read, per annotated frame and per pullback.
+
+    Raises ``CalibrationMissing`` when the pullback has no pixel spacing or no positive frame
+    spacing (SPEC §3: no mm metric without a calibration source). Decisions:
+
+    - Stented frames are annotated frames from the stent's distal to proximal edge inclusive;
+      without both edges every stent, reference and malapposition metric is None.
+    - Reference segments exclude the edge frames (see ``frames.reference_frame_ranges``).
+    - Calcium: a read with no calcium entry is None throughout, unless it sends
+      ``calcium_segments: []`` (the reader's explicit "no calcium"): then arc, thickness and
+      length are 0, the dichotomies False and the Fujino score 0. Fujino is None when any of
+      its three inputs is None.
+    - Malapposition is None when no strut is marked on the stented frames or a stented frame has
+      struts but no lumen contour (the distance cannot be measured); otherwise
+      ``max_malapposition_um`` is 0.0 when no strut is malapposed.
+    - Minimum areas on ties take the most distal frame.
+    """
+    if calibration.pixel_spacing_mm is None:
+        raise CalibrationMissing(
+            "This pullback has no pixel spacing; a coordinator must enter one first."
+        )
+    if not calibration.frame_spacing_mm or calibration.frame_spacing_mm <= 0:
+        raise CalibrationMissing("This pullback has no frame spacing.")
+    spacing = calibration.pixel_spacing_mm
+    frame_spacing_mm = calibration.frame_spacing_mm
+    frames: dict[int, dict[str, Any]] = {}
+    measures: dict[int, list[StrutMeasure] | None] = {}
+    for index, frame in doc.frames.items():
+        frames[index], measures[index] = _frame_metrics(frame, spacing, settings.strut_threshold_um)
+    analysis = compute_analysis_frames(
+        n_frames=n_frames,
+        frame_spacing_mm=frame_spacing_mm,
+        stent_distal_frame=doc.stent_distal_frame,
+        stent_proximal_frame=doc.stent_proximal_frame,
+        sampling_interval_mm=settings.sampling_interval_mm,
+        reference_length_mm=settings.reference_length_mm,
+    )
+    values: dict[str, Value] = {m.name: None for m in READ_METRICS}
+    values["mla_mm2"], values["mla_frame"] = _min_with_frame(
+        {f: v["lumen_area_mm2"] for f, v in frames.items()}
+    )
+    values.update(_expansion_values(doc, frames, settings, n_frames, frame_spacing_mm))
+    values.update(_calcium_values(doc, frames, settings, frame_spacing_mm))
+    values.update(
+        _malapposition_values(doc, frames, measures, analysis, settings, frame_spacing_mm)
+    )
+    return ReadMetricsResult(values=values, frames=frames, analysis_frames=analysis)
