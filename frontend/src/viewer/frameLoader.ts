@@ -1,0 +1,206 @@
+/** The decoded frame type the viewport draws. */
+export type FrameImage = ImageBitmap;
+
+export interface FrameLoaderOptions {
+  /** Parallel background downloads. */
+  concurrency?: number;
+  /**
+   * Decoded frames kept in memory. Encoded JPEG/PNG bytes of every frame are kept (small);
+   * decoded bitmaps (rows × columns × 4 bytes each) are kept only for the most recent ones.
+   */
+  decodedCapacity?: number;
+  fetchImpl?: (url: string, init?: RequestInit) => Promise<Response>;
+  decode?: (blob: Blob) => Promise<FrameImage>;
+}
+
+export class FrameLoadError extends Error {
+  constructor(
+    readonly frame: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "FrameLoadError";
+  }
+}
+
+/** Expands "/api/v1/pullbacks/2/frames/{n}" for frame `n` (0-based). */
+export function frameUrl(template: string, n: number): string {
+  return template.split("{n}").join(String(n));
+}
+
+/**
+ * Loads frames from the frame endpoint with an in-memory cache: the requested frame first,
+ * then a background prefetch of the rest, nearest to the shown frame first, with limited
+ * concurrency.
+ */
+export class FrameLoader {
+  private readonly encoded = new Map<number, Blob>();
+  private readonly decoded = new Map<number, FrameImage>();
+  private readonly fetching = new Map<number, Promise<Blob>>();
+  private readonly decoding = new Map<number, Promise<FrameImage>>();
+  private readonly pending = new Set<number>();
+  private readonly failed = new Set<number>();
+  private focus = 0;
+  private workers = 0;
+  private stopped = false;
+  private readonly concurrency: number;
+  private readonly capacity: number;
+  private readonly fetchImpl: (url: string, init?: RequestInit) => Promise<Response>;
+  private readonly decode: (blob: Blob) => Promise<FrameImage>;
+  /** Called whenever the number of downloaded frames changes. */
+  onProgress: (loaded: number, total: number, failed: number) => void = () => {};
+
+  constructor(
+    private readonly template: string,
+    readonly frameCount: number,
+    options: FrameLoaderOptions = {},
+  ) {
+    this.concurrency = Math.max(1, options.concurrency ?? 6);
+    this.capacity = Math.max(4, options.decodedCapacity ?? 64);
+    this.fetchImpl = options.fetchImpl ?? ((url, init) => fetch(url, init));
+    this.decode = options.decode ?? ((blob) => createImageBitmap(blob));
+  }
+
+  get loadedCount(): number {
+    return this.encoded.size;
+  }
+
+  /** The decoded frame if it is in memory now (for synchronous redraws). */
+  peek(n: number): FrameImage | undefined {
+    return this.decoded.get(n);
+  }
+
+  /** The decoded frame, downloading and decoding it if needed. */
+  get(n: number): Promise<FrameImage> {
+    const hit = this.decoded.get(n);
+    if (hit) {
+      this.touch(n, hit);
+      return Promise.resolve(hit);
+    }
+    let job = this.decoding.get(n);
+    if (!job) {
+      job = this.blob(n)
+        .then((blob) => this.decode(blob))
+        .then((image) => {
+          this.remember(n, image);
+          return image;
+        })
+        .finally(() => this.decoding.delete(n));
+      this.decoding.set(n, job);
+    }
+    return job;
+  }
+
+  /** Prefetch order follows the shown frame; also decodes its neighbours ahead of scrubbing. */
+  setFocus(n: number): void {
+    this.focus = n;
+    for (const d of [1, -1, 2, -2]) {
+      const m = n + d;
+      if (m >= 0 && m < this.frameCount && this.encoded.has(m) && !this.decoded.has(m)) {
+        this.get(m).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Starts downloading every frame not yet cached in the background. */
+  startPrefetch(): void {
+    for (let n = 0; n < this.frameCount; n++) {
+      if (!this.encoded.has(n)) this.pending.add(n);
+    }
+    while (this.workers < this.concurrency && this.pending.size > 0) {
+      this.workers++;
+      void this.worker();
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.pending.clear();
+  }
+
+  private async worker(): Promise<void> {
+    try {
+      while (!this.stopped) {
+        const n = this.nextPending();
+        if (n === null) return;
+        try {
+          await this.blob(n);
+        } catch {
+          // Shown again (with its reason) if the reader navigates to it.
+        }
+      }
+    } finally {
+      this.workers--;
+    }
+  }
+
+  private nextPending(): number | null {
+    let best: number | null = null;
+    let bestDistance = Infinity;
+    for (const n of this.pending) {
+      const d = Math.abs(n - this.focus);
+      if (d < bestDistance) {
+        best = n;
+        bestDistance = d;
+      }
+    }
+    if (best !== null) this.pending.delete(best);
+    return best;
+  }
+
+  private blob(n: number): Promise<Blob> {
+    const cached = this.encoded.get(n);
+    if (cached) return Promise.resolve(cached);
+    let job = this.fetching.get(n);
+    if (!job) {
+      this.pending.delete(n);
+      job = this.download(n).finally(() => this.fetching.delete(n));
+      this.fetching.set(n, job);
+    }
+    return job;
+  }
+
+  private async download(n: number): Promise<Blob> {
+    if (!Number.isInteger(n) || n < 0 || n >= this.frameCount) {
+      throw new FrameLoadError(n, `frame ${n} is outside 0…${this.frameCount - 1}`);
+    }
+    let response: Response;
+    try {
+      response = await this.fetchImpl(frameUrl(this.template, n), { credentials: "same-origin" });
+    } catch (err) {
+      this.markFailed(n);
+      throw new FrameLoadError(n, `frame ${n}: network error (${err instanceof Error ? err.message : String(err)})`);
+    }
+    const type = response.headers.get("Content-Type") ?? "";
+    if (!response.ok || !type.startsWith("image/")) {
+      this.markFailed(n);
+      throw new FrameLoadError(n, `frame ${n}: HTTP ${response.status}${type.startsWith("image/") ? "" : ` (${type || "no content type"})`}`);
+    }
+    const blob = await response.blob();
+    this.encoded.set(n, blob);
+    this.failed.delete(n);
+    this.onProgress(this.encoded.size, this.frameCount, this.failed.size);
+    return blob;
+  }
+
+  private markFailed(n: number): void {
+    this.failed.add(n);
+    this.onProgress(this.encoded.size, this.frameCount, this.failed.size);
+  }
+
+  private touch(n: number, image: FrameImage): void {
+    this.decoded.delete(n);
+    this.decoded.set(n, image);
+  }
+
+  private remember(n: number, image: FrameImage): void {
+    this.touch(n, image);
+    while (this.decoded.size > this.capacity) {
+      // Oldest first (Map keeps insertion order); never evict the shown frame. Bitmaps are
+      // left to the garbage collector rather than close()d: the viewport may still draw one.
+      const oldest = [...this.decoded.keys()].find((k) => k !== this.focus);
+      if (oldest === undefined) break;
+      this.decoded.delete(oldest);
+    }
+  }
+}

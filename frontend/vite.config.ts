@@ -1,0 +1,28 @@
+import { resolve } from "node:path";
+import { defineConfig } from "vite";
+
+// Multi-entry build with fixed file names (no hashes): Django serves frontend/dist at the static
+// prefix "viewer/" and its manifest storage adds the hashes (STYLE.md, "Frontend: build and serving").
+// Entries are TypeScript modules, not HTML pages, so nothing else (index.html, preload polyfill)
+// is emitted. Add a page by adding an entry here: dist/<name>.js (+ dist/<name>.css).
+export default defineConfig({
+  base: "./",
+  publicDir: false,
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    target: "es2022",
+    sourcemap: true,
+    modulePreload: false,
+    rolldownOptions: {
+      input: { read: resolve(import.meta.dirname, "src/entries/read.ts") },
+      preserveEntrySignatures: false,
+      output: {
+        format: "es",
+        entryFileNames: "[name].js",
+        chunkFileNames: "chunks/[name].js",
+        assetFileNames: "[name][extname]",
+      },
+    },
+  },
+});
