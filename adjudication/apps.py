@@ -6,4 +6,4 @@ class AdjudicationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers system checks
+        from . import checks, security  # noqa: F401 - registers checks and signal receivers

@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "adjudication.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "corelab.urls"
@@ -133,6 +134,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Services own their transactions (atomic(durable=True)); an outer request transaction would
 # make every durable block fail.
 ATOMIC_REQUESTS = False
+
+AUTHENTICATION_BACKENDS = ["adjudication.security.LockoutModelBackend"]
+# After this many failed passwords a username is locked for LOGIN_LOCKOUT_S seconds.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_S = env_int("LOGIN_LOCKOUT_S", 900)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -219,7 +225,32 @@ CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# One cache shared by every process (lockout counters, frame-permission grants): Redis,
+# except in the no-Redis development fallback.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        if CELERY_TASK_ALWAYS_EAGER
+        else {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "corelab"),
+        }
+    )
+}
+
+# Content-Security-Policy on every HTML page (adjudication.middleware).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self'; worker-src 'self' blob:; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -236,3 +267,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- ingest and frames (issue 4) ---
+# Decoding budget of one pullback: rows × columns × frames × samples × bytes per sample
+# (decompression-bomb guard, checked from the header before any pixel is read).
+PULLBACK_MAX_DECODED_BYTES = env_int("PULLBACK_MAX_DECODED_BYTES", 8 * 1024**3)
+# Members one uploaded zip may hold (directories and skipped names included).
+UPLOAD_MAX_ARCHIVE_MEMBERS = env_int("UPLOAD_MAX_ARCHIVE_MEMBERS", 2000)
+# How long a cached frame permission grant lives (adjudication/frames_auth.py): losing access
+# to a pullback takes effect for its frames within this many seconds.
+FRAME_GRANT_TTL_S = env_int("FRAME_GRANT_TTL_S", 30)
+# Most frames one batched request (GET /api/v1/pullbacks/{id}/frames/?start=&count=) returns.
+FRAMES_BATCH_MAX_COUNT = env_int("FRAMES_BATCH_MAX_COUNT", 64)
+# Ingest progress (cache key per pullback) is written every this many frames.
+INGEST_PROGRESS_EVERY_FRAMES = env_int("INGEST_PROGRESS_EVERY_FRAMES", 20)

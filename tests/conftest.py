@@ -16,6 +16,15 @@ from rest_framework.test import APIClient
 from tests.factories import PASSWORD, MembershipFactory, StudyFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Any:
+    """Lockout counters and permission grants never leak from one test into another."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @dataclass
 class World:
     study: Any

@@ -18,3 +18,11 @@ from corelab.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "1000/min"}}  # noqa: F405
+# A Redis database of its own for the cache, cleared before every test (tests/conftest.py).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("TEST_CACHE_URL", "redis://localhost:6379/14"),
+        "KEY_PREFIX": os.environ["CELERY_QUEUE"],
+    }
+}

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import models, transaction
 
 from adjudication.domain.errors import PasswordRequired
+from adjudication.security import clear_failures, is_locked_out, record_failure
 
 from .audit import audit_record
 
@@ -18,14 +19,23 @@ def require_password(
 
     The refusal is written in its own committed transaction, so it survives the error.
     """
-    if password and actor.check_password(password):
+    locked = is_locked_out(actor.get_username())
+    if not locked and password and actor.check_password(password):
+        clear_failures(actor.get_username())
         return
+    if not locked:
+        record_failure(actor.get_username())
     with transaction.atomic(durable=True):
         audit_record(
             actor=actor,
             action=f"{action}.refused",
             obj=obj,
             study=study,
-            reason="wrong or missing password",
+            reason="too many failed attempts" if locked else "wrong or missing password",
+        )
+    if locked:
+        raise PasswordRequired(
+            "Too many failed password attempts; wait a few minutes and try again.",
+            code="locked_out",
         )
     raise PasswordRequired("The password is not correct.")

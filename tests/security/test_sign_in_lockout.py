@@ -1,0 +1,72 @@
+"""Repeated failed passwords lock the username for a while, on every way in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.test import Client, override_settings
+
+from adjudication.models import AuditEvent
+from adjudication.services.assignment import pullback_assign_readers
+from adjudication.services.reads import read_save_annotations
+from tests.conftest import sample_document
+from tests.factories import PullbackFactory
+
+
+def _sign_in(client: Client, username: str, password: str) -> bool:
+    client.post("/login/", {"username": username, "password": password})
+    return "_auth_user_id" in client.session
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=3)
+def test_it_locks_the_sign_in_page_after_repeated_failures(world: Any) -> None:
+    client = Client()
+    for _ in range(3):
+        assert not _sign_in(client, "reader_a", "wrong")
+    # Even the right password is refused while locked out.
+    assert not _sign_in(client, "reader_a", world.password)
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=3)
+def test_failures_on_the_token_endpoint_lock_the_sign_in_page_too(world: Any, api: Any) -> None:
+    for _ in range(3):
+        r = api(None).post(
+            "/api/v1/auth/token/", {"username": "reader_b", "password": "x"}, format="json"
+        )
+        assert r.status_code == 400
+    r = api(None).post(
+        "/api/v1/auth/token/", {"username": "reader_b", "password": world.password}, format="json"
+    )
+    assert r.status_code == 400
+    assert not _sign_in(Client(), "reader_b", world.password)
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=5)
+def test_a_success_before_the_limit_resets_the_count(world: Any) -> None:
+    client = Client()
+    for _ in range(4):
+        assert not _sign_in(client, "reader_a", "wrong")
+    assert _sign_in(client, "reader_a", world.password)
+    client.logout()
+    for _ in range(4):
+        assert not _sign_in(client, "reader_a", "wrong")
+    assert _sign_in(client, "reader_a", world.password)
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=2)
+def test_guessing_the_submit_password_locks_it_and_is_audited(world: Any, api: Any) -> None:
+    pullback = PullbackFactory(study=world.study)
+    a, _ = pullback_assign_readers(
+        pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
+    )
+    read_save_annotations(read=a, actor=world.reader_a, version=1, annotations=sample_document())
+    client = api(world.reader_a)
+    for _ in range(2):
+        r = client.post(f"/api/v1/reads/{a.pk}/submit/", {"password": "guess"}, format="json")
+        assert r.status_code == 403
+    r = client.post(f"/api/v1/reads/{a.pk}/submit/", {"password": world.password}, format="json")
+    assert r.status_code == 403
+    assert r.json()["code"] == "locked_out"
+    a.refresh_from_db()
+    assert a.status == "in_progress"
+    assert AuditEvent.objects.filter(action="read.submit.refused", object_id=str(a.pk)).count() == 3
