@@ -16,6 +16,14 @@ from rest_framework.test import APIClient
 from tests.factories import PASSWORD, MembershipFactory, StudyFactory, UserFactory
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print how many permission-matrix cells were checked (issue: permission matrix)."""
+    passed = terminalreporter.stats.get("passed", [])
+    cells = sum(1 for r in passed if "test_permission_matrix[" in r.nodeid)
+    if cells:
+        terminalreporter.write_line(f"permission matrix: {cells} cells checked")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Any:
     """Lockout counters and permission grants never leak from one test into another."""

@@ -76,10 +76,11 @@ def _fail(field: str, message: str) -> AnnotationInvalid:
 
 def _check_object(value: Any, field: str, allowed: frozenset[str]) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise _fail(field, "must be an object")
+        raise _fail(field or "annotations", "must be an object")
     for key in value:
         if key not in allowed:
-            path = f"{field}.{key}" if field else str(key)
+            name = str(key) if key else '""'  # an empty key still gets a visible name
+            path = f"{field}.{name}" if field else name
             raise _fail(path, f"unknown key (allowed: {', '.join(sorted(allowed))})")
     return value
 
@@ -96,19 +97,27 @@ def _frame_index(value: Any, field: str, n_frames: int | None) -> int:
     return value
 
 
-def _point(value: Any, field: str, rows: int | None, columns: int | None) -> Point:
+def _point(
+    value: Any, field: str, rows: int | None, columns: int | None, index: int | None = None
+) -> Point:
+    """One ``[x, y]`` within the frame; the error names ``field[index]`` (built on failure
+    only: documents hold thousands of points)."""
+
+    def fail(message: str) -> AnnotationInvalid:
+        return _fail(field if index is None else f"{field}[{index}]", message)
+
     if not isinstance(value, list | tuple) or len(value) != 2:
-        raise _fail(field, "must be a point [x, y]")
+        raise fail("must be a point [x, y]")
     x, y = value
     for coord in (x, y):
         if isinstance(coord, bool) or not isinstance(coord, int | float):
-            raise _fail(field, "coordinates must be numbers")
+            raise fail("coordinates must be numbers")
         if not math.isfinite(coord):
-            raise _fail(field, "coordinates must be finite")
+            raise fail("coordinates must be finite")
     if columns is not None and not 0 <= x <= columns:
-        raise _fail(field, f"x must be within [0, {columns}]")
+        raise fail(f"x must be within [0, {columns}]")
     if rows is not None and not 0 <= y <= rows:
-        raise _fail(field, f"y must be within [0, {rows}]")
+        raise fail(f"y must be within [0, {rows}]")
     return (float(x), float(y))
 
 
@@ -119,7 +128,7 @@ def _points(
         raise _fail(field, "must be a list of points")
     if len(value) > limit:
         raise _fail(field, f"has more than {limit} points")
-    return tuple(_point(p, f"{field}[{i}]", rows, columns) for i, p in enumerate(value))
+    return tuple(_point(p, field, rows, columns, i) for i, p in enumerate(value))
 
 
 def _polygon(value: Any, field: str, rows: int | None, columns: int | None) -> tuple[Point, ...]:

@@ -1,0 +1,413 @@
+"""Load benchmark (issue 7): simulated readers against gunicorn with a real Celery worker.
+
+Creates a throwaway PostgreSQL database (``corelab_bench_load``), seeds one study with
+``--readers`` analysts, each assigned one read of a synthetic JPEG-baseline pullback, starts
+gunicorn and a Celery worker on loopback, then runs the readers concurrently for
+``--duration`` seconds. Each reader, in a loop: fetches frames (mostly sequential, as when
+scrolling, sometimes jumping), saves its annotation document with the version it holds
+(as the viewer's autosave does), and now and then reloads its worklist. Prints p50/p95 per
+request type and the error count. Goals: annotation save p95 ≤ 50 ms, frame p95 ≤ 10 ms,
+zero errors. Bounded in time and count; traffic goes to 127.0.0.1 only.
+
+    .venv/bin/python bench/load.py [--readers 20] [--duration 60] [--gunicorn-workers 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import multiprocessing as mp
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BENCH_DB = "corelab_bench_load"
+BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@localhost:5432/corelab")
+BENCH_URL = urlunsplit(urlsplit(BASE_URL)._replace(path=f"/{BENCH_DB}"))
+PASSWORD = "load-bench-password-1"
+
+
+def server_env(media_root: str, queue: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": BENCH_URL,
+        "DJANGO_SETTINGS_MODULE": "corelab.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "k" * 60,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "MEDIA_ROOT": media_root,
+        "CELERY_QUEUE": queue,
+        "CACHE_KEY_PREFIX": queue,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    admin = urlsplit(BASE_URL)
+    with psycopg.connect(
+        host=admin.hostname or "localhost",
+        port=admin.port or 5432,
+        user=admin.username or "postgres",
+        password=admin.password or "",
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def drop_database() -> None:
+    import psycopg
+
+    admin = urlsplit(BASE_URL)
+    with psycopg.connect(
+        host=admin.hostname or "localhost",
+        port=admin.port or 5432,
+        user=admin.username or "postgres",
+        password=admin.password or "",
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+
+
+def seed(env: dict[str, str], readers: int, n_frames: int) -> list[dict[str, Any]]:
+    """Create users, a study and readers/2 pullbacks with two reads each; return read info."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from adjudication.dicom.synthetic import make_synthetic_pullback
+    from adjudication.models import Membership, Study
+    from adjudication.services import assignment, ingest
+
+    call_command("migrate", verbosity=0)
+    User = get_user_model()
+    coordinator = User.objects.create_user("coordinator", password=PASSWORD)
+    study = Study.objects.create(name="Load", code="load")
+    Membership.objects.create(study=study, user=coordinator, role="coordinator")
+    names = [f"reader{i:02d}" for i in range(readers)]
+    for name in names:
+        user = User.objects.create_user(name, password=PASSWORD)
+        Membership.objects.create(study=study, user=user, role="analyst")
+    info = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for p in range(math.ceil(readers / 2)):
+            path = Path(tmp) / f"p{p}.dcm"
+            make_synthetic_pullback(
+                path, n_frames=n_frames, rows=512, columns=512, encoding="jpeg_baseline", seed=p
+            )
+            with open(path, "rb") as fh:
+                pullback = ingest.pullback_create_from_upload(
+                    study=study,
+                    actor=coordinator,
+                    fileobj=fh,
+                    filename=path.name,
+                    size_bytes=path.stat().st_size,
+                    subject_code=f"S-{p:04d}",
+                    timepoint="post",
+                )
+            ingest.pullback_ingest(pullback_pk=pullback.pk)
+            pair = names[2 * p : 2 * p + 2]
+            if len(pair) < 2:
+                pair = [pair[0], names[0]]
+            reads = assignment.pullback_assign_readers(
+                pullback=pullback, actor=coordinator, usernames=pair
+            )
+            for read in reads:
+                if read.reader.username in names[2 * p : 2 * p + 2]:
+                    info.append(
+                        {
+                            "username": read.reader.username,
+                            "read": read.pk,
+                            "pullback": pullback.pk,
+                            "n_frames": n_frames,
+                        }
+                    )
+    return info
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def document(n_frames: int, tick: int) -> dict[str, Any]:
+    """A realistic autosave: a few frames with a 64-point lumen and struts, growing."""
+    frames = {}
+    for f in range(10, min(n_frames, 10 + 5 * (1 + tick % 8)), 5):
+        r = 140 + (tick % 7)
+        frames[str(f)] = {
+            "lumen": [
+                [256 + r * math.cos(2 * math.pi * i / 64), 256 + r * math.sin(2 * math.pi * i / 64)]
+                for i in range(64)
+            ],
+            "struts": [
+                [256 + (r - 3) * math.cos(a), 256 + (r - 3) * math.sin(a)]
+                for a in [k * math.pi / 5 for k in range(10)]
+            ],
+        }
+    return {"frames": frames}
+
+
+class Connection:
+    """A minimal keep-alive HTTP/1.1 client on asyncio streams: one process drives every
+    simulated reader, so the load generator does not compete with the server for the CPU
+    as much as a process per reader would."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        payload = json.dumps(body).encode() if body is not None else b""
+        lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: keep-alive"]
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        if body is not None:
+            lines += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
+        assert self.reader is not None
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        status = int(status_line.split()[1])
+        fields = {}
+        for line in header_lines:
+            if ":" in line:
+                key, value = line.split(":", 1)
+                fields[key.strip().lower()] = value.strip()
+        if fields.get("transfer-encoding") == "chunked":
+            data = b""
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).strip(), 16)
+                chunk = await self.reader.readexactly(size + 2)
+                if size == 0:
+                    break
+                data += chunk[:-2]
+        else:
+            data = await self.reader.readexactly(int(fields.get("content-length", "0")))
+        if fields.get("connection", "").lower() == "close":
+            await self.close()
+        return status, data
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+async def reader_loop(
+    port: int, read: dict[str, Any], duration_s: float, seed_value: int, pace: dict[str, float]
+) -> dict[str, Any]:
+    rng = random.Random(seed_value)
+    conn = Connection(port)
+    timings: dict[str, list[float]] = {"frame": [], "save": [], "worklist": []}
+    errors: list[str] = []
+
+    async def call(method: str, path: str, body: Any = None, headers: dict | None = None) -> Any:
+        start = time.perf_counter()
+        try:
+            status, data = await conn.request(method, path, body, headers)
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            await conn.close()
+            return None, b"", time.perf_counter() - start, repr(exc)
+        return status, data, time.perf_counter() - start, None
+
+    status, data, _, err = await call(
+        "POST", "/api/v1/auth/token/", {"username": read["username"], "password": PASSWORD}
+    )
+    if status != 200:
+        return {"timings": timings, "errors": [f"sign-in failed: {status} {err or data[:200]}"]}
+    auth = {"Authorization": f"Token {json.loads(data)['token']}"}
+    status, data, _, _ = await call("GET", f"/api/v1/reads/{read['read']}/", headers=auth)
+    version = json.loads(data)["version"]
+    frame = rng.randrange(read["n_frames"])
+    tick = 0
+    now = time.monotonic()
+    deadline = now + duration_s
+    # Each request type has its own pace (a reader scrolls, autosaves and glances at the
+    # worklist); jitter keeps the readers from marching in step.
+    due = {k: now + rng.random() * v for k, v in pace.items()}
+    while True:
+        kind = min(due, key=due.__getitem__)
+        if due[kind] >= deadline:
+            break
+        wait = due[kind] - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        due[kind] += pace[kind] * rng.uniform(0.8, 1.2)
+        if kind == "frame":
+            jump = rng.random() < 0.1
+            frame = rng.randrange(read["n_frames"]) if jump else (frame + 1) % read["n_frames"]
+            status, data, elapsed, err = await call(
+                "GET", f"/api/v1/pullbacks/{read['pullback']}/frames/{frame}", headers=auth
+            )
+            ok = status == 200 and data[:2] == b"\xff\xd8"
+        elif kind == "save":
+            tick += 1
+            status, data, elapsed, err = await call(
+                "PUT",
+                f"/api/v1/reads/{read['read']}/annotations/",
+                {"version": version, "annotations": document(read["n_frames"], tick)},
+                headers=auth,
+            )
+            ok = status == 200
+            if ok:
+                version = json.loads(data)["version"]
+        else:
+            status, data, elapsed, err = await call("GET", "/api/v1/reads/", headers=auth)
+            ok = status == 200
+        timings[kind].append(elapsed)
+        if not ok:
+            errors.append(f"{kind}: {status} {err or data[:120]!r}")
+    await conn.close()
+    return {"timings": timings, "errors": errors}
+
+
+async def run_readers(work: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    return await asyncio.gather(*(reader_loop(*w) for w in work))
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--readers", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--frames", type=int, default=200)
+    parser.add_argument("--gunicorn-workers", type=int, default=4)
+    parser.add_argument("--gunicorn-threads", type=int, default=4)
+    parser.add_argument(
+        "--frames-per-s", type=float, default=30.0, help="per reader, scrolling uncached frames"
+    )
+    parser.add_argument("--save-every-s", type=float, default=1.0, help="per reader (autosave)")
+    parser.add_argument("--worklist-every-s", type=float, default=10.0, help="per reader")
+    args = parser.parse_args()
+    if not 1 <= args.readers <= 200 or not 1 <= args.duration <= 600:
+        parser.error("readers in [1, 200], duration in [1, 600] s")
+
+    queue = f"corelab-bench-load-{uuid.uuid4().hex[:8]}"
+    media = tempfile.mkdtemp(prefix="corelab-bench-load-")
+    env = server_env(media, queue)
+    recreate_database()
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        t0 = time.perf_counter()
+        with mp.get_context("spawn").Pool(1) as pool:  # keep Django out of this process
+            reads = pool.apply(seed, (env, args.readers, args.frames))
+        print(f"seeded {len(reads)} reads in {time.perf_counter() - t0:.1f} s")
+        port = free_port()
+        python = sys.executable
+        procs.append(
+            subprocess.Popen(
+                [
+                    python, "-m", "gunicorn", "corelab.wsgi",
+                    "--bind", f"127.0.0.1:{port}",
+                    "--workers", str(args.gunicorn_workers),
+                    "--threads", str(args.gunicorn_threads),
+                    "--worker-class", "gthread",
+                    "--log-level", "warning",
+                ],
+                cwd=ROOT, env=env,
+            )
+        )  # fmt: skip
+        procs.append(
+            subprocess.Popen(
+                [python, "-m", "celery", "-A", "corelab", "worker", "-Q", queue,
+                 "--concurrency=1", "--loglevel=WARNING"],
+                cwd=ROOT, env=env,
+            )
+        )  # fmt: skip
+        wait_for_port(port)
+        pace = {
+            "frame": 1.0 / args.frames_per_s,
+            "save": args.save_every_s,
+            "worklist": args.worklist_every_s,
+        }
+        work = [(port, read, args.duration, i, pace) for i, read in enumerate(reads)]
+        print(
+            f"{len(work)} readers for {args.duration:.0f} s, each {args.frames_per_s:g} frames/s, "
+            f"a save every {args.save_every_s:g} s, the worklist every {args.worklist_every_s:g} s"
+        )
+        print(
+            "against gunicorn "
+            f"({args.gunicorn_workers} workers × {args.gunicorn_threads} threads) + 1 Celery worker"
+        )
+        results = asyncio.run(run_readers(work))
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        drop_database()
+    merged: dict[str, list[float]] = {"frame": [], "save": [], "worklist": []}
+    errors: list[str] = []
+    for result in results:
+        for kind, values in result["timings"].items():
+            merged[kind].extend(values)
+        errors.extend(result["errors"])
+    goals = {"frame": 10.0, "save": 50.0, "worklist": None}
+    print(f"{'request':<10}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'goal p95':>10}")
+    for kind, values in merged.items():
+        goal = goals[kind]
+        print(
+            f"{kind:<10}{len(values):>8}{percentile(values, 50) * 1000:>10.2f}"
+            f"{percentile(values, 95) * 1000:>10.2f}{(f'≤ {goal:.0f}' if goal else '—'):>10}"
+        )
+    total = sum(len(v) for v in merged.values())
+    print(f"requests: {total} ({total / args.duration:.0f}/s), errors: {len(errors)}")
+    for line in errors[:10]:
+        print("  error:", line)
+    if merged["frame"]:
+        print(f"frame mean {statistics.mean(merged['frame']) * 1000:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Permission matrix: every SPEC §9 endpoint × persona → status, derived from roles.py.
+
+Expected statuses are computed, not listed: anonymous → 401; an object the persona may not
+see → 404 (never 403, so existence does not leak); a visible object whose action the
+persona's role lacks in ``roles.PERMISSIONS`` → 403; otherwise the endpoint's own answer
+(bodies are deliberately minimal, so a write that is allowed answers its validation error
+and changes nothing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from adjudication import storage
+from adjudication.roles import Action, role_may
+from adjudication.services import metrics as metric_services
+from adjudication.services.assignment import pullback_assign_readers
+from adjudication.services.reads import read_save_annotations, read_submit
+from tests.conftest import sample_document
+from tests.factories import PullbackFactory
+
+PERSONAS = ["coordinator", "reader_a", "reader_b", "adjudicator", "other_reader", "outsider", None]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    url: str  # with {study} {pullback} {read_a} {adjudication}
+    scope: str  # what must be visible: study | pullback | read_a | adjudication | signed_in
+    action: Action | None  # the roles.py action needed once visible (None: visibility enough)
+    ok: int  # the answer when allowed
+    body: dict[str, Any] | None = None
+    fmt: str = "json"
+
+
+ENDPOINTS = [
+    Endpoint("get", "/api/v1/me/", "signed_in", None, 200),
+    Endpoint("get", "/api/v1/studies/", "signed_in", None, 200),
+    Endpoint("get", "/api/v1/reads/", "signed_in", None, 200),
+    Endpoint("get", "/api/v1/adjudications/", "signed_in", None, 200),
+    Endpoint("get", "/api/v1/studies/{study}/", "study", Action.VIEW_STUDY, 200),
+    Endpoint(
+        "patch", "/api/v1/studies/{study}/", "study", Action.CONFIGURE_STUDY, 400, {"name": ""}
+    ),
+    Endpoint("get", "/api/v1/studies/{study}/members/", "study", Action.MANAGE_MEMBERS, 200),
+    Endpoint("post", "/api/v1/studies/{study}/members/", "study", Action.MANAGE_MEMBERS, 400, {}),
+    Endpoint(
+        "post", "/api/v1/studies/{study}/pullbacks/", "study", Action.UPLOAD, 400, {}, "multipart"
+    ),
+    Endpoint("get", "/api/v1/studies/{study}/consensus/", "study", Action.EXPORT, 200),
+    Endpoint("get", "/api/v1/studies/{study}/export/?format=csv", "study", Action.EXPORT, 200),
+    Endpoint("get", "/api/v1/studies/{study}/agreement/", "study", Action.VIEW_PROGRESS, 200),
+    Endpoint("get", "/api/v1/audit/?study={study}", "study", Action.VIEW_AUDIT, 200),
+    Endpoint("get", "/api/v1/pullbacks/{pullback}/", "pullback", None, 200),
+    Endpoint("get", "/api/v1/pullbacks/{pullback}/frames/0", "pullback", None, 200),
+    Endpoint("post", "/api/v1/pullbacks/{pullback}/assign/", "pullback", Action.ASSIGN, 409, {}),
+    Endpoint("get", "/api/v1/reads/{read_a}/", "read_a", Action.READ, 200),
+    Endpoint("put", "/api/v1/reads/{read_a}/annotations/", "read_a", Action.READ, 400, {}),
+    Endpoint(
+        "get", "/api/v1/adjudications/{adjudication}/", "adjudication", Action.ADJUDICATE, 200
+    ),
+    Endpoint(
+        "post",
+        "/api/v1/adjudications/{adjudication}/resolve/",
+        "adjudication",
+        Action.ADJUDICATE,
+        400,
+        {},
+    ),
+]
+
+ROLES = {
+    "coordinator": "coordinator",
+    "reader_a": "analyst",
+    "reader_b": "analyst",
+    "adjudicator": "adjudicator",
+    "other_reader": None,  # analyst of the other study: no role here
+    "outsider": None,
+}
+
+
+def visible(scope: str, persona: str) -> bool:
+    return {
+        "signed_in": True,
+        "study": persona == "coordinator",
+        "pullback": persona in ("coordinator", "reader_a", "reader_b", "adjudicator"),
+        "read_a": persona == "reader_a",
+        "adjudication": persona == "adjudicator",
+    }[scope]
+
+
+def expected_status(endpoint: Endpoint, persona: str | None) -> int:
+    if persona is None:
+        return 401
+    if not visible(endpoint.scope, persona):
+        return 404
+    role = ROLES[persona]
+    if endpoint.action is not None and (role is None or not role_may(role, endpoint.action)):
+        return 403
+    return endpoint.ok
+
+
+CELLS = [(e, p) for e in ENDPOINTS for p in PERSONAS]
+
+
+@pytest.fixture
+def flagged(world: Any) -> dict[str, Any]:
+    """A pullback read by reader A and B, compared and flagged (its adjudication open)."""
+    pullback = PullbackFactory(study=world.study, n_frames=200)
+    a, b = pullback_assign_readers(
+        pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
+    )
+    read_save_annotations(read=a, actor=world.reader_a, version=1, annotations=sample_document(150))
+    read_save_annotations(read=b, actor=world.reader_b, version=1, annotations=sample_document(100))
+    read_submit(read=a, actor=world.reader_a, password=world.password)
+    read_submit(read=b, actor=world.reader_b, password=world.password)
+    metric_services.read_compute_metrics(read_pk=a.pk)
+    metric_services.read_compute_metrics(read_pk=b.pk)
+    metric_services.pullback_compare_reads(pullback_pk=pullback.pk)
+    pullback.refresh_from_db()
+    frame = storage.frame_path(str(pullback.storage_key), 0, "jpg")
+    frame.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_bytes(b"\xff\xd8\xff\xd9")
+    return {
+        "study": world.study.pk,
+        "pullback": pullback.pk,
+        "read_a": a.pk,
+        "adjudication": pullback.adjudication.pk,
+    }
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "persona"),
+    CELLS,
+    ids=[f"{e.method.upper()} {e.url} as {p or 'anonymous'}" for e, p in CELLS],
+)
+def test_permission_matrix(
+    world: Any, flagged: Any, api: Any, endpoint: Endpoint, persona: str | None
+) -> None:
+    client = api(getattr(world, persona) if persona else None)
+    url = endpoint.url.format(**flagged)
+    call = getattr(client, endpoint.method)
+    response = (
+        call(url, endpoint.body, format=endpoint.fmt) if endpoint.body is not None else call(url)
+    )
+    assert response.status_code == expected_status(endpoint, persona), response.content[:300]
