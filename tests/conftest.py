@@ -27,9 +27,16 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Any:
     """Lockout counters and permission grants never leak from one test into another."""
+    from django.conf import settings
     from django.core.cache import cache
 
-    cache.clear()
+    # Delete only this run's keys (its own prefix): a FLUSHDB would also wipe the counters
+    # of another test run sharing the Redis database.
+    client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
     yield
 
 

@@ -43,6 +43,7 @@ def test_production_settings_pass_check_deploy() -> None:
         "SECRET_KEY": "x" * 64 + "-a-long-random-production-secret-for-the-check",
         "ALLOWED_HOSTS": "corelab.example.org",
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' conftest only
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
