@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 
+from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.models import Read
+from adjudication.services import ingest
 from adjudication.services import metrics as metric_services
 from adjudication.services.assignment import pullback_assign_readers
 from adjudication.services.reads import read_save_annotations, read_submit
 from tests.conftest import sample_document
-from tests.factories import PullbackFactory
 
 MARKER_X = 311.123456789  # a coordinate only reader A's document contains
 
@@ -24,8 +25,23 @@ def _doc_a() -> dict:
 
 
 @pytest.fixture
-def both_submitted(world: Any) -> dict[str, Any]:
-    pullback = PullbackFactory(study=world.study)
+def both_submitted(world: Any, tmp_path: Any) -> dict[str, Any]:
+    # A real ingested DICOM carrying PHI, so the probe can look for it too.
+    path = tmp_path / "phi.dcm"
+    truth = make_synthetic_pullback(path, n_frames=130, rows=512, columns=512, seed=11)
+    with open(path, "rb") as fh:
+        pullback = ingest.pullback_create_from_upload(
+            study=world.study,
+            actor=world.coordinator,
+            fileobj=fh,
+            filename="JANE-DOE-pullback.dcm",
+            size_bytes=path.stat().st_size,
+            subject_code="S-0042",
+            timepoint="post",
+        )
+    ingest.pullback_ingest(pullback_pk=pullback.pk)
+    pullback.refresh_from_db()
+    assert pullback.status == "ready", pullback.error
     a, b = pullback_assign_readers(
         pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
     )
@@ -38,7 +54,12 @@ def both_submitted(world: Any) -> dict[str, Any]:
     metric_services.pullback_compare_reads(pullback_pk=pullback.pk)
     pullback.refresh_from_db()
     assert pullback.status == "flagged"
-    return {"pullback": pullback, "a": Read.objects.get(pk=a.pk), "b": Read.objects.get(pk=b.pk)}
+    return {
+        "pullback": pullback,
+        "a": Read.objects.get(pk=a.pk),
+        "b": Read.objects.get(pk=b.pk),
+        "phi": truth["phi"],
+    }
 
 
 def test_reader_b_gets_404_for_every_endpoint_of_reader_a_read(
@@ -81,6 +102,12 @@ def test_reader_b_finds_no_trace_of_reader_a_in_any_response(
         "/",
         f"/reads/{b.pk}/",
         f"/adjudications/{pullback.adjudication.pk}/",
+        f"/studies/{world.study.pk}/",
+        "/api/schema/",
+        "/admin/",
+        f"/admin/adjudication/read/{a.pk}/change/",
+        f"/api/v1/pullbacks/{pullback.pk}/frames/0",
+        "/api/v1/reads/999999/",
     ]
     a_metrics = a.metrics.values()
     secrets = {
@@ -88,7 +115,12 @@ def test_reader_b_finds_no_trace_of_reader_a_in_any_response(
         "reader A's annotation marker": "311.123456",
         "reader A's read URL": f"/reads/{a.pk}/",
         "reader A's MLA": repr(a_metrics["mla_mm2"])[:8],
+        "the original file name": "JANE-DOE",
     }
+    # Every PHI value the original DICOM carried (names, IDs, dates, institution …).
+    for keyword, value in both_submitted["phi"].items():
+        if isinstance(value, str) and len(value) >= 4:
+            secrets[f"PHI {keyword}"] = value
     for url in urls:
         response = client.get(url)
         body = response.content.decode("utf-8", errors="replace")
