@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -13,6 +14,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from adjudication.domain.errors import Refused
 from adjudication.models import Membership, Pullback, Study
 from adjudication.models.pullback import Timepoint
 from adjudication.roles import Role
@@ -65,15 +67,25 @@ class MemberOutput(serializers.Serializer):
 
 
 class UploadInput(serializers.Serializer):
-    file = serializers.FileField()
+    """Multipart form: ``file`` once or repeated (DICOM files and/or zips of DICOMs)."""
+
+    file = serializers.ListField(child=serializers.FileField(), min_length=1)
     subject_code = serializers.CharField(max_length=40)
     timepoint = serializers.ChoiceField(choices=Timepoint.values)
     lesion = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
 
 
 class UploadOutput(serializers.Serializer):
+    """One pullback created: ``{id, status}``."""
+
     id = serializers.IntegerField()
     status = serializers.CharField()
+
+
+class UploadManyOutput(serializers.Serializer):
+    """Several pullbacks created (several files, or a zip of several): in upload order."""
+
+    pullbacks = UploadOutput(many=True)
 
 
 class StudyViewSet(
@@ -122,29 +134,77 @@ class StudyViewSet(
         return Response(MemberOutput(membership).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], responses=PullbackForCoordinatorOutput(many=True))
-    @extend_schema(methods=["POST"], request=UploadInput, responses={202: UploadOutput})
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser])
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": UploadInput},
+        responses={
+            202: PolymorphicProxySerializer(
+                component_name="UploadResult",
+                serializers=[UploadOutput, UploadManyOutput],
+                resource_type_field_name=None,
+            )
+        },
+        description=(
+            "Upload one DICOM, several (repeat `file`) or zips of DICOMs; one pullback per "
+            "DICOM. One pullback created → `{id, status}`; several → `{pullbacks: [{id, "
+            "status}, …]}`. Refusals (empty, not DICOM, unsafe archive: 400; over "
+            "UPLOAD_MAX_BYTES, also once expanded: 413) store nothing."
+        ),
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        # JSON is parsed only to answer "file: required" (400) rather than 415.
+        parser_classes=[MultiPartParser, FormParser, JSONParser],
+    )
     def pullbacks(self, request: Request, pk: Any = None) -> Response:
         study = self.get_object()
         if request.method == "GET":
             qs = Pullback.objects.filter(study=study).select_related("subject").order_by("id")
             page = self.paginate_queryset(qs)
             return self.get_paginated_response(PullbackForCoordinatorOutput(page, many=True).data)
-        data = UploadInput(data=request.data)
+        _refuse_oversized_request(request)
+        data = UploadInput(data=_upload_data(request))
         data.is_valid(raise_exception=True)
-        upload = data.validated_data["file"]
-        pullback = ingest.pullback_create_from_upload(
+        pullbacks = ingest.pullbacks_create_from_upload(
             study=study,
             actor=request.user,
-            fileobj=upload,
-            filename=upload.name or "upload.dcm",
-            size_bytes=upload.size,
+            sources=[
+                ingest.UploadSource(f.name or "upload.dcm", f, f.size)
+                for f in data.validated_data["file"]
+            ],
             subject_code=data.validated_data["subject_code"],
             timepoint=data.validated_data["timepoint"],
             lesion=data.validated_data["lesion"],
         )
-        pullback.refresh_from_db(fields=["status"])
-        return Response(
-            UploadOutput({"id": pullback.pk, "status": pullback.status}).data,
-            status=status.HTTP_202_ACCEPTED,
+        # Re-read: with eager tasks (the no-Redis dev fallback) ingest already ran on commit.
+        statuses = dict(
+            Pullback.objects.filter(pk__in=[p.pk for p in pullbacks]).values_list("pk", "status")
+        )
+        rows = [{"id": p.pk, "status": statuses.get(p.pk, p.status)} for p in pullbacks]
+        if len(rows) == 1:
+            return Response(UploadOutput(rows[0]).data, status=status.HTTP_202_ACCEPTED)
+        return Response(UploadManyOutput({"pullbacks": rows}).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _upload_data(request: Request) -> dict[str, Any]:
+    """The form with every ``file`` part as a list (DRF's QueryDict keeps only the last)."""
+    data: dict[str, Any] = {k: request.data.get(k) for k in request.data if k != "file"}
+    files = request.FILES.getlist("file")
+    if files:
+        data["file"] = files
+    return data
+
+
+def _refuse_oversized_request(request: Request) -> None:
+    """413 from the declared length alone, before the body is read and spooled to disk."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    # Multipart framing and the other fields add a little: allow 1 MB for them.
+    if length > settings.UPLOAD_MAX_BYTES + 1024 * 1024:
+        raise Refused(
+            f"The upload is {length} bytes; the limit is {settings.UPLOAD_MAX_BYTES}.",
+            code="too_large",
         )

@@ -142,3 +142,27 @@ def calibration_tags(ds: Dataset) -> dict[str, Any]:
         "frame_time_ms": _single(ds, FRAME_TIME),
         "cine_rate_fps": _single(ds, CINE_RATE),
     }
+
+
+# The calibration keys above (and the study settings the resolver also uses) as a coordinator
+# knows them, for refusal messages that name the tag at fault (SPEC §3).
+CALIBRATION_TAG_NAMES: dict[str, str] = {
+    "shared_pixel_spacing": (
+        "Pixel Spacing (0028,0030) in the shared Pixel Measures functional group (5200,9229)"
+    ),
+    "per_frame_pixel_spacing": (
+        "Pixel Spacing (0028,0030) in the per-frame Pixel Measures functional group (5200,9230)"
+    ),
+    "pixel_spacing": "Pixel Spacing (0028,0030)",
+    "imager_pixel_spacing": "Imager Pixel Spacing (0018,1164)",
+    "longitudinal_distances_mm": "Intravascular Longitudinal Distance (0052,0028)",
+    "frame_time_ms": "Frame Time (0018,1063)",
+    "cine_rate_fps": "Cine Rate (0018,0040)",
+    "pullback_speed_mm_s": "the study setting pullback_speed_mm_s",
+    "default_frame_spacing_mm": "the study setting default_frame_spacing_mm",
+}
+
+
+def calibration_tag_name(key: str) -> str:
+    """The DICOM name and tag of a ``calibration_tags`` key (the key itself if unknown)."""
+    return CALIBRATION_TAG_NAMES.get(key, key)

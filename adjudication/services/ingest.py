@@ -1,4 +1,18 @@
-"""Pullback upload and ingest (SPEC §8): store, inspect, de-identify, calibrate, render."""
+"""Pullback upload and ingest (SPEC §3, §8): store, inspect, de-identify, calibrate, render.
+
+Upload (``pullbacks_create_from_upload``) is all or nothing: every uploaded file is copied to
+a staging folder under a shared byte budget (``UPLOAD_MAX_BYTES``), zips are expanded member
+by member through ``dicom.archives`` under the same budget, every resulting file must be a
+non-empty DICOM Part 10 file, and only then are the pullback rows created and the files moved
+into place — in one transaction, with the files removed again if it does not commit. Anything
+refused raises a ``DomainError`` (→ 4xx) and leaves no row and no file behind.
+
+Ingest (``pullback_ingest``, run by the worker) proves the file (``dicom.inspect``, then every
+frame through ``dicom.render``), de-identifies it, resolves its calibration and moves the
+pullback to ``ready``, or to ``failed`` with a readable reason and no files. Its progress is
+kept in the shared cache (the row is locked for the whole ingest, so it cannot be written
+there) and read back by ``ingest_progress_pct``.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +21,24 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.core.cache import cache
+from django.db import DatabaseError, IntegrityError, transaction
 
 from adjudication import storage
+from adjudication.dicom.archives import is_zip, iter_upload_members
 from adjudication.dicom.deidentify import deidentify
 from adjudication.dicom.inspect import DicomRefused, Limits, inspect_file
+from adjudication.dicom.lmode import lmode_array, png_bytes
 from adjudication.dicom.render import iter_frame_images
+from adjudication.dicom.tags import calibration_tag_name
 from adjudication.domain.calibration import resolve_calibration
-from adjudication.domain.errors import FieldError, Refused
+from adjudication.domain.errors import CalibrationInvalid, FieldError, Refused
 from adjudication.domain.workflow import PullbackState
 from adjudication.models import Pseudonymisation, Pullback, Study, Subject
 from adjudication.models.pullback import Timepoint
@@ -29,7 +50,12 @@ log = logging.getLogger(__name__)
 
 SUBJECT_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 PULLBACK_FIELDS = ["study", "subject", "timepoint", "lesion", "status", "original_filename"]
-EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
+EXTENSIONS = storage.EXTENSIONS
+CHUNK_BYTES = 1024 * 1024
+PROGRESS_TIMEOUT_S = 24 * 3600
+# Share of the progress bar spent before the frames (inspection) and after them (saving).
+PROGRESS_INSPECTED_PCT = 10
+PROGRESS_FRAMES_DONE_PCT = 90
 
 
 def limits_from_settings() -> Limits:
@@ -38,6 +64,7 @@ def limits_from_settings() -> Limits:
         max_frames=settings.PULLBACK_MAX_FRAMES,
         max_rows=settings.PULLBACK_MAX_ROWS,
         max_columns=settings.PULLBACK_MAX_COLUMNS,
+        max_decoded_bytes=settings.PULLBACK_MAX_DECODED_BYTES,
     )
 
 
@@ -48,6 +75,174 @@ def _validate_upload_fields(subject_code: str, timepoint: str, lesion: str) -> N
         raise FieldError("timepoint", f"must be one of {', '.join(Timepoint.values)}")
     if len(lesion) > 60:
         raise FieldError("lesion", "at most 60 characters")
+
+
+# ------------------------------------------------------------------------------------------
+# Upload
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadSource:
+    """One uploaded file: a DICOM or a zip of DICOMs. ``size_bytes`` as declared (or None)."""
+
+    name: str
+    fileobj: IO[bytes]
+    size_bytes: int | None = None
+
+
+def _too_large(what: str) -> Refused:
+    return Refused(
+        f"{what} exceeds the upload limit of {settings.UPLOAD_MAX_BYTES} bytes.",
+        code="too_large",
+    )
+
+
+class _Budget:
+    """Bytes written to staging so far, against ``UPLOAD_MAX_BYTES`` (raw files and expanded
+    archive members alike: an archive may not expand beyond the upload limit)."""
+
+    def __init__(self) -> None:
+        self.used = 0
+
+    def copy(self, source: IO[bytes], target: Path, what: str) -> int:
+        written = 0
+        with open(target, "wb") as out:
+            while chunk := source.read(CHUNK_BYTES):
+                written += len(chunk)
+                if self.used + written > settings.UPLOAD_MAX_BYTES:
+                    raise _too_large(what)
+                out.write(chunk)
+        self.used += written
+        return written
+
+    def release(self, size: int) -> None:
+        self.used -= size
+
+
+def _check_dicom_member(path: Path, name: str) -> None:
+    """Cheap content check before any row exists: non-empty and a DICOM Part 10 file."""
+    size = path.stat().st_size
+    if size == 0:
+        raise FieldError("file", f"{name!r} is empty", code="empty")
+    with open(path, "rb") as fh:
+        head = fh.read(132)
+    if head[128:132] != b"DICM":
+        raise Refused(
+            f"{name!r} is not a DICOM file (no 'DICM' marker after the 128-byte preamble).",
+            code="not_dicom",
+        )
+
+
+def _expand_zip(path: Path, name: str, staging: Path, budget: _Budget) -> list[tuple[str, Path]]:
+    members: list[tuple[str, Path]] = []
+    try:
+        for member_name, reader in iter_upload_members(
+            path,
+            max_total_bytes=settings.UPLOAD_MAX_BYTES - budget.used,
+            max_members=settings.UPLOAD_MAX_ARCHIVE_MEMBERS,
+        ):
+            target = staging / f"member-{len(members):05d}"
+            budget.copy(reader, target, f"The archive {name!r}")
+            members.append((f"{name}/{member_name}", target))
+    except DicomRefused as exc:
+        if exc.code == "archive_too_large":
+            raise Refused(exc.message, code="too_large") from exc
+        raise Refused(exc.message, code=exc.code) from exc
+    if not members:
+        raise Refused(f"The archive {name!r} holds no files.", code="empty_archive")
+    return members
+
+
+def _stage(sources: Sequence[UploadSource], staging: Path) -> list[tuple[str, Path]]:
+    """Copy (and expand) every source into ``staging``; returns ``(name, path)`` per DICOM."""
+    budget = _Budget()
+    staged: list[tuple[str, Path]] = []
+    for index, source in enumerate(sources):
+        name = os.path.basename(source.name or "") or f"upload-{index + 1}"
+        raw = staging / f"upload-{index:05d}"
+        size = budget.copy(source.fileobj, raw, f"The upload ({name!r})")
+        if size == 0:
+            raise FieldError("file", f"{name!r} is empty", code="empty")
+        if is_zip(raw):
+            budget.release(size)  # the budget counts what the archive expands to
+            staged.extend(_expand_zip(raw, name, staging, budget))
+            raw.unlink()
+        else:
+            staged.append((name, raw))
+    for name, path in staged:
+        _check_dicom_member(path, name)
+    return staged
+
+
+def pullbacks_create_from_upload(
+    *,
+    study: Study,
+    actor: Any,
+    sources: Sequence[UploadSource],
+    subject_code: str,
+    timepoint: str,
+    lesion: str = "",
+    schedule_ingest: bool = True,
+) -> list[Pullback]:
+    """Store uploaded files (DICOMs and zips of DICOMs) as new pullbacks, one per DICOM.
+
+    Pre-state: none. Post-state: one ``ingesting`` pullback per DICOM (zip members count one
+    each, in archive order), all with the given subject, timepoint and lesion, each with its
+    file at ``storage.upload_path`` and an audit event; ``pullback_ingest_task`` is scheduled
+    for each on commit (unless ``schedule_ingest`` is False: the caller runs the ingest).
+    Refusals (``FieldError``/``Refused``: empty, not DICOM, over ``UPLOAD_MAX_BYTES`` —
+    code ``too_large`` — unsafe or empty archive) leave no row and no file.
+    """
+    from adjudication.tasks import pullback_ingest as pullback_ingest_task
+
+    _validate_upload_fields(subject_code, timepoint, lesion)
+    if not sources:
+        raise FieldError("file", "no file was uploaded", code="required")
+    declared = sum(s.size_bytes or 0 for s in sources)
+    if declared > settings.UPLOAD_MAX_BYTES:
+        raise Refused(
+            f"The upload is {declared} bytes; the limit is {settings.UPLOAD_MAX_BYTES}.",
+            code="too_large",
+        )
+    staging = storage.new_staging_dir()
+    created_dirs: list[Path] = []
+    try:
+        staged = _stage(sources, staging)
+        with transaction.atomic(durable=True):
+            subject, _ = Subject.objects.get_or_create(study=study, code=subject_code)
+            pullbacks = []
+            for name, path in staged:
+                pullback = Pullback.objects.create(
+                    study=study,
+                    subject=subject,
+                    timepoint=timepoint,
+                    lesion=lesion,
+                    original_filename=name[-255:],
+                    created_by=actor,
+                )
+                created_dirs.append(storage.pullback_dir(pullback))
+                target = storage.upload_path(pullback)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+                audit_record(
+                    actor=actor,
+                    action="pullback.create",
+                    obj=pullback,
+                    study=study,
+                    after={**snapshot(pullback, PULLBACK_FIELDS), "subject_code": subject_code},
+                )
+                if schedule_ingest:
+                    pk = pullback.pk
+                    transaction.on_commit(lambda pk=pk: pullback_ingest_task.delay(pullback_pk=pk))
+                pullbacks.append(pullback)
+    except BaseException:
+        for folder in created_dirs:
+            storage.remove_tree(folder)
+        raise
+    finally:
+        storage.remove_tree(staging)
+    return pullbacks
 
 
 def pullback_create_from_upload(
@@ -61,72 +256,57 @@ def pullback_create_from_upload(
     timepoint: str,
     lesion: str = "",
 ) -> Pullback:
-    """Store an uploaded file and create its pullback in ``ingesting``; schedules the ingest.
-
-    Post-state: the pullback row exists with status ``ingesting`` and the file is on disk;
-    ``pullback_ingest_task`` runs on commit. Nothing is stored when validation fails.
-    """
-    from adjudication.tasks import pullback_ingest as pullback_ingest_task
-
-    _validate_upload_fields(subject_code, timepoint, lesion)
-    if size_bytes is not None and size_bytes > settings.UPLOAD_MAX_BYTES:
-        raise Refused(
-            f"The file is {size_bytes} bytes; the limit is {settings.UPLOAD_MAX_BYTES}.",
-            code="too_large",
-        )
+    """One uploaded file → its pullback (the first one, should the file be a zip of several);
+    see ``pullbacks_create_from_upload`` for the pre/post-state and refusals."""
     if size_bytes == 0:
         raise FieldError("file", "the file is empty", code="empty")
-    pullback: Pullback | None = None
-    try:
-        with transaction.atomic(durable=True):
-            subject, _ = Subject.objects.get_or_create(study=study, code=subject_code)
-            pullback = Pullback.objects.create(
-                study=study,
-                subject=subject,
-                timepoint=timepoint,
-                lesion=lesion,
-                original_filename=os.path.basename(filename)[:255],
-                created_by=actor,
-            )
-            target = storage.upload_path(pullback)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            written = 0
-            with open(target, "wb") as out:
-                while chunk := fileobj.read(1024 * 1024):
-                    written += len(chunk)
-                    if written > settings.UPLOAD_MAX_BYTES:
-                        raise Refused(
-                            f"The file exceeds the limit of {settings.UPLOAD_MAX_BYTES} bytes.",
-                            code="too_large",
-                        )
-                    out.write(chunk)
-            if written == 0:
-                raise FieldError("file", "the file is empty", code="empty")
-            audit_record(
-                actor=actor,
-                action="pullback.create",
-                obj=pullback,
-                study=study,
-                after={**snapshot(pullback, PULLBACK_FIELDS), "subject_code": subject_code},
-            )
-            pk = pullback.pk
-            transaction.on_commit(lambda: pullback_ingest_task.delay(pullback_pk=pk))
-    except BaseException:
-        if pullback is not None:
-            storage.remove_pullback_files(pullback)
-        raise
-    return pullback
+    pullbacks = pullbacks_create_from_upload(
+        study=study,
+        actor=actor,
+        sources=[UploadSource(filename, fileobj, size_bytes)],
+        subject_code=subject_code,
+        timepoint=timepoint,
+        lesion=lesion,
+    )
+    return pullbacks[0]
+
+
+# ------------------------------------------------------------------------------------------
+# Ingest
+# ------------------------------------------------------------------------------------------
+
+
+def _progress_key(pullback_pk: int) -> str:
+    return f"ingest:progress:{pullback_pk}"
+
+
+def _set_progress(pullback_pk: int, pct: int) -> None:
+    cache.set(_progress_key(pullback_pk), int(pct), timeout=PROGRESS_TIMEOUT_S)
+
+
+def ingest_progress_pct(pullback: Pullback) -> int | None:
+    """How far ingest is, 0–100: the cached figure while ``ingesting`` (0 before the worker
+    starts), 100 once ingested, None for a failed pullback."""
+    if pullback.status == PullbackState.FAILED:
+        return None
+    if pullback.status != PullbackState.INGESTING:
+        return 100
+    return int(cache.get(_progress_key(pullback.pk)) or 0)
 
 
 def pullback_ingest(*, pullback_pk: int) -> None:
     """Inspect, de-identify, calibrate and render one uploaded pullback.
 
-    Pre-state ``ingesting`` (anything else: nothing to do). Post-state ``ready`` with frames
-    on disk, or ``failed`` with a readable ``error`` and no files left behind.
+    Pre-state ``ingesting`` (anything else: nothing to do). Post-state ``ready`` with
+    ``source.dcm`` (de-identified) and the frames on disk and the pseudonym map stored, or
+    ``failed`` with a readable ``error`` and no files left behind. Progress is published to the
+    cache every ``INGEST_PROGRESS_EVERY_FRAMES`` frames. Schedules nothing.
     """
     with transaction.atomic(durable=True):
         pullback = (
-            Pullback.objects.select_for_update(nowait=True)
+            # of=self: locking the joined study row too would make every ingest of one study
+            # wait for the others.
+            Pullback.objects.select_for_update(nowait=True, of=("self",))
             .select_related("study", "subject")
             .get(pk=pullback_pk)
         )
@@ -136,14 +316,30 @@ def pullback_ingest(*, pullback_pk: int) -> None:
         try:
             with transaction.atomic():
                 _ingest_locked(pullback)
+        except CalibrationInvalid as exc:
+            _fail(pullback, _calibration_message(exc))
         except (DicomRefused, FieldError, Refused) as exc:
-            message = getattr(exc, "message", None) or str(exc)
-            _fail(pullback, message)
+            _fail(pullback, getattr(exc, "message", None) or str(exc))
+        except IntegrityError:
+            # Two copies of one DICOM ingested at the same time: the unique constraint on
+            # (study, source_uid_digest) lets exactly one of them through.
+            _fail(
+                pullback, "Duplicate: this DICOM (same SOP Instance UID) is already in the study."
+            )
         except DatabaseError:
+            storage.remove_tree(storage.frames_dir(pullback).with_name("frames.tmp"))
             raise  # lock or connection trouble: the task retries
         except Exception as exc:  # an unexpected decoder/library error must not strand the row
             log.exception("ingest of pullback %s failed unexpectedly", pullback_pk)
             _fail(pullback, f"The DICOM could not be read ({type(exc).__name__}).")
+    transaction.on_commit(lambda: cache.delete(_progress_key(pullback_pk)))
+
+
+def _calibration_message(exc: CalibrationInvalid) -> str:
+    return (
+        f"Calibration refused: {calibration_tag_name(exc.field)} is unusable ({exc.reason}). "
+        "Correct the DICOM and upload it again."
+    )
 
 
 def _fail(pullback: Pullback, message: str) -> None:
@@ -157,22 +353,51 @@ def _fail(pullback: Pullback, message: str) -> None:
     )
 
 
-def _ingest_locked(pullback: Pullback) -> None:
-    upload = storage.upload_path(pullback)
-    if not upload.exists():
-        raise Refused("The uploaded file is missing; upload it again.", code="missing_file")
-    inspected = inspect_file(upload, limits=limits_from_settings())
-    digest = hashlib.sha256(inspected.sop_instance_uid.encode()).hexdigest()
+def _check_not_duplicate(pullback: Pullback, digest: str) -> None:
     duplicate = (
         Pullback.objects.filter(study=pullback.study, source_uid_digest=digest)
         .exclude(pk=pullback.pk)
+        .values_list("pk", flat=True)
         .first()
     )
     if duplicate is not None:
         raise Refused(
-            f"Duplicate: this DICOM (same SOP Instance UID) is already pullback {duplicate.pk}.",
+            f"Duplicate: this DICOM (same SOP Instance UID) is already pullback {duplicate} "
+            "of this study.",
             code="duplicate",
         )
+
+
+def _write_frames(pullback: Pullback, inspected: Any, target: Path) -> str:
+    """Every frame image into ``target``; returns their content type. Publishes progress."""
+    storage.remove_tree(target)
+    target.mkdir(parents=True)
+    every = max(1, settings.INGEST_PROGRESS_EVERY_FRAMES)
+    span = PROGRESS_FRAMES_DONE_PCT - PROGRESS_INSPECTED_PCT
+    content_type = ""
+    count = 0
+    for index, data, ctype in iter_frame_images(inspected):
+        content_type = ctype
+        with open(target / f"{index:05d}.{EXTENSIONS[ctype]}", "wb") as out:
+            out.write(data)
+        count += 1
+        if count % every == 0:
+            _set_progress(pullback.pk, PROGRESS_INSPECTED_PCT + span * count // inspected.n_frames)
+    if count != inspected.n_frames:
+        raise Refused(
+            f"Only {count} of {inspected.n_frames} frames could be decoded.", code="truncated"
+        )
+    return content_type
+
+
+def _ingest_locked(pullback: Pullback) -> None:
+    upload = storage.upload_path(pullback)
+    if not upload.exists():
+        raise Refused("The uploaded file is missing; upload it again.", code="missing_file")
+    _set_progress(pullback.pk, 0)
+    inspected = inspect_file(upload, limits=limits_from_settings())
+    digest = hashlib.sha256(inspected.sop_instance_uid.encode()).hexdigest()
+    _check_not_duplicate(pullback, digest)
     study_settings = pullback.study.get_settings()
     calibration = resolve_calibration(
         inspected.calibration_tags,
@@ -180,20 +405,10 @@ def _ingest_locked(pullback: Pullback) -> None:
         default_frame_spacing_mm=study_settings.default_frame_spacing_mm,
     )
     result = deidentify(inspected.dataset, subject_code=pullback.subject.code)
+    _set_progress(pullback.pk, PROGRESS_INSPECTED_PCT)
     frames = storage.frames_dir(pullback)
     tmp_frames = frames.with_name("frames.tmp")
-    shutil.rmtree(tmp_frames, ignore_errors=True)
-    tmp_frames.mkdir(parents=True)
-    content_type = ""
-    count = 0
-    for index, data, ctype in iter_frame_images(inspected):
-        content_type = ctype
-        (tmp_frames / f"{index:05d}.{EXTENSIONS[ctype]}").write_bytes(data)
-        count += 1
-    if count != inspected.n_frames:
-        raise Refused(
-            f"Only {count} of {inspected.n_frames} frames could be decoded.", code="truncated"
-        )
+    content_type = _write_frames(pullback, inspected, tmp_frames)
     inspected.dataset.save_as(storage.source_path(pullback), enforce_file_format=False)
     shutil.rmtree(frames, ignore_errors=True)
     tmp_frames.rename(frames)
@@ -220,6 +435,49 @@ def _ingest_locked(pullback: Pullback) -> None:
             "error": "",
         },
     )
+    _set_progress(pullback.pk, 100)
+
+
+# ------------------------------------------------------------------------------------------
+# L-mode
+# ------------------------------------------------------------------------------------------
+
+
+def pullback_lmode_png(
+    *,
+    storage_key: str,
+    n_frames: int,
+    content_type: str,
+    rows: int,
+    columns: int,
+    angle_deg: int,
+) -> bytes:
+    """The L-mode PNG of a ready pullback at a whole-degree angle (``dicom.lmode``).
+
+    Computed from the stored frames on first request and kept on disk
+    (``storage.lmode_path``), together with its mirror image at ``angle_deg + 180``, which is
+    the same line read the other way. Writes files only, never a row.
+    """
+    path = storage.lmode_path(storage_key, angle_deg)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+
+    def frames() -> Any:
+        for f in range(n_frames):
+            data = storage.read_frame(storage_key, f, content_type)
+            if data is None:
+                raise FileNotFoundError(f"frame {f} of pullback {storage_key} is missing")
+            yield data
+
+    array = lmode_array(frames(), rows=rows, columns=columns, angle_deg=angle_deg)
+    data = png_bytes(array)
+    storage.write_atomically(path, data)
+    mirror = storage.lmode_path(storage_key, (angle_deg + 180) % 360)
+    if not mirror.exists():
+        storage.write_atomically(mirror, png_bytes(array[::-1]))
+    return data
 
 
 def pullback_set_calibration(

@@ -1,4 +1,10 @@
-"""Import DICOM pullbacks from disk through the same services as the upload API."""
+"""Import DICOM pullbacks from disk through the same service as the upload API.
+
+``PATH`` is a DICOM file, a zip of DICOMs, or a folder: each file in it (recursively; hidden
+files and ``DICOMDIR`` skipped) is one upload — so one bad file refuses only itself, and a zip
+in the folder becomes one pullback per member. Refusals print their reason; the command
+exits non-zero when anything was not imported.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,27 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from adjudication.dicom.archives import SKIPPED_NAMES
 from adjudication.domain.errors import DomainError
-from adjudication.models import Study
+from adjudication.models import Pullback, Study
 from adjudication.roles import Role
 from adjudication.services import ingest
 
 
+def _files(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return [root] if root.is_file() else []
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        and p.name not in SKIPPED_NAMES
+    )
+
+
 class Command(BaseCommand):
-    help = "Import one DICOM file, or every file of a folder, as pullbacks of a study."
+    help = "Import a DICOM file, a zip of DICOMs, or every file of a folder as pullbacks."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("path")
@@ -38,35 +57,38 @@ class Command(BaseCommand):
             or not study.memberships.filter(user=user, role=Role.COORDINATOR.value).exists()
         ):
             raise CommandError("--as-user must name a coordinator of the study")
-        root = Path(options["path"])
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        files = _files(Path(options["path"]))
         if not files:
-            raise CommandError(f"nothing to import at {root}")
+            raise CommandError(f"nothing to import at {options['path']}")
         failed = 0
         for path in files:
             try:
                 with open(path, "rb") as fh:
-                    pullback = ingest.pullback_create_from_upload(
+                    pullbacks = ingest.pullbacks_create_from_upload(
                         study=study,
                         actor=user,
-                        fileobj=fh,
-                        filename=path.name,
-                        size_bytes=path.stat().st_size,
+                        sources=[ingest.UploadSource(path.name, fh, path.stat().st_size)],
                         subject_code=options["subject"],
                         timepoint=options["timepoint"],
                         lesion=options["lesion"],
+                        schedule_ingest=not options["now"],
                     )
             except DomainError as exc:
                 failed += 1
                 self.stderr.write(f"{path}: refused: {exc.message}")
                 continue
-            if options["now"]:
-                ingest.pullback_ingest(pullback_pk=pullback.pk)
-            pullback.refresh_from_db()
-            line = f"{path}: pullback {pullback.pk} {pullback.status}"
-            if pullback.error:
-                failed += 1
-                line += f" ({pullback.error})"
-            self.stdout.write(line)
+            for pullback in pullbacks:
+                failed += self._report(pullback, ingest_now=options["now"])
         if failed:
-            raise CommandError(f"{failed} of {len(files)} file(s) were not imported")
+            raise CommandError(f"{failed} pullback(s) or file(s) were not imported")
+
+    def _report(self, pullback: Pullback, *, ingest_now: bool) -> int:
+        if ingest_now:
+            ingest.pullback_ingest(pullback_pk=pullback.pk)
+        pullback.refresh_from_db()
+        line = f"{pullback.original_filename}: pullback {pullback.pk} {pullback.status}"
+        if pullback.error:
+            self.stderr.write(f"{line} ({pullback.error})")
+            return 1
+        self.stdout.write(line)
+        return 0
