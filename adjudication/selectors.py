@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.db.models import Count
 
 from adjudication.domain.agreement import study_agreement as domain_study_agreement
 from adjudication.domain.metric_defs import READ_METRICS
+from adjudication.domain.workflow import PullbackState
 from adjudication.models import Adjudication, Flag, Pullback, Read, ReadMetrics, Study
 from adjudication.models.reading import ReadKind
 from adjudication.roles import Role
@@ -53,32 +55,83 @@ def memberships_by_role(user: Any) -> dict[str, list[Any]]:
     return roles
 
 
+COMPARED_STATES = (
+    PullbackState.FLAGGED.value,
+    PullbackState.ADJUDICATING.value,
+    PullbackState.CONSENSUS.value,
+)
+
+
+def _finite_or_none(value: Any) -> Any:
+    """JSON has no inf/NaN: an undefined statistic is null (SPEC §5's rule, applied to §7)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_none(v) for v in value]
+    return value
+
+
 def study_agreement(study: Study) -> dict[str, Any]:
-    """SPEC §7 per metric from the two readers' metrics (before adjudication), plus flag rates."""
-    pairs: dict[str, list[tuple[Any, Any]]] = {m.name: [] for m in READ_METRICS}
+    """SPEC §7 per metric: reader 1 vs reader 2 before adjudication, plus flag rates.
+
+    Pairs come from the pullbacks whose two reads were compared (flagged, adjudicating or
+    consensus), each read's metrics as computed with its frozen settings; the adjudicator's
+    own read never enters. Continuous metrics: ``n, bias, sd_diff, loa_lower, loa_upper, icc,
+    icc_ci_lower, icc_ci_upper`` and ``bland_altman`` points ``{pullback, mean, diff}``
+    (A − B); categorical: ``n, percent_agreement, kappa, kappa_ci_lower, kappa_ci_upper``.
+    Every metric: ``kind, unit, group, flag_count, flag_rate`` (flags ÷ compared pullbacks;
+    null for metrics that are never compared). Three queries whatever the study's size.
+    """
+    names = [m.name for m in READ_METRICS]
     rows = (
-        ReadMetrics.objects.filter(read__pullback__study=study, read__kind=ReadKind.READER)
-        .select_related("read")
+        ReadMetrics.objects.filter(
+            read__pullback__study=study,
+            read__pullback__status__in=COMPARED_STATES,
+            read__kind=ReadKind.READER,
+            read__slot__in=(1, 2),
+        )
         .order_by("read__pullback_id", "read__slot")
+        .values_list("read__pullback_id", "read__slot", *names)
     )
-    by_pullback: dict[int, dict[int, ReadMetrics]] = defaultdict(dict)
-    for metrics in rows:
-        by_pullback[metrics.read.pullback_id][metrics.read.slot] = metrics
-    compared = 0
-    for slots in by_pullback.values():
-        if 1 in slots and 2 in slots:
-            compared += 1
-            a, b = slots[1].values(), slots[2].values()
-            for m in READ_METRICS:
-                pairs[m.name].append((a[m.name], b[m.name]))
-    flag_counts = dict(
-        Flag.objects.filter(adjudication__pullback__study=study)
-        .values_list("metric")
-        .annotate(n=Count("id"))
-        .values_list("metric", "n")
-    )
-    return {
-        "study": study.pk,
-        "pullbacks_compared": compared,
-        "metrics": domain_study_agreement(pairs, flag_counts),
+    by_pullback: dict[int, dict[int, tuple[Any, ...]]] = defaultdict(dict)
+    for pullback_id, slot, *values in rows:
+        by_pullback[pullback_id][slot] = tuple(values)
+    pullback_ids = [pk for pk, slots in by_pullback.items() if 1 in slots and 2 in slots]
+    pairs: dict[str, list[tuple[Any, Any]]] = {
+        name: [(by_pullback[pk][1][i], by_pullback[pk][2][i]) for pk in pullback_ids]
+        for i, name in enumerate(names)
     }
+    flag_rows = Flag.objects.filter(
+        adjudication__pullback__study=study, adjudication__pullback_id__in=pullback_ids
+    ).values_list("metric", "adjudication__pullback_id")
+    flag_counts: dict[str, int] = defaultdict(int)
+    flagged_pullbacks: set[int] = set()
+    for metric, pullback_id in flag_rows:
+        flag_counts[metric] += 1
+        flagged_pullbacks.add(pullback_id)
+    results = domain_study_agreement(pairs, flag_counts)
+    for metric in READ_METRICS:
+        result = results[metric.name]
+        result.update(
+            unit=metric.unit,
+            group=str(metric.group),
+            flag_count=flag_counts.get(metric.name, 0) if metric.compared else None,
+        )
+        if "bland_altman" in result:
+            measured = [
+                pk
+                for pk, (a, b) in zip(pullback_ids, pairs[metric.name], strict=True)
+                if a is not None and b is not None
+            ]
+            for point, pk in zip(result["bland_altman"], measured, strict=True):
+                point["pullback"] = pk
+    return _finite_or_none(
+        {
+            "study": study.pk,
+            "pullbacks_compared": len(pullback_ids),
+            "pullbacks_flagged": len(flagged_pullbacks),
+            "metrics": results,
+        }
+    )

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from adjudication import selectors
 from adjudication.exports import tabular
-from adjudication.exports.dictionary import data_dictionary
+from adjudication.exports.dictionary import LEVELS
 from adjudication.models import AuditEvent, Consensus
 
 from .common import coordinated_study_or_404
@@ -44,49 +44,71 @@ class ConsensusView(generics.ListAPIView):
         )
 
 
+FORMATS = ("csv", "xlsx", "json", "zip")
+CSV_PARTS = ("data", "dictionary", "settings")
+
+
 class ExportView(APIView):
+    """The study's dataset at one level, with its data dictionary and settings (SPEC §10).
+
+    ``format=csv`` answers the data CSV (one header row); ``part=dictionary`` or
+    ``part=settings`` answer the other two parts as CSV; ``format=zip`` bundles ``data.csv``,
+    ``dictionary.csv``, ``settings.csv`` and ``settings.json``; ``xlsx`` holds the three parts
+    as sheets and ``json`` as keys.
+    """
+
     @extend_schema(
         parameters=[
-            OpenApiParameter("format", str, enum=["csv", "xlsx", "json"]),
-            OpenApiParameter("level", str, enum=["pullback", "frame", "reader"]),
-            OpenApiParameter("part", str, enum=["data", "dictionary"]),
+            OpenApiParameter("format", str, enum=list(FORMATS)),
+            OpenApiParameter("level", str, enum=list(LEVELS)),
+            OpenApiParameter("part", str, enum=list(CSV_PARTS), description="format=csv only"),
         ],
-        responses={(200, "text/csv"): OpenApiTypes.BINARY},
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, tabular.XLSX_CONTENT_TYPE): OpenApiTypes.BINARY,
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/zip"): OpenApiTypes.BINARY,
+        },
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
         study = coordinated_study_or_404(request.user, pk)
         fmt = request.query_params.get("format", "csv")
         level = request.query_params.get("level", "pullback")
         part = request.query_params.get("part", "data")
-        if fmt not in ("csv", "xlsx", "json"):
-            raise ValidationError({"format": "must be csv, xlsx or json"})
-        if level not in tabular.ROWS:
-            raise ValidationError({"level": "must be pullback, frame or reader"})
-        if part not in ("data", "dictionary"):
-            raise ValidationError({"part": "must be data or dictionary"})
+        if fmt not in FORMATS:
+            raise ValidationError({"format": f"must be one of {', '.join(FORMATS)}"})
+        if level not in LEVELS:
+            raise ValidationError({"level": f"must be one of {', '.join(LEVELS)}"})
+        if part not in CSV_PARTS:
+            raise ValidationError({"part": f"must be one of {', '.join(CSV_PARTS)}"})
+        if part != "data" and fmt != "csv":
+            raise ValidationError({"part": "only format=csv is split into parts"})
         name = f"{study.code}-{level}"
-        if fmt == "json":
-            body = tabular.to_json(tabular.export_dataset(study, level))
-            response = HttpResponse(body, content_type="application/json")
-            response["Content-Disposition"] = f'attachment; filename="{name}.json"'
-            return response
-        if fmt == "xlsx":
-            body_bytes = tabular.to_xlsx(tabular.export_dataset(study, level))
-            response = HttpResponse(
-                body_bytes,
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        if fmt == "csv" and part == "dictionary":
+            return _attachment(
+                tabular.dictionary_csv(level).encode(), CSV, f"{name}-dictionary.csv"
             )
-            response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-            return response
-        if part == "dictionary":
-            body = tabular.to_csv(["name", "unit", "definition"], data_dictionary(level))
-            name += "-dictionary"
-        else:
-            dataset = tabular.export_dataset(study, level)
-            body = tabular.to_csv(dataset["columns"], dataset["rows"])
-        response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
+        dataset = tabular.export_dataset(study, level)
+        if fmt == "json":
+            return _attachment(tabular.to_json(dataset).encode(), JSON, f"{name}.json")
+        if fmt == "xlsx":
+            return _attachment(tabular.to_xlsx(dataset), tabular.XLSX_CONTENT_TYPE, f"{name}.xlsx")
+        if fmt == "zip":
+            return _attachment(tabular.to_zip(dataset), "application/zip", f"{name}.zip")
+        if part == "settings":
+            return _attachment(tabular.settings_csv(dataset).encode(), CSV, f"{name}-settings.csv")
+        body = tabular.to_csv(dataset.columns, dataset.rows).encode()
+        return _attachment(body, CSV, f"{name}.csv")
+
+
+CSV = "text/csv; charset=utf-8"
+JSON = "application/json; charset=utf-8"
+
+
+def _attachment(body: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 class AgreementView(APIView):

@@ -103,6 +103,20 @@ def _point(
     """One ``[x, y]`` within the frame; the error names ``field[index]`` (built on failure
     only: documents hold thousands of points)."""
 
+    # Fast path for the usual valid point (plain numbers inside the frame); anything else,
+    # including NaN and infinities (every comparison with NaN is false), takes the checks below.
+    if type(value) is list and len(value) == 2:
+        x, y = value
+        if (
+            (type(x) is float or type(x) is int)
+            and (type(y) is float or type(y) is int)
+            and 0 <= x <= (columns if columns is not None else math.inf)
+            and 0 <= y <= (rows if rows is not None else math.inf)
+            and x != math.inf
+            and y != math.inf
+        ):
+            return (float(x), float(y))
+
     def fail(message: str) -> AnnotationInvalid:
         return _fail(field if index is None else f"{field}[{index}]", message)
 

@@ -23,6 +23,19 @@ Point = tuple[float, float]
 _DIAMETER_SWEEP_STEPS = 360
 
 
+# The 0.5° sweep of :func:`diameters_through` is the same every call: computed once.
+_SWEEP_THETA = np.linspace(0.0, np.pi, _DIAMETER_SWEEP_STEPS, endpoint=False)
+_SWEEP_U = np.stack([np.cos(_SWEEP_THETA), np.sin(_SWEEP_THETA)], axis=1)
+
+
+def _next(a: np.ndarray) -> np.ndarray:
+    """``a`` shifted by one along the first axis, cyclically (each vertex's successor).
+
+    Same values as ``np.roll(a, -1, axis=0)``, several times faster on small arrays.
+    """
+    return np.concatenate((a[1:], a[:1]))
+
+
 def points_to_mm(points_px: Sequence[Point], pixel_spacing_mm: tuple[float, float]) -> list[Point]:
     """Scale pixel points to millimetres: ``(x × column_spacing, y × row_spacing)``.
 
@@ -45,7 +58,7 @@ def distance(p: Point, q: Point) -> float:
 def _signed_area(points: Sequence[Point]) -> float:
     xy = np.asarray(points, dtype=float)
     x, y = xy[:, 0], xy[:, 1]
-    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
+    return 0.5 * float(np.dot(x, _next(y)) - np.dot(_next(x), y))
 
 
 def polygon_area(points: Sequence[Point]) -> float:
@@ -81,7 +94,7 @@ def polygon_centroid(points: Sequence[Point]) -> Point:
     origin = xy[0]
     rel = xy - origin
     x, y = rel[:, 0], rel[:, 1]
-    xn, yn = np.roll(x, -1), np.roll(y, -1)
+    xn, yn = _next(x), _next(y)
     cross = x * yn - xn * y
     area2 = float(cross.sum())
     if area2 == 0.0:
@@ -122,10 +135,10 @@ def is_simple_polygon(points: Sequence[Point]) -> bool:
         return False
     xy = np.asarray(pts, dtype=float)
     a = xy
-    b = np.roll(xy, -1, axis=0)
+    b = _next(xy)
     # Adjacent edges (i, i+1) must not fold back on each other (collinear and reversing).
     e = b - a
-    e_next = np.roll(e, -1, axis=0)
+    e_next = _next(e)
     cross_adj = e[:, 0] * e_next[:, 1] - e[:, 1] * e_next[:, 0]
     dot_adj = (e * e_next).sum(axis=1)
     if np.any((cross_adj == 0) & (dot_adj < 0)):
@@ -206,7 +219,7 @@ def line_hits(origin: Point, directions: np.ndarray, polygon: Sequence[Point]) -
     """
     xy = np.asarray(polygon, dtype=float)
     a = xy - np.asarray(origin, dtype=float)
-    e = np.roll(xy, -1, axis=0) - xy
+    e = _next(xy) - xy
     d = np.asarray(directions, dtype=float).reshape(-1, 2)
     dx, dy = d[:, 0][:, None], d[:, 1][:, None]
     ex, ey = e[:, 0][None, :], e[:, 1][None, :]
@@ -253,6 +266,56 @@ def ray_polygon_distance(origin: Point, through: Point, polygon: Sequence[Point]
     return hits[0] if hits else None
 
 
+def _star_line_hits(
+    rel: np.ndarray, vertex_angles: np.ndarray, u: np.ndarray, theta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Forward and backward crossing distances of lines through the origin, for a polygon that
+    is strictly star-shaped around it (``rel``: vertices relative to the origin).
+
+    When the vertices' angles increase (or decrease) strictly and wind exactly once around the
+    origin, every ray from it crosses exactly one edge: the one whose angular span holds the
+    ray. That edge is found by binary search instead of testing every edge, and its distance is
+    computed with :func:`line_hits`' formula (``cross(a, e) / cross(u, e)`` with the same
+    ``u``), so the result equals the exhaustive search. None when the polygon is not strictly
+    star-shaped (callers then test every edge). A speed-up for drawn lumen contours, which are
+    almost always star-shaped around their centroid (issue 3 benchmark).
+    """
+    n = len(rel)
+    if n < 3:
+        return None
+    steps = (np.diff(vertex_angles, append=vertex_angles[:1]) + np.pi) % (2 * np.pi) - np.pi
+    if np.all(steps > 0):
+        order = np.arange(n)
+    elif np.all(steps < 0):
+        order = np.arange(n)[::-1]
+    else:
+        return None
+    if abs(abs(float(steps.sum())) - 2 * np.pi) > 1e-9:
+        return None
+    # Vertices in increasing angle, starting at the smallest: angles[k] ≤ φ < angles[k+1] means
+    # the ray at φ crosses the edge from vertex k to vertex k+1 (cyclically).
+    start = int(np.argmin(vertex_angles[order]))
+    order = np.concatenate((order[start:], order[:start]))
+    pts = rel[order]
+    angles = vertex_angles[order]
+    edge_start = pts
+    edge = _next(pts) - pts
+    cross_ae = edge_start[:, 0] * edge[:, 1] - edge_start[:, 1] * edge[:, 0]
+
+    def hit(phi: np.ndarray) -> np.ndarray:
+        wrapped = (phi + np.pi) % (2 * np.pi) - np.pi
+        k = (np.searchsorted(angles, wrapped, side="right") - 1) % n
+        denom = u[:, 0] * edge[k, 1] - u[:, 1] * edge[k, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return cross_ae[k] / denom
+
+    forward = hit(theta)
+    backward = -hit(theta + np.pi)
+    if not (np.all(forward > 0) and np.all(backward > 0)):
+        return None
+    return forward, backward
+
+
 def diameters_through(center: Point, polygon: Sequence[Point]) -> tuple[float, float] | None:
     """Minimum and maximum chord of ``polygon`` through ``center`` (SPEC §5 lumen diameters).
 
@@ -264,15 +327,18 @@ def diameters_through(center: Point, polygon: Sequence[Point]) -> tuple[float, f
     xy = np.asarray(polygon, dtype=float)
     c = np.asarray(center, dtype=float)
     rel = xy - c
-    angles = [np.arctan2(rel[:, 1], rel[:, 0])]
-    e = np.roll(xy, -1, axis=0) - xy
-    angles.append(np.arctan2(e[:, 0], -e[:, 1]))  # edge normals
-    angles.append(np.linspace(0.0, np.pi, _DIAMETER_SWEEP_STEPS, endpoint=False))
-    theta = np.concatenate(angles)
-    u = np.stack([np.cos(theta), np.sin(theta)], axis=1)
-    t = line_hits(center, u, polygon)
-    forward = np.where(t > 0, t, np.inf).min(axis=1)
-    backward = np.where(t < 0, -t, np.inf).min(axis=1)
+    vertex_angles = np.arctan2(rel[:, 1], rel[:, 0])
+    e = _next(xy) - xy
+    own = np.concatenate([vertex_angles, np.arctan2(e[:, 0], -e[:, 1])])  # + edge normals
+    theta = np.concatenate([own, _SWEEP_THETA])
+    u = np.concatenate([np.stack([np.cos(own), np.sin(own)], axis=1), _SWEEP_U])
+    star = _star_line_hits(rel, vertex_angles, u, theta)
+    if star is not None:
+        forward, backward = star
+    else:
+        t = line_hits(center, u, polygon)
+        forward = np.where(t > 0, t, np.inf).min(axis=1)
+        backward = np.where(t < 0, -t, np.inf).min(axis=1)
     chords = forward + backward
     if not np.all(np.isfinite(chords)):
         return None

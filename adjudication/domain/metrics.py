@@ -8,9 +8,12 @@ open are stated in the docstrings below (and in :func:`compute_read_metrics`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from .annotations import AnnotationDocument, FrameAnnotation
 from .calibration import Calibration
@@ -28,6 +31,7 @@ from .geometry import (
     points_to_mm,
     polygon_area_mm2,
     polygon_centroid,
+    ray_hits,
     ray_polygon_distances,
 )
 from .metric_defs import FRAME_METRICS, READ_METRICS
@@ -89,6 +93,33 @@ def strut_malapposition_um(
     return (wall_t - strut_t) * 1000.0
 
 
+def struts_malapposition_um(
+    struts_mm: Sequence[Point], lumen_mm: Sequence[Point], centroid_mm: Point
+) -> list[float | None]:
+    """:func:`strut_malapposition_um` for every strut of a frame at once (same definition).
+
+    One vectorised ray cast per frame instead of one per strut (issue 3 benchmark); the
+    nearest-crossing rule, ties (the nearer crossing to the centroid) and None for a ray that
+    never meets the contour are those of the single-strut function.
+    """
+    if not struts_mm:
+        return []
+    c = np.asarray(centroid_mm, dtype=float)
+    rel = np.asarray(struts_mm, dtype=float) - c
+    strut_t = np.hypot(rel[:, 0], rel[:, 1])
+    at_centre = strut_t == 0.0
+    directions = np.where(at_centre[:, None], [1.0, 0.0], rel)
+    norms = np.hypot(directions[:, 0], directions[:, 1])
+    hits = np.sort(ray_hits(centroid_mm, directions / norms[:, None], lumen_mm), axis=1)
+    with np.errstate(invalid="ignore"):
+        nearest = np.argmin(np.abs(hits - strut_t[:, None]), axis=1)
+    wall_t = hits[np.arange(len(hits)), nearest]
+    return [
+        float((w - t) * 1000.0) if math.isfinite(w) else None
+        for w, t in zip(wall_t.tolist(), strut_t.tolist(), strict=True)
+    ]
+
+
 def calcium_arc_deg(
     entries: Sequence[tuple[Point, Point, Point]],
 ) -> float | None:
@@ -144,10 +175,12 @@ def _frame_metrics(
     if not struts_mm:
         out["malapposed_strut_count"] = 0
     elif lumen_mm is not None and centroid_mm is not None:
-        measures = []
-        for s in struts_mm:
-            d = strut_malapposition_um(s, lumen_mm, centroid_mm)
-            measures.append(StrutMeasure(s, d, d is not None and exceeds(d, threshold_um)))
+        measures = [
+            StrutMeasure(s, d, d is not None and exceeds(d, threshold_um))
+            for s, d in zip(
+                struts_mm, struts_malapposition_um(struts_mm, lumen_mm, centroid_mm), strict=True
+            )
+        ]
         malapposed = [m.distance_um for m in measures if m.malapposed]
         out["malapposed_strut_count"] = len(malapposed)
         out["max_malapposition_um"] = max(malapposed, default=0.0)

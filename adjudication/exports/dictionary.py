@@ -1,35 +1,53 @@
-"""The data dictionary, generated from the same metric catalogue the code computes with."""
+"""The data dictionary, generated from the same metric catalogue the code computes with.
+
+Every export column has one entry ``{name, unit, definition}`` (SPEC §10); metric entries come
+straight from ``domain.metric_defs``, so a renamed or added metric cannot drift from its
+documentation.
+"""
 
 from __future__ import annotations
 
 from adjudication.domain.metric_defs import FRAME_METRICS, READ_METRICS, MetricDef
 
+LEVELS = ("pullback", "frame", "reader")
+
+_PULLBACK_IDENTITY = [
+    ("pullback", "", "Pullback id."),
+    ("subject_code", "", "Pseudonymous subject code."),
+    ("timepoint", "", "pre | post | followup."),
+    ("lesion", "", "Lesion label."),
+]
+_SETTINGS_REF = (
+    "settings_ref",
+    "",
+    "Key of the study settings this row was computed with (see the settings part).",
+)
+
 IDENTITY_COLUMNS: dict[str, list[tuple[str, str, str]]] = {
     "pullback": [
-        ("pullback", "", "Pullback id."),
-        ("subject_code", "", "Pseudonymous subject code."),
-        ("timepoint", "", "pre | post | followup."),
-        ("lesion", "", "Lesion label."),
+        *_PULLBACK_IDENTITY,
         ("status", "", "Workflow state of the pullback."),
+        _SETTINGS_REF,
     ],
     "frame": [
-        ("pullback", "", "Pullback id."),
-        ("subject_code", "", "Pseudonymous subject code."),
-        ("timepoint", "", "pre | post | followup."),
-        ("lesion", "", "Lesion label."),
-        ("reader", "", "Reader 1, Reader 2 or Adjudicator."),
+        *_PULLBACK_IDENTITY,
+        ("reader", "", "Reader 1, Reader 2 or Adjudicator (the adjudicator's own read)."),
+        _SETTINGS_REF,
         ("frame", "frame", "0-based frame index, distal to proximal."),
         ("is_analysis_frame", "", "True when the frame is on the sampling grid (SPEC §5)."),
     ],
     "reader": [
-        ("pullback", "", "Pullback id."),
-        ("subject_code", "", "Pseudonymous subject code."),
-        ("timepoint", "", "pre | post | followup."),
-        ("lesion", "", "Lesion label."),
+        *_PULLBACK_IDENTITY,
         ("reader", "", "Reader 1 or Reader 2."),
         ("analyst", "", "Username of the analyst (coordinator exports only)."),
+        _SETTINGS_REF,
     ],
 }
+
+SOURCE_DEFINITION = (
+    "Source of {name}: mean (mean of both readers), agreed (both readers' categorical value), "
+    "reader_a, reader_b or adjudicator (chosen in adjudication)."
+)
 
 
 def _metric_row(metric: MetricDef) -> dict[str, str]:
@@ -37,7 +55,13 @@ def _metric_row(metric: MetricDef) -> dict[str, str]:
 
 
 def data_dictionary(level: str) -> list[dict[str, str]]:
-    """Rows ``{name, unit, definition}`` for every column of an export at ``level``."""
+    """Rows ``{name, unit, definition}`` for every column of an export at ``level``, in order.
+
+    ``pullback``: identity, then each SPEC §5 metric followed by ``<metric>_source``;
+    ``frame``: identity, then the per-frame metrics; ``reader``: identity, then the metrics.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"unknown export level {level!r}")
     rows = [{"name": n, "unit": u, "definition": d} for n, u, d in IDENTITY_COLUMNS[level]]
     if level == "pullback":
         for metric in READ_METRICS:
@@ -46,8 +70,7 @@ def data_dictionary(level: str) -> list[dict[str, str]]:
                 {
                     "name": f"{metric.name}_source",
                     "unit": "",
-                    "definition": f"Source of {metric.name}: mean, agreed, reader_a, reader_b "
-                    "or adjudicator.",
+                    "definition": SOURCE_DEFINITION.format(name=metric.name),
                 }
             )
     elif level == "frame":
@@ -55,3 +78,8 @@ def data_dictionary(level: str) -> list[dict[str, str]]:
     else:
         rows.extend(_metric_row(m) for m in READ_METRICS)
     return rows
+
+
+def columns(level: str) -> list[str]:
+    """The export's column names at ``level``, in order (the dictionary's names)."""
+    return [row["name"] for row in data_dictionary(level)]

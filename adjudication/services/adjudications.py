@@ -74,7 +74,7 @@ def adjudication_resolve(
     )
     with transaction.atomic(durable=True):
         adjudication = (
-            Adjudication.objects.select_for_update()
+            Adjudication.objects.select_for_update(of=("self", "pullback"))
             .select_related("pullback__study")
             .get(pk=adjudication.pk)
         )

@@ -2,6 +2,8 @@
 
 Called by Celery tasks. Each function locks its row, guards on state ("nothing to do" when
 already done) and replaces its rows wholesale, so a re-run after a worker death is harmless.
+Locks are ``of=("self",)``: PostgreSQL's ``FOR UPDATE`` otherwise also locks every row joined
+by ``select_related`` (the study), and every task of a study would then fight for one row.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.db import transaction
 
 from adjudication.domain.annotations import parse_document
 from adjudication.domain.calibration import Calibration
+from adjudication.domain.comparison import Flag as DomainFlag
 from adjudication.domain.comparison import compare_reads
 from adjudication.domain.consensus import build_consensus
 from adjudication.domain.metric_defs import FRAME_METRICS, READ_METRICS
@@ -47,8 +50,13 @@ def pullback_calibration(pullback: Pullback) -> Calibration:
     )
 
 
-def _compute_and_store(read: Read, study_settings: StudySettings) -> ReadMetrics:
-    """Compute the read's metrics and replace its metric rows (inside the caller's atomic)."""
+def _compute_and_store(
+    read: Read, study_settings: StudySettings, *, replace: bool = True
+) -> ReadMetrics:
+    """Compute the read's metrics and replace its metric rows (inside the caller's atomic).
+
+    ``replace=False`` when the caller knows the read has no metric rows yet (saves two
+    DELETEs per read, see bench/consensus.py)."""
     pullback = read.pullback
     calibration = pullback_calibration(pullback)
     doc = parse_document(
@@ -57,8 +65,9 @@ def _compute_and_store(read: Read, study_settings: StudySettings) -> ReadMetrics
     result = compute_read_metrics(
         doc, calibration=calibration, settings=study_settings, n_frames=pullback.n_frames or 0
     )
-    ReadMetrics.objects.filter(read=read).delete()
-    FrameMetrics.objects.filter(read=read).delete()
+    if replace:
+        ReadMetrics.objects.filter(read=read).delete()
+        FrameMetrics.objects.filter(read=read).delete()
     metrics = ReadMetrics.objects.create(
         read=read,
         settings_used=study_settings.to_dict(),
@@ -95,7 +104,7 @@ def read_compute_metrics(*, read_pk: int) -> None:
 
     with transaction.atomic(durable=True):
         read = (
-            Read.objects.select_for_update(nowait=True)
+            Read.objects.select_for_update(nowait=True, of=("self",))
             .select_related("pullback__study")
             .get(pk=read_pk)
         )
@@ -104,7 +113,7 @@ def read_compute_metrics(*, read_pk: int) -> None:
             return
         if not ReadMetrics.objects.filter(read=read).exists():
             settings_obj = read.pullback.study.get_settings()
-            metrics = _compute_and_store(read, settings_obj)
+            metrics = _compute_and_store(read, settings_obj, replace=False)
             audit_record(
                 actor=None,
                 action="read.compute_metrics",
@@ -118,11 +127,12 @@ def read_compute_metrics(*, read_pk: int) -> None:
 
 
 def _reader_pair(pullback: Pullback) -> tuple[Read, Read] | None:
+    # The documents are not needed to compare metrics; not loading them saves decoding JSON.
     reads = {
         r.slot: r
-        for r in Read.objects.filter(pullback=pullback, kind=ReadKind.READER).select_related(
-            "metrics"
-        )
+        for r in Read.objects.filter(pullback=pullback, kind=ReadKind.READER)
+        .select_related("metrics")
+        .defer("annotations")
     }
     a, b = reads.get(1), reads.get(2)
     if a is None or b is None:
@@ -132,6 +142,41 @@ def _reader_pair(pullback: Pullback) -> tuple[Read, Read] | None:
     if not (hasattr(a, "metrics") and hasattr(b, "metrics")):
         return None
     return a, b
+
+
+def _measured_with_current_settings(
+    pair: tuple[Read, Read], pullback: Pullback
+) -> tuple[Read, Read]:
+    """Both reads measured with the study's current settings (inside the caller's atomic).
+
+    Each read is measured when it is submitted, so a settings change between the two
+    submissions would compare metrics computed under different thresholds, with tolerances
+    from only one of them. A read measured under other settings than the study's current ones
+    is measured again (audited) before the comparison; nothing is compared or agreed yet, so
+    no consensus changes. In the usual case both already match and nothing is recomputed.
+    """
+    current = pullback.study.get_settings()
+    current_dict = current.to_dict()
+    remeasured = []
+    for read in pair:
+        if read.metrics.settings_used == current_dict:
+            remeasured.append(read)
+            continue
+        before = read.metrics.settings_used
+        read = Read.objects.select_related("pullback__study").get(pk=read.pk)
+        metrics = _compute_and_store(read, current)
+        audit_record(
+            actor=None,
+            action="read.compute_metrics",
+            obj=read,
+            study=pullback.study,
+            before={"settings_used": before},
+            after={"settings_used": current_dict, **metrics.values()},
+            reason="study settings changed between the two submissions",
+        )
+        read.metrics = metrics
+        remeasured.append(read)
+    return remeasured[0], remeasured[1]
 
 
 def _write_consensus(pullback: Pullback, values: dict[str, Any], settings_used: dict) -> Consensus:
@@ -152,7 +197,7 @@ def pullback_compare_reads(*, pullback_pk: int) -> None:
     """
     with transaction.atomic(durable=True):
         pullback = (
-            Pullback.objects.select_for_update(nowait=True)
+            Pullback.objects.select_for_update(nowait=True, of=("self",))
             .select_related("study")
             .get(pk=pullback_pk)
         )
@@ -163,7 +208,7 @@ def pullback_compare_reads(*, pullback_pk: int) -> None:
         if pair is None:
             log.info("pullback %s: both reads are not ready yet", pullback_pk)
             return
-        a, b = pair
+        a, b = _measured_with_current_settings(pair, pullback)
         settings_obj = StudySettings.from_dict(a.metrics.settings_used)
         values_a, values_b = a.metrics.values(), b.metrics.values()
         flags = compare_reads(
@@ -221,7 +266,7 @@ def pullback_write_consensus(*, pullback_pk: int) -> None:
     """
     with transaction.atomic(durable=True):
         pullback = (
-            Pullback.objects.select_for_update(nowait=True)
+            Pullback.objects.select_for_update(nowait=True, of=("self",))
             .select_related("study")
             .get(pk=pullback_pk)
         )
@@ -238,13 +283,11 @@ def pullback_write_consensus(*, pullback_pk: int) -> None:
         if adjudication.adjudicator_read_id is not None:
             own = Read.objects.select_related("pullback").get(pk=adjudication.adjudicator_read_id)
             metrics = ReadMetrics.objects.filter(read=own).first() or _compute_and_store(
-                own, settings_obj
+                own, settings_obj, replace=False
             )
             adjudicator_values = metrics.values()
         flags = list(adjudication.flags.all())
         decisions = {d.group: d.source for d in adjudication.decisions.all()}
-        from adjudication.domain.comparison import Flag as DomainFlag
-
         domain_flags = [
             DomainFlag(
                 metric=f.metric,

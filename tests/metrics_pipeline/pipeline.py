@@ -1,0 +1,68 @@
+"""Drive one pullback through the services in-process, as the worker would (no broker).
+
+Tests call these helpers to reach a state (consensus, flagged, adjudicated) through the real
+services, so what they check is what production writes. ``on_commit`` callbacks do not run
+inside pytest-django's test transaction, so no task reaches Redis from here.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from adjudication.models import Pullback, Read
+from adjudication.services import adjudications, assignment, metrics, reads
+from tests.conftest import circle, sample_document
+from tests.factories import PullbackFactory
+
+
+def document_with_mla(radius_px: float, base: dict | None = None) -> dict:
+    """``sample_document(150)`` with frame 80's lumen a circle of ``radius_px``: only the MLA
+    (group ``lumen``) moves; stent areas come from struts and references from other frames."""
+    doc = copy.deepcopy(base or sample_document(150))
+    doc["frames"]["80"]["lumen"] = circle(256, 256, radius_px)
+    return doc
+
+
+def submit_read(read: Read, user: Any, document: dict, password: str) -> Read:
+    read = reads.read_save_annotations(
+        read=read, actor=user, version=read.version, annotations=document
+    )
+    return reads.read_submit(read=read, actor=user, password=password)
+
+
+def read_and_compare(
+    world: Any, doc_a: dict, doc_b: dict, *, study: Any = None, **pullback_fields: Any
+) -> Pullback:
+    """Assign reader_a and reader_b, save + submit both documents, measure both reads and
+    compare them. Returns the pullback (``consensus`` or ``flagged``)."""
+    pullback = PullbackFactory(study=study or world.study, **pullback_fields)
+    read_a, read_b = assignment.pullback_assign_readers(
+        pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
+    )
+    submit_read(read_a, world.reader_a, doc_a, world.password)
+    submit_read(read_b, world.reader_b, doc_b, world.password)
+    metrics.read_compute_metrics(read_pk=read_a.pk)
+    metrics.read_compute_metrics(read_pk=read_b.pk)
+    metrics.pullback_compare_reads(pullback_pk=pullback.pk)
+    pullback.refresh_from_db()
+    return pullback
+
+
+def resolve(
+    world: Any, pullback: Pullback, sources: dict[str, str], annotations: dict | None = None
+) -> Pullback:
+    """Sign ``{group: source}`` as the adjudicator, then write the consensus."""
+    adjudications.adjudication_resolve(
+        adjudication=pullback.adjudication,
+        actor=world.adjudicator,
+        password=world.password,
+        decisions=[
+            {"group": g, "source": s, "reason": f"{s} is right on {g}"}
+            for g, s in sorted(sources.items())
+        ],
+        annotations=annotations,
+    )
+    metrics.pullback_write_consensus(pullback_pk=pullback.pk)
+    pullback.refresh_from_db()
+    return pullback
