@@ -52,7 +52,11 @@ def pullback_assign_readers(
     """
     User = get_user_model()
     with transaction.atomic(durable=True):
-        pullback = Pullback.objects.select_for_update().select_related("study").get(pk=pullback.pk)
+        pullback = (
+            Pullback.objects.select_for_update(of=("self",))
+            .select_related("study")
+            .get(pk=pullback.pk)
+        )
         if pullback.status != PullbackState.READY:
             raise Refused(
                 f"Readers can only be assigned to a ready pullback (this one is {pullback.status}).",

@@ -49,7 +49,11 @@ def read_save_annotations(*, read: Read, actor: Any, version: int, annotations: 
     (``InvalidTransition``, 409). First save moves the read ``assigned → in_progress``.
     """
     with transaction.atomic(durable=True):
-        read = Read.objects.select_for_update().select_related("pullback__study").get(pk=read.pk)
+        read = (
+            Read.objects.select_for_update(of=("self",))
+            .select_related("pullback__study")
+            .get(pk=read.pk)
+        )
         if read.reader_id != actor.pk:
             raise Refused("Only the assigned reader can edit this read.", code="permission_denied")
         if read.status == ReadState.SUBMITTED:
@@ -92,7 +96,9 @@ def read_submit(*, read: Read, actor: Any, password: str | None) -> Read:
         actor=actor, password=password, action="read.submit", obj=read, study=read.pullback.study
     )
     with transaction.atomic(durable=True):
-        read = Read.objects.select_for_update().select_related("pullback").get(pk=read.pk)
+        read = (
+            Read.objects.select_for_update(of=("self",)).select_related("pullback").get(pk=read.pk)
+        )
         if read.status == ReadState.SUBMITTED:
             raise InvalidTransition("This read is already submitted.")
         if read.status == ReadState.ASSIGNED:
