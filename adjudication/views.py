@@ -1,4 +1,7 @@
-"""Server-rendered pages: worklists per role, the reading page, adjudication and study pages.
+"""Server-rendered pages: worklists per role and the reading page.
+
+The coordinator console lives in ``adjudication.pages.coordinator``, the adjudicator's
+workbench in ``adjudication.pages.adjudicator``.
 
 Pages fetch through the same ``visible_to`` querysets as the API; hidden objects are 404.
 """
@@ -15,8 +18,9 @@ from django.urls import reverse
 
 from adjudication import selectors
 from adjudication.domain.workflow import ReadState
-from adjudication.models import Adjudication, Pullback, Read, Study
+from adjudication.models import Read
 from adjudication.models.reading import ReadKind
+from adjudication.services.studies import user_may_create_study
 
 
 @login_required
@@ -28,6 +32,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         "adjudications": selectors.adjudication_queue(user) if roles["adjudicator"] else [],
         "studies": selectors.studies_for_coordinator(user) if roles["coordinator"] else [],
         "roles": roles,
+        "may_create_study": user_may_create_study(user),
     }
     return render(request, "adjudication/worklist.html", context)
 
@@ -37,45 +42,25 @@ def read_page(request: HttpRequest, pk: int) -> HttpResponse:
     read = (
         Read.objects.visible_to(request.user)
         .filter(pk=pk, kind=ReadKind.READER)
-        .select_related("pullback")
+        .select_related("pullback__study")
         .first()
     )
     if read is None:
         raise Http404
+    frames_base = reverse("api-frame", args=[read.pullback_id, 0])[:-1]  # ".../frames/"
+    # Only the settings the live readouts need; nothing about the other reader (SPEC §1).
+    study_settings = read.pullback.study.get_settings()
     bootstrap = {
         "read_id": read.pk,
         "pullback_id": read.pullback_id,
         "api_base": "/api/v1",
         "csrf_token": get_token(request),
         "read_only": read.status == ReadState.SUBMITTED,
-        "frame_url_template": reverse("api-frame", args=[read.pullback_id, 0])[:-1] + "{n}",
+        "frame_url_template": frames_base + "{n}",
+        "frames_batch_url_template": frames_base + "?start={start}&count={count}",
+        "lmode_url_template": frames_base.removesuffix("frames/") + "lmode/?angle_deg={angle}",
+        "strut_threshold_um": study_settings.strut_threshold_um,
+        "sampling_interval_mm": study_settings.sampling_interval_mm,
+        "reference_length_mm": study_settings.reference_length_mm,
     }
     return render(request, "adjudication/read.html", {"read": read, "bootstrap": bootstrap})
-
-
-@login_required
-def adjudication_page(request: HttpRequest, pk: int) -> HttpResponse:
-    adjudication = (
-        Adjudication.objects.visible_to(request.user)
-        .filter(pk=pk)
-        .select_related("pullback")
-        .prefetch_related("flags", "decisions")
-        .first()
-    )
-    if adjudication is None:
-        raise Http404
-    return render(request, "adjudication/adjudicate.html", {"adjudication": adjudication})
-
-
-@login_required
-def study_page(request: HttpRequest, pk: int) -> HttpResponse:
-    study = Study.objects.coordinated_by(request.user).filter(pk=pk).first()
-    if study is None:
-        raise Http404
-    pullbacks = (
-        Pullback.objects.filter(study=study)
-        .select_related("subject")
-        .prefetch_related("reads__reader")
-        .order_by("id")
-    )
-    return render(request, "adjudication/study.html", {"study": study, "pullbacks": pullbacks})

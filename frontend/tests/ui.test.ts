@@ -52,7 +52,22 @@ describe("parseBootstrap", () => {
   };
 
   it("accepts the page contract", () => {
-    assert.deepEqual(parseBootstrap(JSON.stringify(good)), good);
+    assert.deepEqual(parseBootstrap(JSON.stringify(good)), {
+      ...good,
+      // Optional fields get defaults: batch and L-mode URLs derived from the frame URL,
+      // the SPEC §5 study defaults for the readouts.
+      frames_batch_url_template: "/api/v1/pullbacks/2/frames/?start={start}&count={count}",
+      lmode_url_template: "/api/v1/pullbacks/2/lmode/?angle_deg={angle}",
+      strut_threshold_um: 100,
+      sampling_interval_mm: 1,
+      reference_length_mm: 5,
+    });
+    const explicit = { ...good, frames_batch_url_template: null, lmode_url_template: null, strut_threshold_um: 150 };
+    const parsed = parseBootstrap(JSON.stringify(explicit));
+    assert.equal(parsed.frames_batch_url_template, null);
+    assert.equal(parsed.lmode_url_template, null);
+    assert.equal(parsed.strut_threshold_um, 150);
+    assert.throws(() => parseBootstrap(JSON.stringify({ ...good, strut_threshold_um: -1 })), /strut_threshold_um/);
   });
 
   it("names the bad field", () => {

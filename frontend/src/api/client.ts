@@ -107,6 +107,11 @@ export class ApiClient {
     return this.request<PullbackResponse>("GET", `/pullbacks/${pullbackId}/`);
   }
 
+  /** Signs and submits the read; 403 `password_invalid` on a wrong password. */
+  submitRead(readId: number, password: string): Promise<ReadResponse> {
+    return this.request<ReadResponse>("POST", `/reads/${readId}/submit/`, { password });
+  }
+
   /** PUT the whole document; 409 (ApiError.isConflict) when `version` is stale. */
   saveAnnotations(readId: number, version: number, annotations: unknown): Promise<SaveAnnotationsResponse> {
     return this.request<SaveAnnotationsResponse>("PUT", `/reads/${readId}/annotations/`, {

@@ -7,7 +7,27 @@
  */
 import "../ui/read.css";
 import { BootstrapError, parseBootstrap } from "../ui/bootstrap.js";
-import { renderFatal, startReadingApp } from "../ui/readingApp.js";
+import { canvasViewportFactory, renderFatal, startReadingApp, type ViewportFactory } from "../ui/readingApp.js";
+
+/**
+ * Cornerstone3D draws the cross-section (WebGL); its code is a separate chunk loaded on demand.
+ * `?viewport=canvas` forces the plain canvas viewport (comparison, or a machine without WebGL);
+ * any failure to start Cornerstone falls back to it too (readingApp.mount).
+ */
+const wantsCanvas = new URLSearchParams(window.location.search).get("viewport") === "canvas";
+// Started at once, so the chunk downloads and compiles while the read and pullback load
+// (the template also modulepreloads it).
+const cornerstoneModule = wantsCanvas ? null : import("../adapter/cornerstone/CornerstoneViewport.js");
+
+const cornerstoneViewportFactory: ViewportFactory = async (parent, pullback, loader) => {
+  if (!cornerstoneModule) throw new Error("Cornerstone3D not loaded");
+  const { CornerstoneViewport } = await cornerstoneModule;
+  return CornerstoneViewport.create(parent, pullback, loader);
+};
+
+function chooseViewport(): ViewportFactory {
+  return wantsCanvas ? canvasViewportFactory : cornerstoneViewportFactory;
+}
 
 function main(): void {
   const root = document.getElementById("viewer-root");
@@ -19,7 +39,7 @@ function main(): void {
   try {
     if (!script?.textContent) throw new BootstrapError("#viewer-bootstrap is missing from the page");
     const boot = parseBootstrap(script.textContent);
-    void startReadingApp(root, boot).catch((err: unknown) => {
+    void startReadingApp(root, boot, chooseViewport()).catch((err: unknown) => {
       renderFatal(root, "The viewer failed to start", err instanceof Error ? err.message : String(err));
     });
   } catch (err) {

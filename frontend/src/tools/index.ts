@@ -1,4 +1,10 @@
 export { Tool } from "./tool.js";
-export type { ToolMode, ToolPointer, ToolContext, OverlayContext } from "./tool.js";
+export type { ToolMode, ToolPointer, ToolMove, ToolContext, OverlayContext } from "./tool.js";
+export { ContourTool } from "./ContourTool.js";
 export { LumenContourTool } from "./LumenContourTool.js";
+export { StentContourTool } from "./StentContourTool.js";
 export { StrutTool, STRUT_HIT_RADIUS_SCREEN_PX } from "./StrutTool.js";
+export { CalciumArcTool } from "./CalciumArcTool.js";
+export { CalciumThicknessTool } from "./CalciumThicknessTool.js";
+export { StentEdgeTool } from "./StentEdgeTool.js";
+export { CalciumSegmentTool } from "./CalciumSegmentTool.js";

@@ -1,6 +1,7 @@
 import type { AnnotationAdapter } from "../adapter/annotations.js";
 import type { CoordinateAdapter } from "../adapter/coordinates.js";
 import type { FrameAnnotations } from "../document/types.js";
+import type { PixelSpacingMm } from "../geometry/types.js";
 
 /**
  * Explicit tool modes (after Cornerstone3D):
@@ -18,6 +19,15 @@ export interface ToolPointer {
   readonly image: readonly [number, number];
   /** 1 for a single press, 2 for the second press of a double-click. */
   readonly clickCount: number;
+  /** Shift held (contour tools: remove the vertex under the pointer). */
+  readonly shift?: boolean;
+}
+
+/** Pointer movement; `dragging` while the primary button is held after a consumed press. */
+export interface ToolMove {
+  readonly screen: readonly [number, number];
+  readonly image: readonly [number, number];
+  readonly dragging?: boolean;
 }
 
 /** What the viewer hands to a tool; tools see no canvas, DOM or viewer-library object. */
@@ -30,6 +40,10 @@ export interface ToolContext {
   requestRender(): void;
   /** Show a short message to the reader (e.g. why a contour cannot be closed). */
   notify(message: string): void;
+  /** [row, column] mm per pixel, for live readouts while drawing; null/absent when uncalibrated. */
+  pixelSpacingMm?: PixelSpacingMm | null;
+  /** Number of frames in the pullback (longitudinal tools). */
+  frameCount?: number;
 }
 
 /** Draws with image-pixel points already converted to screen by the caller's adapter. */
@@ -66,7 +80,18 @@ export abstract class Tool {
     return false;
   }
 
-  onPointerMove(_pointer: Omit<ToolPointer, "clickCount"> | null): void {}
+  onPointerMove(_pointer: ToolMove | null): void {}
+
+  /** The primary button was released (ends a drag). */
+  onPointerUp(): void {}
+
+  /**
+   * A frame was picked on the longitudinal view (or "this frame" was requested).
+   * @returns true when the tool used it (otherwise the viewer jumps to that frame).
+   */
+  onFramePick(_frame: number): boolean {
+    return false;
+  }
 
   /** @returns true when the key was consumed. */
   onKeyDown(_key: string): boolean {

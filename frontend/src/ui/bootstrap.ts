@@ -11,6 +11,39 @@ export interface ViewerBootstrap {
   read_only: boolean;
   /** Frame image URL with "{n}" for the 0-based frame index, e.g. "/api/v1/pullbacks/2/frames/{n}". */
   frame_url_template: string;
+  /** Optional (defaults in brackets). Batched frames URL with "{start}" and "{count}" [derived]. */
+  frames_batch_url_template: string | null;
+  /** L-mode image URL with "{angle}" (whole degrees) [derived]; null assembles it in the browser. */
+  lmode_url_template: string | null;
+  /** Study settings the live readouts use (SPEC §5) [100 µm, 1.0 mm, 5.0 mm]. */
+  strut_threshold_um: number;
+  sampling_interval_mm: number;
+  reference_length_mm: number;
+}
+
+/** Derives "/api/v1/pullbacks/2/frames/" from the per-frame template "/api/v1/pullbacks/2/frames/{n}". */
+function framesBase(frameUrlTemplate: string): string | null {
+  const i = frameUrlTemplate.indexOf("{n}");
+  return i > 0 && frameUrlTemplate.endsWith("{n}") ? frameUrlTemplate.slice(0, i) : null;
+}
+
+function optionalPositive(o: Record<string, unknown>, key: string, fallback: number): number {
+  const v = o[key];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
+    throw new BootstrapError(`viewer-bootstrap: "${key}" must be a positive number`);
+  }
+  return v;
+}
+
+function optionalTemplate(o: Record<string, unknown>, key: string, placeholder: string, fallback: string | null): string | null {
+  const v = o[key];
+  if (v === undefined) return fallback;
+  if (v === null) return null;
+  if (typeof v !== "string" || !v.includes(placeholder)) {
+    throw new BootstrapError(`viewer-bootstrap: "${key}" must be a string containing "${placeholder}"`);
+  }
+  return v;
 }
 
 export class BootstrapError extends Error {
@@ -55,9 +88,17 @@ export function parseBootstrap(text: string): ViewerBootstrap {
   if (typeof o["read_only"] !== "boolean") {
     throw new BootstrapError('viewer-bootstrap: "read_only" must be true or false');
   }
+  const base = framesBase(frameUrlTemplate);
+  const pullbackId = positiveInt(o, "pullback_id");
+  const derivedLmode = base ? base.replace(/frames\/$/, "lmode/?angle_deg={angle}") : null;
   return {
+    frames_batch_url_template: optionalTemplate(o, "frames_batch_url_template", "{start}", base ? `${base}?start={start}&count={count}` : null),
+    lmode_url_template: optionalTemplate(o, "lmode_url_template", "{angle}", derivedLmode === base ? null : derivedLmode),
+    strut_threshold_um: optionalPositive(o, "strut_threshold_um", 100),
+    sampling_interval_mm: optionalPositive(o, "sampling_interval_mm", 1),
+    reference_length_mm: optionalPositive(o, "reference_length_mm", 5),
     read_id: positiveInt(o, "read_id"),
-    pullback_id: positiveInt(o, "pullback_id"),
+    pullback_id: pullbackId,
     api_base: nonEmptyString(o, "api_base"),
     csrf_token: nonEmptyString(o, "csrf_token"),
     read_only: o["read_only"],

@@ -11,6 +11,32 @@ export interface FrameLoaderOptions {
   decodedCapacity?: number;
   fetchImpl?: (url: string, init?: RequestInit) => Promise<Response>;
   decode?: (blob: Blob) => Promise<FrameImage>;
+  /**
+   * Batched frames endpoint with "{start}" and "{count}", e.g.
+   * "/api/v1/pullbacks/2/frames/?start={start}&count={count}" (body: per frame a 4-byte
+   * big-endian index, a 4-byte big-endian length, the bytes). Without it, or when a batch
+   * fails, the background prefetch falls back to one request per frame.
+   */
+  batchUrlTemplate?: string | null;
+  /** Frames per batch request (the server caps it; 64 by default there). */
+  batchSize?: number;
+}
+
+/** Splits a batched-frames body into per-frame blobs (format above). Throws on a malformed body. */
+export function parseFrameBatch(buffer: ArrayBuffer, contentType: string): Map<number, Blob> {
+  const view = new DataView(buffer);
+  const out = new Map<number, Blob>();
+  let offset = 0;
+  while (offset < buffer.byteLength) {
+    if (offset + 8 > buffer.byteLength) throw new Error("truncated frame batch header");
+    const index = view.getUint32(offset);
+    const length = view.getUint32(offset + 4);
+    offset += 8;
+    if (offset + length > buffer.byteLength) throw new Error("truncated frame batch body");
+    out.set(index, new Blob([buffer.slice(offset, offset + length)], { type: contentType }));
+    offset += length;
+  }
+  return out;
 }
 
 export class FrameLoadError extends Error {
@@ -47,6 +73,10 @@ export class FrameLoader {
   private readonly capacity: number;
   private readonly fetchImpl: (url: string, init?: RequestInit) => Promise<Response>;
   private readonly decode: (blob: Blob) => Promise<FrameImage>;
+  private batchTemplate: string | null;
+  private readonly batchSize: number;
+  /** Called once per frame when its bytes arrive (first time only). */
+  onFrameCached: (n: number) => void = () => {};
   /** Called whenever the number of downloaded frames changes. */
   onProgress: (loaded: number, total: number, failed: number) => void = () => {};
 
@@ -59,6 +89,18 @@ export class FrameLoader {
     this.capacity = Math.max(4, options.decodedCapacity ?? 64);
     this.fetchImpl = options.fetchImpl ?? ((url, init) => fetch(url, init));
     this.decode = options.decode ?? ((blob) => createImageBitmap(blob));
+    this.batchTemplate = options.batchUrlTemplate ?? null;
+    this.batchSize = Math.max(1, options.batchSize ?? 32);
+    this.concurrency = this.batchTemplate ? Math.min(this.concurrency, options.concurrency ?? 3) : this.concurrency;
+  }
+
+  /** The encoded bytes of frame `n` if downloaded. */
+  encodedBlob(n: number): Blob | undefined {
+    return this.encoded.get(n);
+  }
+
+  get isComplete(): boolean {
+    return this.encoded.size >= this.frameCount;
   }
 
   get loadedCount(): number {
@@ -123,6 +165,13 @@ export class FrameLoader {
       while (!this.stopped) {
         const n = this.nextPending();
         if (n === null) return;
+        if (this.batchTemplate) {
+          const run = this.takeRun(n);
+          if (await this.fetchBatch(run)) continue;
+          // The batch failed: put its frames back and continue one by one.
+          for (const m of run) if (!this.encoded.has(m)) this.pending.add(m);
+          continue;
+        }
         try {
           await this.blob(n);
         } catch {
@@ -146,6 +195,46 @@ export class FrameLoader {
     }
     if (best !== null) this.pending.delete(best);
     return best;
+  }
+
+  /** `n` plus the following pending frames (up to a batch), removed from the queue. */
+  private takeRun(n: number): number[] {
+    const run = [n];
+    for (let m = n + 1; run.length < this.batchSize && this.pending.has(m); m++) {
+      this.pending.delete(m);
+      run.push(m);
+    }
+    return run;
+  }
+
+  /** @returns false when the batch endpoint failed (batching is then switched off). */
+  private async fetchBatch(run: number[]): Promise<boolean> {
+    const template = this.batchTemplate;
+    if (!template) return false;
+    const start = run[0]!;
+    const url = template.split("{start}").join(String(start)).split("{count}").join(String(run.length));
+    try {
+      const response = await this.fetchImpl(url, { credentials: "same-origin" });
+      const type = response.headers.get("X-Frame-Content-Type") ?? "";
+      if (!response.ok || !type.startsWith("image/")) throw new Error(`HTTP ${response.status}`);
+      const frames = parseFrameBatch(await response.arrayBuffer(), type);
+      for (const [index, blob] of frames) {
+        if (index < 0 || index >= this.frameCount || this.encoded.has(index)) continue;
+        this.store(index, blob);
+      }
+      return true;
+    } catch {
+      this.batchTemplate = null;
+      return false;
+    }
+  }
+
+  private store(n: number, blob: Blob): void {
+    this.encoded.set(n, blob);
+    this.pending.delete(n);
+    this.failed.delete(n);
+    this.onFrameCached(n);
+    this.onProgress(this.encoded.size, this.frameCount, this.failed.size);
   }
 
   private blob(n: number): Promise<Blob> {
@@ -177,10 +266,8 @@ export class FrameLoader {
       throw new FrameLoadError(n, `frame ${n}: HTTP ${response.status}${type.startsWith("image/") ? "" : ` (${type || "no content type"})`}`);
     }
     const blob = await response.blob();
-    this.encoded.set(n, blob);
-    this.failed.delete(n);
-    this.onProgress(this.encoded.size, this.frameCount, this.failed.size);
-    return blob;
+    if (!this.encoded.has(n)) this.store(n, blob);
+    return this.encoded.get(n)!;
   }
 
   private markFailed(n: number): void {

@@ -1,19 +1,21 @@
-import type { FrameImage } from "./frameLoader.js";
+import type { ViewportAdapter } from "../adapter/viewport.js";
 import { FrameLoader } from "./frameLoader.js";
-import { CanvasViewport } from "./viewport.js";
 
 /** A primary-button press handed to the active tool. */
 export interface ViewerPress {
   screen: [number, number];
   image: [number, number];
   clickCount: number;
+  shift: boolean;
 }
 
 export interface FrameViewerHooks {
   /** Primary-button press not used for panning; return true when a tool consumed it. */
   onPress?(press: ViewerPress): boolean;
   /** Pointer moved over the viewport (null when it left). */
-  onHover?(hover: { screen: [number, number]; image: [number, number] } | null): void;
+  onHover?(hover: { screen: [number, number]; image: [number, number]; dragging: boolean } | null): void;
+  /** Primary button released after a consumed press (ends a drag). */
+  onRelease?(): void;
   /** The shown frame changed (before its image has loaded). */
   onFrameChange?(frame: number): void;
 }
@@ -30,22 +32,21 @@ const ZOOM_STEP = 1.25;
  * wheel = ±1 frame, ctrl/⌘+wheel = zoom at the cursor, middle-drag or space+drag = pan.
  */
 export class FrameViewer {
-  readonly viewport: CanvasViewport;
+  readonly viewport: ViewportAdapter;
   private current = -1;
   private wheelAccumulator = 0;
   private spaceHeld = false;
   private panning: { pointerId: number; x: number; y: number } | null = null;
   private lastPress: { time: number; x: number; y: number; count: number } | null = null;
+  private pressing: number | null = null;
   private readonly cleanup: Array<() => void> = [];
 
   constructor(
-    parent: HTMLElement,
+    viewport: ViewportAdapter,
     readonly loader: FrameLoader,
-    columns: number,
-    rows: number,
     private readonly hooks: FrameViewerHooks = {},
   ) {
-    this.viewport = new CanvasViewport(parent, columns, rows);
+    this.viewport = viewport;
     this.bindInput();
   }
 
@@ -64,22 +65,7 @@ export class FrameViewer {
     this.current = target;
     this.loader.setFocus(target);
     this.hooks.onFrameChange?.(target);
-    const cached = this.loader.peek(target);
-    if (cached) {
-      this.viewport.setImage(cached);
-      return;
-    }
-    this.viewport.setImage(null, `Loading frame ${target + 1}…`);
-    this.loader.get(target).then(
-      (image: FrameImage) => {
-        if (this.current === target) this.viewport.setImage(image);
-      },
-      (err: unknown) => {
-        if (this.current === target) {
-          this.viewport.setImage(null, err instanceof Error ? err.message : `Frame ${target + 1} failed to load`);
-        }
-      },
-    );
+    this.viewport.showFrame(target);
   }
 
   step(delta: number): void {
@@ -120,6 +106,7 @@ export class FrameViewer {
   }
 
   private localPoint(ev: MouseEvent): [number, number] {
+    // The overlay covers the viewport element exactly; both coordinate systems start there.
     const rect = this.viewport.overlayCanvas.getBoundingClientRect();
     return [ev.clientX - rect.left, ev.clientY - rect.top];
   }
@@ -167,8 +154,13 @@ export class FrameViewer {
         screen: point,
         image: this.viewport.screenToImage(point),
         clickCount,
+        shift: ev.shiftKey,
       });
-      if (consumed) ev.preventDefault();
+      if (consumed) {
+        ev.preventDefault();
+        this.pressing = ev.pointerId;
+        surface.setPointerCapture(ev.pointerId);
+      }
     });
 
     this.listen(surface, "pointermove", (ev) => {
@@ -179,10 +171,14 @@ export class FrameViewer {
         return;
       }
       const point = this.localPoint(ev);
-      this.hooks.onHover?.({ screen: point, image: this.viewport.screenToImage(point) });
+      this.hooks.onHover?.({ screen: point, image: this.viewport.screenToImage(point), dragging: this.pressing === ev.pointerId });
     });
 
     const endPan = (ev: PointerEvent) => {
+      if (this.pressing === ev.pointerId) {
+        this.pressing = null;
+        this.hooks.onRelease?.();
+      }
       if (this.panning && ev.pointerId === this.panning.pointerId) {
         this.panning = null;
         surface.classList.remove("is-panning");

@@ -9,14 +9,20 @@ import {
   type ViewTransform,
 } from "../adapter/transform.js";
 import type { PointPx } from "../geometry/types.js";
-import type { FrameImage } from "./frameLoader.js";
+import type { ViewportAdapter } from "../adapter/viewport.js";
+import type { FrameImage, FrameLoader } from "./frameLoader.js";
 
 /**
  * Plain canvas-2D viewport: an image canvas (brightness/contrast as a CSS filter, so overlays
  * stay true-coloured) under an overlay canvas that receives input. Implements the tools'
  * CoordinateAdapter; a Cornerstone3D viewport can replace it behind the same interface.
  */
-export class CanvasViewport implements CoordinateAdapter {
+export class CanvasViewport implements CoordinateAdapter, ViewportAdapter {
+  readonly kind = "canvas";
+  private shown = -1;
+  private imageFrame = -1;
+  /** Called each time a frame's pixels reached the screen. */
+  onFramePainted: (frame: number) => void = () => {};
   readonly element: HTMLDivElement;
   readonly imageCanvas: HTMLCanvasElement;
   readonly overlayCanvas: HTMLCanvasElement;
@@ -38,6 +44,7 @@ export class CanvasViewport implements CoordinateAdapter {
     parent: HTMLElement,
     readonly columns: number,
     readonly rows: number,
+    private readonly loader: FrameLoader | null = null,
   ) {
     this.element = document.createElement("div");
     this.element.className = "vw-viewport";
@@ -72,9 +79,31 @@ export class CanvasViewport implements CoordinateAdapter {
     return p[0] >= 0 && p[1] >= 0 && p[0] < this.columns && p[1] < this.rows;
   }
 
+  /** Shows frame `n` from the loader: at once when decoded, else when it arrives. */
+  showFrame(n: number): void {
+    const loader = this.loader;
+    if (!loader) return;
+    this.shown = n;
+    const cached = loader.peek(n);
+    if (cached) {
+      this.setImage(cached, null, n);
+      return;
+    }
+    this.setImage(null, `Loading frame ${n + 1}…`);
+    loader.get(n).then(
+      (image) => {
+        if (this.shown === n) this.setImage(image, null, n);
+      },
+      (err: unknown) => {
+        if (this.shown === n) this.setImage(null, err instanceof Error ? err.message : `Frame ${n + 1} failed to load`);
+      },
+    );
+  }
+
   /** Shows a frame (or, with null, a message instead of a stale image). */
-  setImage(image: FrameImage | null, message: string | null = null): void {
+  setImage(image: FrameImage | null, message: string | null = null, frame = -1): void {
     this.image = image;
+    this.imageFrame = frame;
     this.message = message;
     this.requestRender();
   }
@@ -171,6 +200,7 @@ export class CanvasViewport implements CoordinateAdapter {
     const { scale, offsetX, offsetY } = this.transform;
     g.imageSmoothingEnabled = scale < 4;
     g.drawImage(this.image, offsetX, offsetY, this.columns * scale, this.rows * scale);
+    if (this.imageFrame >= 0) this.onFramePainted(this.imageFrame);
   }
 
   private renderOverlay(): void {
