@@ -31,7 +31,7 @@ def study_create(
     description: str = "",
     settings: dict[str, Any] | None = None,
 ) -> Study:
-    """Create a study; the creator becomes its first coordinator. One audit event."""
+    """Create a study; the creator becomes its first coordinator (an audit event each)."""
     if not user_may_create_study(actor):
         raise Refused("You may not create studies.", code="permission_denied")
     study_settings = StudySettings.from_dict(settings or {})
@@ -45,13 +45,21 @@ def study_create(
             settings=study_settings.to_dict(),
             created_by=actor,
         )
-        Membership.objects.create(study=study, user=actor, role=Role.COORDINATOR.value)
+        membership = Membership.objects.create(study=study, user=actor, role=Role.COORDINATOR.value)
         audit_record(
             actor=actor,
             action="study.create",
             obj=study,
             study=study,
-            after={**snapshot(study, STUDY_FIELDS), "coordinator": actor.username},
+            after=snapshot(study, STUDY_FIELDS),
+        )
+        audit_record(
+            actor=actor,
+            action="membership.create",
+            obj=membership,
+            study=study,
+            after={"username": actor.username, "role": membership.role},
+            reason="the creator of a study is its first coordinator",
         )
     return study
 

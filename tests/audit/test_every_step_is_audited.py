@@ -46,7 +46,7 @@ def test_each_service_writes_its_audit_rows(world: Any, step: Any) -> None:
         lambda: holder.update(
             study=studies.study_create(actor=coordinator, name="S", code="audited")
         )
-    ) == [("study.create", "coordinator")]
+    ) == [("study.create", "coordinator"), ("membership.create", "coordinator")]
     study = holder["study"]
     for username, role in [
         ("reader_a", "analyst"),
