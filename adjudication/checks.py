@@ -10,14 +10,17 @@ from django.core.checks import Error, register
 
 @register()
 def viewer_bundle_present(app_configs: Any, **kwargs: Any) -> list[Error]:
-    bundle = settings.VIEWER_DIST_DIR / "read.js"
-    if bundle.exists():
-        return []
+    missing = [
+        name
+        for name in ("read.js", "adjudicate.js", "chunks/viewer-core.js")
+        if not (settings.VIEWER_DIST_DIR / name).exists()
+    ]
     return [
         Error(
-            "The viewer bundle is missing.",
+            f"The viewer bundle is missing {name}.",
             hint="Build it: cd frontend && npm ci && npm run build",
-            obj=str(bundle),
+            obj=str(settings.VIEWER_DIST_DIR / name),
             id="adjudication.E001",
         )
+        for name in missing
     ]

@@ -151,14 +151,6 @@ def adjudication_page(request: HttpRequest, pk: int) -> HttpResponse:
         for group in groups
     ]
     consensus = Consensus.objects.filter(pullback=pullback).first()
-    bootstrap = {
-        "adjudication_id": adjudication.pk,
-        "pullback_id": pullback.pk,
-        "api_base": "/api/v1",
-        "csrf_token": get_token(request),
-        "frame_url_template": reverse("api-frame", args=[pullback.pk, 0])[:-1] + "{n}",
-        "read_only": adjudication.status != "open",
-    }
     return render(
         request,
         "adjudication/adjudicator/workbench.html",
@@ -173,10 +165,32 @@ def adjudication_page(request: HttpRequest, pk: int) -> HttpResponse:
             "consensus": consensus.values() if consensus else None,
             "error": error,
             "error_field": getattr(error, "field", None) if isinstance(error, FieldError) else None,
-            "bootstrap": bootstrap,
+            "bootstrap": viewer_bootstrap(request, adjudication),
             "own_annotations": request.POST.get("annotations", ""),
         },
     )
+
+
+def viewer_bootstrap(request: HttpRequest, adjudication: Adjudication) -> dict[str, Any]:
+    """What the adjudication viewer needs (frontend/src/adjudication/bootstrap.ts): ids, URLs,
+    the CSRF token, read-only once resolved, and the study settings its live readouts use.
+    Nothing names a reader; the viewer fetches the blinded reads from the API."""
+    pullback = adjudication.pullback
+    frames_base = reverse("api-frame", args=[pullback.pk, 0])[:-1]  # ".../frames/"
+    study_settings = pullback.study.get_settings()
+    return {
+        "adjudication_id": adjudication.pk,
+        "pullback_id": pullback.pk,
+        "api_base": "/api/v1",
+        "csrf_token": get_token(request),
+        "frame_url_template": frames_base + "{n}",
+        "frames_batch_url_template": frames_base + "?start={start}&count={count}",
+        "lmode_url_template": frames_base.removesuffix("frames/") + "lmode/?angle_deg={angle}",
+        "read_only": adjudication.status != "open",
+        "strut_threshold_um": study_settings.strut_threshold_um,
+        "sampling_interval_mm": study_settings.sampling_interval_mm,
+        "reference_length_mm": study_settings.reference_length_mm,
+    }
 
 
 def _own_annotations(request: HttpRequest) -> Any:

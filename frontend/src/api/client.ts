@@ -1,6 +1,6 @@
-import type { ApiErrorBody, PullbackResponse, ReadResponse, SaveAnnotationsResponse } from "./types.js";
+import type { AdjudicationResponse, ApiErrorBody, PullbackResponse, ReadResponse, SaveAnnotationsResponse } from "./types.js";
 
-export type { PullbackResponse, ReadResponse, SaveAnnotationsResponse } from "./types.js";
+export type { AdjudicationResponse, BlindedRead, PullbackResponse, ReadResponse, SaveAnnotationsResponse } from "./types.js";
 
 /**
  * An API failure with the server's `{detail, code, field}` (SPEC §9).
@@ -101,6 +101,11 @@ export class ApiClient {
 
   getRead(readId: number): Promise<ReadResponse> {
     return this.request<ReadResponse>("GET", `/reads/${readId}/`);
+  }
+
+  /** Both reads (labelled Reader 1 / Reader 2; plus "Adjudicator" once resolved with one), flags, decisions. */
+  getAdjudication(adjudicationId: number): Promise<AdjudicationResponse> {
+    return this.request<AdjudicationResponse>("GET", `/adjudications/${adjudicationId}/`);
   }
 
   getPullback(pullbackId: number): Promise<PullbackResponse> {

@@ -38,3 +38,32 @@ export interface ApiErrorBody {
   field?: unknown;
   version?: unknown;
 }
+
+/** A read as the adjudicator sees it: a label ("Reader 1", "Reader 2", "Adjudicator"), never a name. */
+export interface BlindedRead {
+  label: string;
+  status: string;
+  annotations: unknown;
+  metrics: Record<string, unknown> | null;
+}
+
+export interface AdjudicationFlag {
+  metric: string;
+  group: string;
+  a: unknown;
+  b: unknown;
+  difference: number | null;
+  tolerance: number | null;
+}
+
+/** GET /adjudications/{id}/ */
+export interface AdjudicationResponse {
+  id: number;
+  pullback: number;
+  pullback_status: string;
+  /** "open" until the adjudicator signs, then "resolved". */
+  status: string;
+  reads: BlindedRead[];
+  flags: AdjudicationFlag[];
+  decisions: Array<{ group: string; source: string; reason: string }>;
+}

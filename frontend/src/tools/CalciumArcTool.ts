@@ -132,10 +132,11 @@ export class CalciumArcTool extends Tool {
     const r = (ra + rb) / 2;
     const start = Math.atan2(ay - cy, ax - cx);
     const end = Math.atan2(by - cy, bx - cx);
+    const colour = draft ? CALCIUM_COLOUR : this.savedColour(CALCIUM_COLOUR);
     g.save();
-    g.strokeStyle = CALCIUM_COLOUR;
+    g.strokeStyle = colour;
     g.lineWidth = draft ? 1.5 : 2;
-    if (draft) g.setLineDash([5, 4]);
+    g.setLineDash(draft ? [5, 4] : this.savedDash());
     g.beginPath();
     g.moveTo(cx, cy);
     g.lineTo(ax, ay);
@@ -151,7 +152,7 @@ export class CalciumArcTool extends Tool {
     g.restore();
     if (label) {
       const mid = start + ((((end - start) % (2 * Math.PI)) + 2 * Math.PI) % (2 * Math.PI)) / 2;
-      overlayText(g, label, cx + (r + 12) * Math.cos(mid), cy + (r + 12) * Math.sin(mid), CALCIUM_COLOUR);
+      overlayText(g, label, cx + (r + 12) * Math.cos(mid), cy + (r + 12) * Math.sin(mid), colour);
     }
   }
 }

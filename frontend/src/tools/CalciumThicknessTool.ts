@@ -111,8 +111,9 @@ export class CalciumThicknessTool extends Tool {
     const len = Math.hypot(bx - ax, by - ay) || 1;
     const nx = (-(by - ay) / len) * 5;
     const ny = ((bx - ax) / len) * 5;
+    const colour = draft ? CALIPER_COLOUR : this.savedColour(CALIPER_COLOUR);
     g.save();
-    g.strokeStyle = CALIPER_COLOUR;
+    g.strokeStyle = colour;
     g.lineWidth = 1.5;
     if (draft) g.setLineDash([4, 3]);
     g.beginPath();
@@ -126,7 +127,7 @@ export class CalciumThicknessTool extends Tool {
     g.restore();
     const mm = caliperMm(a, b, this.ctx.pixelSpacingMm);
     const text = mm === null ? `${distance(a, b).toFixed(0)} px` : `${mm.toFixed(2)} mm`;
-    overlayText(g, text, bx + 8, by + 4, CALIPER_COLOUR);
+    overlayText(g, text, bx + 8, by + 4, colour);
   }
 }
 

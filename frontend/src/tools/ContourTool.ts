@@ -191,9 +191,12 @@ export abstract class ContourTool extends Tool {
     const saved = this.drag ? this.drag.points : frame?.[this.kind];
     if (saved && saved.length >= 2) {
       g.save();
-      g.strokeStyle = this.colour;
-      g.fillStyle = this.colour;
-      g.lineWidth = 1.5;
+      const colour = this.savedColour(this.colour);
+      g.strokeStyle = colour;
+      g.fillStyle = colour;
+      // As a layer, lumen and stent contour share the layer's colour: the stent is the thinner line.
+      g.lineWidth = this.ctx.layerStyle ? (this.kind === "lumen" ? 2 : 1.2) : 1.5;
+      if (!this.drag) g.setLineDash(this.savedDash());
       g.beginPath();
       saved.forEach((p, i) => {
         const [x, y] = toScreen(p);
@@ -202,6 +205,7 @@ export abstract class ContourTool extends Tool {
       });
       g.closePath();
       g.stroke();
+      g.setLineDash([]);
       if (this.mode === "active" && this.draft.length === 0) {
         // Editable: show the vertices as handles.
         for (const p of saved) {

@@ -53,8 +53,8 @@ export class StrutTool extends Tool {
     const struts = frame?.struts;
     if (!struts || struts.length === 0) return;
     g.save();
-    g.strokeStyle = STRUT_COLOUR;
-    g.fillStyle = "rgba(255, 107, 139, 0.35)";
+    g.strokeStyle = this.savedColour(STRUT_COLOUR);
+    g.fillStyle = this.ctx.layerStyle ? "rgba(0, 0, 0, 0.35)" : "rgba(255, 107, 139, 0.35)";
     g.lineWidth = 1.5;
     for (const p of struts) {
       const [x, y] = this.ctx.coords.imageToScreen(p);

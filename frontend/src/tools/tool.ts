@@ -30,6 +30,17 @@ export interface ToolMove {
   readonly dragging?: boolean;
 }
 
+/**
+ * One colour (and dash pattern) for every saved annotation a tool draws, instead of the tools'
+ * own colours: the adjudication page draws several readers' documents on one frame and tells
+ * them apart by layer (colour-blind-safe colour + dash), not by tool.
+ */
+export interface LayerStyle {
+  readonly colour: string;
+  /** Canvas line dash in CSS px; empty for solid lines. */
+  readonly dash: readonly number[];
+}
+
 /** What the viewer hands to a tool; tools see no canvas, DOM or viewer-library object. */
 export interface ToolContext {
   readonly coords: CoordinateAdapter;
@@ -44,6 +55,8 @@ export interface ToolContext {
   pixelSpacingMm?: PixelSpacingMm | null;
   /** Number of frames in the pullback (longitudinal tools). */
   frameCount?: number;
+  /** When set, saved annotations are drawn in this layer's style (drafts keep theirs). */
+  layerStyle?: LayerStyle | null;
 }
 
 /** Draws with image-pixel points already converted to screen by the caller's adapter. */
@@ -68,6 +81,16 @@ export abstract class Tool {
     this._mode = mode;
     if (wasActive && mode !== "active") this.cancelDraft();
     this.ctx.requestRender();
+  }
+
+  /** The colour of saved annotations: the layer's when drawn as a layer, else `own`. */
+  protected savedColour(own: string): string {
+    return this.ctx.layerStyle?.colour ?? own;
+  }
+
+  /** The line dash of saved annotations (solid unless drawn as a dashed layer). */
+  protected savedDash(): number[] {
+    return [...(this.ctx.layerStyle?.dash ?? [])];
   }
 
   /** Input is accepted only when active and the document is editable. */

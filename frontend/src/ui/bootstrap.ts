@@ -69,18 +69,25 @@ function nonEmptyString(o: Record<string, unknown>, key: string): string {
   return v;
 }
 
-/** Parses and checks the bootstrap JSON text; throws BootstrapError naming the bad field. */
-export function parseBootstrap(text: string): ViewerBootstrap {
+/** The fields every viewer page sends (reading and adjudication pages). */
+export type ViewerPageBootstrap = Omit<ViewerBootstrap, "read_id">;
+
+/** Parses the JSON text into an object; throws BootstrapError (`name` is the script's id). */
+export function bootstrapObject(text: string, name = "viewer-bootstrap"): Record<string, unknown> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new BootstrapError("viewer-bootstrap is not valid JSON");
+    throw new BootstrapError(`${name} is not valid JSON`);
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new BootstrapError("viewer-bootstrap must be a JSON object");
+    throw new BootstrapError(`${name} must be a JSON object`);
   }
-  const o = raw as Record<string, unknown>;
+  return raw as Record<string, unknown>;
+}
+
+/** Checks the fields shared by the viewer pages (all but the page's own id). */
+export function parseViewerFields(o: Record<string, unknown>): ViewerPageBootstrap {
   const frameUrlTemplate = nonEmptyString(o, "frame_url_template");
   if (!frameUrlTemplate.includes("{n}")) {
     throw new BootstrapError('viewer-bootstrap: "frame_url_template" must contain "{n}"');
@@ -97,11 +104,21 @@ export function parseBootstrap(text: string): ViewerBootstrap {
     strut_threshold_um: optionalPositive(o, "strut_threshold_um", 100),
     sampling_interval_mm: optionalPositive(o, "sampling_interval_mm", 1),
     reference_length_mm: optionalPositive(o, "reference_length_mm", 5),
-    read_id: positiveInt(o, "read_id"),
     pullback_id: pullbackId,
     api_base: nonEmptyString(o, "api_base"),
     csrf_token: nonEmptyString(o, "csrf_token"),
     read_only: o["read_only"],
     frame_url_template: frameUrlTemplate,
   };
+}
+
+/** Parses and checks the bootstrap JSON text; throws BootstrapError naming the bad field. */
+export function parseBootstrap(text: string): ViewerBootstrap {
+  const o = bootstrapObject(text);
+  return { ...parseViewerFields(o), read_id: positiveInt(o, "read_id") };
+}
+
+/** Checks that `key` holds a positive integer (page ids). */
+export function bootstrapId(o: Record<string, unknown>, key: string): number {
+  return positiveInt(o, key);
 }

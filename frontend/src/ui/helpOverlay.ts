@@ -30,15 +30,15 @@ export class HelpOverlay {
   readonly element: HTMLElement;
   private returnFocus: HTMLElement | null = null;
 
-  constructor() {
-    const rows = SHORTCUTS.map(([keys, what]) => h("tr", {}, h("th", { scope: "row" }, keys), h("td", {}, what)));
+  constructor(shortcuts: ReadonlyArray<readonly [string, string]> = SHORTCUTS, intro?: string) {
+    const rows = shortcuts.map(([keys, what]) => h("tr", {}, h("th", { scope: "row" }, keys), h("td", {}, what)));
     const close = h("button", { type: "button", class: "vw-button", "aria-label": "Close shortcuts help" }, "Close");
     close.addEventListener("click", () => this.close());
     const title = h("h2", { id: "vw-help-title" }, "Keyboard shortcuts");
     this.element = h(
       "div",
       { class: "vw-help", role: "dialog", "aria-modal": "true", "aria-labelledby": "vw-help-title", hidden: true },
-      h("div", { class: "vw-help-card" }, title, h("table", {}, h("tbody", {}, ...rows)), close),
+      h("div", { class: "vw-help-card" }, title, ...(intro ? [h("p", {}, intro)] : []), h("table", {}, h("tbody", {}, ...rows)), close),
     );
     this.element.addEventListener("click", (ev) => {
       if (ev.target === this.element) this.close();

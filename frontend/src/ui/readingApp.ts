@@ -10,11 +10,9 @@ import type { PixelSpacingMm } from "../geometry/types.js";
 import { CalciumArcTool } from "../tools/CalciumArcTool.js";
 import { CalciumSegmentTool } from "../tools/CalciumSegmentTool.js";
 import { CalciumThicknessTool } from "../tools/CalciumThicknessTool.js";
-import { LumenContourTool } from "../tools/LumenContourTool.js";
-import { StentContourTool } from "../tools/StentContourTool.js";
 import { StentEdgeTool } from "../tools/StentEdgeTool.js";
-import { StrutTool } from "../tools/StrutTool.js";
 import type { Tool, ToolContext } from "../tools/tool.js";
+import { createToolSet, TOOL_ENTRIES, type ToolName } from "../tools/toolSet.js";
 import { FrameLoader } from "../viewer/frameLoader.js";
 import { FrameViewer, isTypingTarget } from "../viewer/frameViewer.js";
 import { LModeView } from "../viewer/lmodeView.js";
@@ -86,17 +84,6 @@ export async function startReadingApp(
   return app;
 }
 
-type ToolName = "lumen" | "stent" | "struts" | "calcium-arc" | "calcium-thickness" | "stent-edges" | "calcium-segments";
-const TOOL_ENTRIES: ReadonlyArray<[ToolName | null, string, string]> = [
-  [null, "Navigate", "N"],
-  ["lumen", "Lumen contour", "L"],
-  ["stent", "Stent contour", "T"],
-  ["struts", "Struts", "S"],
-  ["calcium-arc", "Calcium arc", "A"],
-  ["calcium-thickness", "Calcium thickness", "K"],
-  ["stent-edges", "Stent edges", "E"],
-  ["calcium-segments", "Calcium segment", "G"],
-];
 const CINE_RATES = [5, 10, 15, 20, 30, 60];
 
 /** The reading page: viewer, L-mode, tools, readouts, status bar, conflict handling, submit. */
@@ -331,15 +318,7 @@ export class ReadingApp {
       pixelSpacingMm: this.spacing,
       frameCount: this.pullback.n_frames,
     };
-    this.tools = {
-      lumen: new LumenContourTool(context),
-      stent: new StentContourTool(context),
-      struts: new StrutTool(context),
-      "calcium-arc": new CalciumArcTool(context),
-      "calcium-thickness": new CalciumThicknessTool(context),
-      "stent-edges": new StentEdgeTool(context),
-      "calcium-segments": new CalciumSegmentTool(context),
-    };
+    this.tools = createToolSet(context);
 
     this.store.subscribe((event) => {
       if (event.type === "document") {

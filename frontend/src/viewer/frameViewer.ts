@@ -191,6 +191,9 @@ export class FrameViewer {
     this.listenWindow("keydown", (ev) => {
       if (ev.key !== " " || isTypingTarget(ev.target)) return;
       if (ev.target instanceof HTMLButtonElement || ev.target instanceof HTMLInputElement) return;
+      // Elsewhere on the page (a link, the adjudication form) Space keeps its own meaning.
+      const t = ev.target;
+      if (t instanceof HTMLElement && t !== document.body && !this.viewport.element.contains(t)) return;
       ev.preventDefault();
       if (!this.spaceHeld) {
         this.spaceHeld = true;

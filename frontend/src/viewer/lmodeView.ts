@@ -7,6 +7,17 @@ const STENT_COLOUR = "#5fd38d";
 const CALCIUM_COLOUR = "#c58cff";
 const CURSOR_COLOUR = "#ffd24d";
 
+/** One document drawn on the L-mode in its own colour (adjudication: Reader 1, Reader 2, mine). */
+export interface LModeLayer {
+  readonly doc: Readonly<AnnotationDocument>;
+  readonly colour: string;
+  /** Line dash of its stent edges (CSS px); empty for solid. */
+  readonly dash: readonly number[];
+}
+
+/** Height (CSS px) of each layer's calcium-segment lane along the top of the L-mode. */
+const LANE_PX = 6;
+
 export interface LModeOptions {
   /** Server L-mode URL with "{angle}" (whole degrees), or null to assemble it from cached frames. */
   urlTemplate: string | null;
@@ -31,6 +42,7 @@ export class LModeView {
   private doc: Readonly<AnnotationDocument> = { frames: {} };
   private analysis: readonly number[] = [];
   private pending: Array<{ frame: number; label: string }> = [];
+  private layers: readonly LModeLayer[] | null = null;
   private frameRequested = false;
   private building = false;
   private requestId = 0;
@@ -105,6 +117,18 @@ export class LModeView {
 
   setMarks(doc: Readonly<AnnotationDocument>, analysis: readonly number[], pending: Array<{ frame: number; label: string }>): void {
     this.doc = doc;
+    this.analysis = analysis;
+    this.pending = pending;
+    this.requestRender();
+  }
+
+  /**
+   * Draws several documents at once, each in its colour: stent edges as vertical lines, calcium
+   * segments as bars in one lane per layer (so overlapping segments stay distinguishable).
+   * Replaces the single document of `setMarks`.
+   */
+  setLayers(layers: readonly LModeLayer[], analysis: readonly number[], pending: Array<{ frame: number; label: string }>): void {
+    this.layers = layers;
     this.analysis = analysis;
     this.pending = pending;
     this.requestRender();
@@ -196,6 +220,62 @@ export class LModeView {
     }
     const n = this.frameCount;
     const xOf = (f: number) => ((f + 0.5) / n) * width;
+    if (this.layers) this.renderLayers(g, this.layers, xOf, height);
+    else this.renderDocument(g, xOf, height);
+    g.setLineDash([4, 3]);
+    for (const p of this.pending) {
+      g.strokeStyle = p.label === "stent" ? STENT_COLOUR : CALCIUM_COLOUR;
+      g.beginPath();
+      g.moveTo(xOf(p.frame), 0);
+      g.lineTo(xOf(p.frame), height);
+      g.stroke();
+    }
+    g.setLineDash([]);
+    // Frame cursor.
+    g.strokeStyle = CURSOR_COLOUR;
+    g.lineWidth = 1.5;
+    g.beginPath();
+    g.moveTo(xOf(this.cursor), 0);
+    g.lineTo(xOf(this.cursor), height);
+    g.stroke();
+  }
+
+  private renderLayers(g: CanvasRenderingContext2D, layers: readonly LModeLayer[], xOf: (f: number) => number, height: number): void {
+    g.fillStyle = "#9fb3c8";
+    for (const f of this.analysis) g.fillRect(xOf(f) - 0.5, height - 6, 1, 6);
+    layers.forEach((layer, i) => {
+      const lane = 1 + i * (LANE_PX + 2);
+      for (const s of layer.doc.calcium_segments ?? []) {
+        const x0 = xOf(s.start_frame);
+        const w = Math.max(2, xOf(s.end_frame) - x0);
+        g.fillStyle = layer.colour;
+        g.globalAlpha = 0.12;
+        g.fillRect(x0, 0, w, height);
+        g.globalAlpha = 1;
+        g.fillRect(x0, lane, w, LANE_PX);
+      }
+      const stent = layer.doc.stent;
+      if (!stent) return;
+      g.strokeStyle = layer.colour;
+      g.lineWidth = 2;
+      g.setLineDash([...layer.dash]);
+      for (const f of [stent.distal_frame, stent.proximal_frame]) {
+        g.beginPath();
+        g.moveTo(xOf(f), 0);
+        g.lineTo(xOf(f), height);
+        g.stroke();
+      }
+      g.setLineDash([]);
+      // A bracket along the bottom joins the two edges of this layer.
+      const y = height - 9 - i * 4;
+      g.beginPath();
+      g.moveTo(xOf(stent.distal_frame), y);
+      g.lineTo(xOf(stent.proximal_frame), y);
+      g.stroke();
+    });
+  }
+
+  private renderDocument(g: CanvasRenderingContext2D, xOf: (f: number) => number, height: number): void {
     // Calcium segments: a band along the top.
     g.fillStyle = CALCIUM_COLOUR;
     for (const s of this.doc.calcium_segments ?? []) {
@@ -224,22 +304,6 @@ export class LModeView {
       g.fillRect(xOf(stent.distal_frame), 0, xOf(stent.proximal_frame) - xOf(stent.distal_frame), height);
       g.globalAlpha = 1;
     }
-    g.setLineDash([4, 3]);
-    for (const p of this.pending) {
-      g.strokeStyle = p.label === "stent" ? STENT_COLOUR : CALCIUM_COLOUR;
-      g.beginPath();
-      g.moveTo(xOf(p.frame), 0);
-      g.lineTo(xOf(p.frame), height);
-      g.stroke();
-    }
-    g.setLineDash([]);
-    // Frame cursor.
-    g.strokeStyle = CURSOR_COLOUR;
-    g.lineWidth = 1.5;
-    g.beginPath();
-    g.moveTo(xOf(this.cursor), 0);
-    g.lineTo(xOf(this.cursor), height);
-    g.stroke();
   }
 
   dispose(): void {

@@ -37,6 +37,8 @@ function parseImageId(id: string): { pullback: number; frame: number } | null {
 }
 
 let initialised: Promise<void> | null = null;
+/** Rendering engines need unique ids; two viewports may be created within one millisecond. */
+let engineCount = 0;
 
 /**
  * Cornerstone's CPU path (canvas 2D) when WebGL is a software rasteriser (SwiftShader, as in
@@ -227,7 +229,7 @@ export class CornerstoneViewport implements ViewportAdapter {
     this.element.append(this.csElement, this.overlayCanvas);
     parent.append(this.element);
     this.imageIds = Array.from({ length: pullback.n_frames }, (_, n) => imageId(pullback.id, n));
-    this.engine = new RenderingEngine(`corelab-${pullback.id}-${Date.now()}`);
+    this.engine = new RenderingEngine(`corelab-${pullback.id}-${Date.now()}-${++engineCount}`);
     this.engine.enableElement({
       viewportId: "cross-section",
       type: Enums.ViewportType.STACK,
