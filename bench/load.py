@@ -9,7 +9,7 @@ scrolling, sometimes jumping), saves its annotation document with the version it
 request type and the error count. Goals: annotation save p95 ≤ 50 ms, frame p95 ≤ 10 ms,
 zero errors. Bounded in time and count; traffic goes to 127.0.0.1 only.
 
-    .venv/bin/python bench/load.py [--readers 20] [--duration 60] [--gunicorn-workers 4]
+    .venv/bin/python bench/load.py [--readers 20] [--duration 60] [--gunicorn-workers 2]
 """
 
 from __future__ import annotations
@@ -319,8 +319,8 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=20)
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--frames", type=int, default=200)
-    parser.add_argument("--gunicorn-workers", type=int, default=4)
-    parser.add_argument("--gunicorn-threads", type=int, default=4)
+    parser.add_argument("--gunicorn-workers", type=int, default=2)
+    parser.add_argument("--gunicorn-threads", type=int, default=8)
     parser.add_argument(
         "--frames-per-s", type=float, default=30.0, help="per reader, scrolling uncached frames"
     )

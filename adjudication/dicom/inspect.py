@@ -11,8 +11,9 @@ Order of checks, cheapest and safest first:
    accepts truncated files, so this is checked here), pixel data must be present and its length
    (native) or its fragments / offset table (encapsulated) must match NumberOfFrames;
 4. decoding: the **first and last** frames are decoded here. ``render.iter_frame_images`` then
-   decodes (or, for JPEG baseline, Pillow-verifies) every frame and refuses on the first one
-   that fails, so by the end of ingest every frame has been proven decodable.
+   decodes every frame of a re-encoded source and refuses on the first one that fails; JPEG
+   baseline fragments, which are served as they are, are checked structurally instead (see
+   ``render`` for what that proves and what it no longer catches).
 
 Every refusal is a :class:`DicomRefused` with a machine-readable ``code`` and a message a
 coordinator can act on. Files without the 128-byte preamble and ``DICM`` marker are refused as
@@ -22,7 +23,9 @@ not DICOM (Part 10 requires them; accepting raw datasets would mean guessing the
 from __future__ import annotations
 
 import os
+import struct
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -471,8 +474,18 @@ def _file_size(path: str) -> int:
         raise DicomRefused("not_dicom", f"The file cannot be read ({exc.strerror}).") from exc
 
 
-def inspect_file(path: str | os.PathLike[str], *, limits: Limits) -> InspectedPullback:
-    """Accept ``path`` as a pullback or raise :class:`DicomRefused` (see the module doc)."""
+def inspect_file(
+    path: str | os.PathLike[str],
+    *,
+    limits: Limits,
+    on_header: Callable[[Dataset], None] | None = None,
+) -> InspectedPullback:
+    """Accept ``path`` as a pullback or raise :class:`DicomRefused` (see the module doc).
+
+    ``on_header``, if given, is called with the accepted header (no pixel data read yet), so a
+    caller can refuse early — e.g. a duplicate SOP Instance UID — before the pixel data of a
+    large file is read; whatever it raises propagates.
+    """
     path = os.fspath(path)
     size = _file_size(path)
     if size == 0:
@@ -484,6 +497,8 @@ def inspect_file(path: str | os.PathLike[str], *, limits: Limits) -> InspectedPu
     header, seen = _read(path, header_only=True)
     _check_header_complete(header, seen, size)
     sop_class, ts, geometry = _check_header(header, limits, size)
+    if on_header is not None:
+        on_header(header)
     del header
     ds, seen = _read(path, header_only=False)
     _check_not_truncated(ds, seen, size)
@@ -505,3 +520,42 @@ def inspect_file(path: str | os.PathLike[str], *, limits: Limits) -> InspectedPu
         is_encapsulated=ts.is_compressed,
         file_size_bytes=size,
     )
+
+
+# ------------------------------------------------------------------------------------------
+# Encapsulated pixel data layout
+# ------------------------------------------------------------------------------------------
+
+_ITEM = 0xE000FFFE  # (FFFE,E000) read as a little-endian u32
+_SEQUENCE_DELIMITER = 0xE0DDFFFE  # (FFFE,E0DD)
+
+
+def encapsulated_fragments(data: bytes | memoryview) -> list[tuple[int, int]]:
+    """``(offset, length)`` of every fragment's bytes within an encapsulated Pixel Data value
+    (PS3.5 A.4), the Basic Offset Table item excluded; offsets are relative to the value's
+    first byte. Raises :class:`DicomRefused` (``truncated``) on a malformed item sequence."""
+    view = memoryview(data)
+    size = len(view)
+    fragments: list[tuple[int, int]] = []
+    offset = 0
+    first = True
+    while offset + 8 <= size:
+        tag, length = struct.unpack_from("<II", view, offset)
+        if tag == _SEQUENCE_DELIMITER:
+            break
+        if tag != _ITEM or length == 0xFFFFFFFF or offset + 8 + length > size:
+            raise DicomRefused(
+                "truncated",
+                f"The compressed pixel data is malformed (bad item at byte {offset} of the "
+                "pixel data).",
+            )
+        if not first:
+            fragments.append((offset + 8, length))
+        first = False
+        offset += 8 + length
+    else:
+        if offset != size:
+            raise DicomRefused("truncated", "The compressed pixel data ends inside an item.")
+    if first:
+        raise DicomRefused("no_pixel_data", "The compressed pixel data holds no items.")
+    return fragments

@@ -9,9 +9,13 @@ refused raises a ``DomainError`` (→ 4xx) and leaves no row and no file behind.
 
 Ingest (``pullback_ingest``, run by the worker) proves the file (``dicom.inspect``, then every
 frame through ``dicom.render``), de-identifies it, resolves its calibration and moves the
-pullback to ``ready``, or to ``failed`` with a readable reason and no files. Its progress is
-kept in the shared cache (the row is locked for the whole ingest, so it cannot be written
-there) and read back by ``ingest_progress_pct``.
+pullback to ``ready``, or to ``failed`` with a readable reason and no files. The duplicate
+check (same SOP Instance UID in the study) runs on the header, before the pixel data is read.
+Frames are stored once (``storage``): a JPEG-baseline source with one fragment per frame is
+written as ``source.dcm`` only and its frames indexed in place (checked structurally plus a
+decoded sample, see ``dicom.render``); any other source gets its frames encoded into one
+``frames.bin``. Its progress is kept in the shared cache (the row is locked for the whole
+ingest, so it cannot be written there) and read back by ``ingest_progress_pct``.
 """
 
 from __future__ import annotations
@@ -33,9 +37,20 @@ from django.db import DatabaseError, IntegrityError, transaction
 from adjudication import storage
 from adjudication.dicom.archives import is_zip, iter_upload_members
 from adjudication.dicom.deidentify import deidentify
-from adjudication.dicom.inspect import DicomRefused, Limits, inspect_file
+from adjudication.dicom.inspect import (
+    DicomRefused,
+    InspectedPullback,
+    Limits,
+    encapsulated_fragments,
+    inspect_file,
+)
+from adjudication.dicom.jpeg_text import strip_dataset_frames
 from adjudication.dicom.lmode import lmode_array, png_bytes
-from adjudication.dicom.render import iter_frame_images
+from adjudication.dicom.render import (
+    iter_frame_images,
+    passthrough_applies,
+    verify_passthrough_frames,
+)
 from adjudication.dicom.tags import calibration_tag_name
 from adjudication.domain.calibration import resolve_calibration
 from adjudication.domain.errors import CalibrationInvalid, FieldError, Refused
@@ -298,7 +313,8 @@ def pullback_ingest(*, pullback_pk: int) -> None:
     """Inspect, de-identify, calibrate and render one uploaded pullback.
 
     Pre-state ``ingesting`` (anything else: nothing to do). Post-state ``ready`` with
-    ``source.dcm`` (de-identified) and the frames on disk and the pseudonym map stored, or
+    ``source.dcm`` (de-identified), the frames (in it or in ``frames.bin``) and ``frames.idx``
+    on disk and the pseudonym map stored, or
     ``failed`` with a readable ``error`` and no files left behind. Progress is published to the
     cache every ``INGEST_PROGRESS_EVERY_FRAMES`` frames. Schedules nothing.
     """
@@ -327,7 +343,7 @@ def pullback_ingest(*, pullback_pk: int) -> None:
                 pullback, "Duplicate: this DICOM (same SOP Instance UID) is already in the study."
             )
         except DatabaseError:
-            storage.remove_tree(storage.frames_dir(pullback).with_name("frames.tmp"))
+            _remove_temporaries(pullback)
             raise  # lock or connection trouble: the task retries
         except Exception as exc:  # an unexpected decoder/library error must not strand the row
             log.exception("ingest of pullback %s failed unexpectedly", pullback_pk)
@@ -368,25 +384,140 @@ def _check_not_duplicate(pullback: Pullback, digest: str) -> None:
         )
 
 
-def _write_frames(pullback: Pullback, inspected: Any, target: Path) -> str:
-    """Every frame image into ``target``; returns their content type. Publishes progress."""
-    storage.remove_tree(target)
-    target.mkdir(parents=True)
-    every = max(1, settings.INGEST_PROGRESS_EVERY_FRAMES)
-    span = PROGRESS_FRAMES_DONE_PCT - PROGRESS_INSPECTED_PCT
+_TMP_SUFFIX = ".tmp"
+
+
+def _remove_temporaries(pullback: Pullback) -> None:
+    folder = storage.pullback_dir(pullback)
+    for name in (storage.SOURCE_NAME, storage.FRAMES_BIN_NAME, storage.INDEX_NAME):
+        (folder / (name + _TMP_SUFFIX)).unlink(missing_ok=True)
+
+
+class _Progress:
+    """Publishes ingest progress every ``INGEST_PROGRESS_EVERY_FRAMES`` frames."""
+
+    def __init__(self, pullback_pk: int, n_frames: int) -> None:
+        self.pk = pullback_pk
+        self.n_frames = max(n_frames, 1)
+        self.every = max(1, settings.INGEST_PROGRESS_EVERY_FRAMES)
+
+        self.published = -1
+
+    def __call__(self, index: int) -> None:
+        done = index + 1
+        if done % self.every == 0:
+            span = PROGRESS_FRAMES_DONE_PCT - PROGRESS_INSPECTED_PCT
+            pct = PROGRESS_INSPECTED_PCT + span * done // self.n_frames
+            if pct != self.published:  # a cache write only when the figure moves
+                _set_progress(self.pk, pct)
+                self.published = pct
+
+
+def _single_fragment_frames(inspected: InspectedPullback) -> list[tuple[int, int]] | None:
+    """Passed-through JPEG with exactly one fragment per frame: each fragment's (offset,
+    length) in the Pixel Data value; otherwise None (frames go to ``frames.bin``)."""
+    if not passthrough_applies(inspected):
+        return None
+    fragments = encapsulated_fragments(inspected.dataset.PixelData)
+    return fragments if len(fragments) == inspected.n_frames else None
+
+
+def _pixel_value_offset(path: Path, value_length: int) -> int | None:
+    """Where the encapsulated Pixel Data value starts in the DICOM just written, found from
+    the end (it is the last element: tag, VR, length, value, sequence delimiter); None when
+    the file does not look like that (then the frames are copied to ``frames.bin``)."""
+    size = path.stat().st_size
+    start = size - 8 - value_length
+    header = b"\xe0\x7f\x10\x00OB\x00\x00\xff\xff\xff\xff"
+    if start < len(header):
+        return None
+    with open(path, "rb") as fh:
+        fh.seek(start - len(header))
+        if fh.read(len(header)) != header:
+            return None
+        fh.seek(size - 8)
+        if fh.read(8) != b"\xfe\xff\xdd\xe0\x00\x00\x00\x00":
+            return None
+    return start
+
+
+def _index_in_source(
+    source_tmp: Path, inspected: InspectedPullback, fragments: list[tuple[int, int]]
+) -> list[tuple[int, int]] | None:
+    """Each frame's (offset, length) in the written ``source.dcm``, each proven to point at
+    the same bytes as the fragment it names (first and last 16 bytes, whole first and last
+    frame); None when the layout is not the expected one."""
+    pixel_data = memoryview(inspected.dataset.PixelData)
+    start = _pixel_value_offset(source_tmp, len(pixel_data))
+    if start is None:
+        return None
+    entries = [(start + offset, length) for offset, length in fragments]
+    fd = os.open(source_tmp, os.O_RDONLY)
+    try:
+        for i, ((offset, length), (rel, _)) in enumerate(zip(entries, fragments, strict=True)):
+            whole = i in (0, len(entries) - 1)
+            probes = [(0, length)] if whole else [(0, 16), (max(length - 16, 0), 16)]
+            for at, count in probes:
+                count = min(count, length - at)
+                if os.pread(fd, count, offset + at) != pixel_data[rel + at : rel + at + count]:
+                    return None
+    finally:
+        os.close(fd)
+    return entries
+
+
+def _write_frames_bin(
+    inspected: InspectedPullback, target: Path, progress: _Progress
+) -> tuple[str, list[tuple[int, int]]]:
+    """Every frame image into one file; returns their content type and (offset, length)s."""
     content_type = ""
-    count = 0
-    for index, data, ctype in iter_frame_images(inspected):
-        content_type = ctype
-        with open(target / f"{index:05d}.{EXTENSIONS[ctype]}", "wb") as out:
+    entries: list[tuple[int, int]] = []
+    offset = 0
+    with open(target, "wb") as out:
+        for index, data, ctype in iter_frame_images(inspected):
+            content_type = ctype
             out.write(data)
-        count += 1
-        if count % every == 0:
-            _set_progress(pullback.pk, PROGRESS_INSPECTED_PCT + span * count // inspected.n_frames)
-    if count != inspected.n_frames:
+            entries.append((offset, len(data)))
+            offset += len(data)
+            progress(index)
+    if len(entries) != inspected.n_frames:
         raise Refused(
-            f"Only {count} of {inspected.n_frames} frames could be decoded.", code="truncated"
+            f"Only {len(entries)} of {inspected.n_frames} frames could be decoded.",
+            code="truncated",
         )
+    return content_type, entries
+
+
+def _store(pullback: Pullback, inspected: InspectedPullback) -> str:
+    """``source.dcm``, the frames and ``frames.idx`` in place (index last); returns the
+    frames' content type. Written under temporary names and renamed, so nothing half-written
+    is ever visible; on failure the caller removes the folder."""
+    folder = storage.pullback_dir(pullback)
+    source = folder / storage.SOURCE_NAME
+    source_tmp = folder / (storage.SOURCE_NAME + _TMP_SUFFIX)
+    bin_tmp = folder / (storage.FRAMES_BIN_NAME + _TMP_SUFFIX)
+    index_tmp = folder / (storage.INDEX_NAME + _TMP_SUFFIX)
+    progress = _Progress(pullback.pk, inspected.n_frames)
+    entries: list[tuple[int, int]] | None = None
+    fragments = _single_fragment_frames(inspected)
+    if fragments is not None:
+        pixel_data = memoryview(inspected.dataset.PixelData)
+        verify_passthrough_frames(
+            inspected, [pixel_data[o : o + n] for o, n in fragments], on_frame=progress
+        )
+        inspected.dataset.save_as(source_tmp, enforce_file_format=False)
+        entries = _index_in_source(source_tmp, inspected, fragments)
+        content_type = "image/jpeg"
+    if entries is None:  # re-encoded, several fragments per frame, or an unexpected layout
+        content_type, entries = _write_frames_bin(inspected, bin_tmp, progress)
+        if not source_tmp.exists():
+            inspected.dataset.save_as(source_tmp, enforce_file_format=False)
+    index_tmp.write_bytes(storage.frame_index_bytes(entries, in_source=not bin_tmp.exists()))
+    if bin_tmp.exists():
+        os.replace(bin_tmp, folder / storage.FRAMES_BIN_NAME)
+    os.replace(source_tmp, source)
+    shutil.rmtree(storage.frames_dir(pullback), ignore_errors=True)  # an older layout
+    os.replace(index_tmp, folder / storage.INDEX_NAME)
     return content_type
 
 
@@ -395,9 +526,16 @@ def _ingest_locked(pullback: Pullback) -> None:
     if not upload.exists():
         raise Refused("The uploaded file is missing; upload it again.", code="missing_file")
     _set_progress(pullback.pk, 0)
-    inspected = inspect_file(upload, limits=limits_from_settings())
-    digest = hashlib.sha256(inspected.sop_instance_uid.encode()).hexdigest()
-    _check_not_duplicate(pullback, digest)
+    digest = ""
+
+    def check_header(header: Any) -> None:
+        nonlocal digest
+        digest = hashlib.sha256(str(header.get("SOPInstanceUID", "")).encode()).hexdigest()
+        _check_not_duplicate(pullback, digest)  # before the pixel data is read
+
+    inspected = inspect_file(upload, limits=limits_from_settings(), on_header=check_header)
+    if hashlib.sha256(inspected.sop_instance_uid.encode()).hexdigest() != digest:
+        raise Refused("The file changed while it was being read.", code="truncated")
     study_settings = pullback.study.get_settings()
     calibration = resolve_calibration(
         inspected.calibration_tags,
@@ -405,13 +543,12 @@ def _ingest_locked(pullback: Pullback) -> None:
         default_frame_spacing_mm=study_settings.default_frame_spacing_mm,
     )
     result = deidentify(inspected.dataset, subject_code=pullback.subject.code)
+    # Text hidden inside JPEG frames (COM/APPn segments) would reach readers byte for byte.
+    stripped = strip_dataset_frames(inspected.dataset, inspected.n_frames)
+    if stripped:
+        result.mapping["jpeg_text_segments_removed_from_frames"] = str(stripped)
     _set_progress(pullback.pk, PROGRESS_INSPECTED_PCT)
-    frames = storage.frames_dir(pullback)
-    tmp_frames = frames.with_name("frames.tmp")
-    content_type = _write_frames(pullback, inspected, tmp_frames)
-    inspected.dataset.save_as(storage.source_path(pullback), enforce_file_format=False)
-    shutil.rmtree(frames, ignore_errors=True)
-    tmp_frames.rename(frames)
+    content_type = _store(pullback, inspected)
     upload.unlink(missing_ok=True)
     Pseudonymisation.objects.update_or_create(
         pullback=pullback, defaults={"mapping": result.mapping}

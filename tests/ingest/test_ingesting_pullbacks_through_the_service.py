@@ -131,10 +131,15 @@ def test_each_accepted_variant_becomes_ready_with_its_frames_and_calibration(
             # pydicom decodes YBR to RGB: what the viewer must show, within JPEG error.
             expected = source.pixel_array[n].astype(np.int16)
             assert np.abs(shown - expected).mean() < 8  # a JPEG of the same picture
+    # Frames are stored once: in source.dcm itself for passed-through JPEG baseline, in one
+    # frames.bin for re-encoded sources; the upload (with PHI) is gone; nothing else lies around.
+    served_from_source = (
+        encoding == "jpeg_baseline" and source.PhotometricInterpretation != "RGB"
+    )  # the synthetic "RGB" JPEG is stored as YBR_FULL_422, as JPEG colour usually is
     assert files_under(media) == sorted(
-        [f"pullbacks/{pullback.storage_key}/source.dcm"]
-        + [f"pullbacks/{pullback.storage_key}/frames/{n:05d}.jpg" for n in range(FRAMES)]
-    )  # the upload (with PHI) is gone; nothing else lies around
+        f"pullbacks/{pullback.storage_key}/{name}"
+        for name in ["source.dcm", "frames.idx"] + ([] if served_from_source else ["frames.bin"])
+    )
 
 
 def test_frame_spacing_falls_back_to_frame_time_then_cine_rate_then_the_study_default(
