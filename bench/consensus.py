@@ -315,7 +315,12 @@ def time_export(study: Any) -> tuple[float, int]:
 
 
 def run_with_worker(n_pullbacks: int) -> float:
-    """A fresh study processed by a real ``celery worker --concurrency=1`` (broker included)."""
+    """A fresh study processed by a real ``celery worker --concurrency=1`` (broker included).
+
+    Celery's Django fixup closes the database connection before and after every task unless
+    ``CELERY_DB_REUSE_MAX`` is set, so each task then opens a new PostgreSQL connection (and
+    a backend with cold caches): measured here at ~10 ms per task, more than a read's metrics.
+    """
     from django.db import connections
 
     from adjudication import tasks
@@ -377,6 +382,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="do not drop the bench database")
     args = parser.parse_args()
 
+    load_at_start = os.getloadavg()
     create_database()
     try:
         import django
@@ -405,17 +411,26 @@ def main() -> None:
         )
         consensus_direct = args.pullbacks - figures["flagged"]
         lines = [
-            ("metrics of every read", "metrics"),
-            (f"comparisons + direct consensus ({consensus_direct})", "compare"),
-            (f"adjudicated consensus ({figures['flagged']})", "adjudicated_consensus"),
+            ("metrics of every read", "metrics", figures["reads"]),
+            (f"comparisons + direct consensus ({consensus_direct})", "compare", args.pullbacks),
+            (
+                f"adjudicated consensus ({figures['flagged']})",
+                "adjudicated_consensus",
+                figures["flagged"],
+            ),
         ]
-        print(f"  {'step':45s} {'wall':>8s} {'cpu (this process)':>20s}")
-        for label, key in lines:
-            print(f"  {label:45s} {figures[key + '_s']:7.2f}s {figures[key + '_cpu_s']:19.2f}s")
+        print(f"  {'step':45s} {'wall':>8s} {'cpu (this process)':>20s} {'wall per item':>14s}")
+        for label, key, items in lines:
+            wall, cpu_s = figures[key + "_s"], figures[key + "_cpu_s"]
+            per_item_ms = wall / items * 1000 if items else 0.0
+            print(f"  {label:45s} {wall:7.2f}s {cpu_s:19.2f}s {per_item_ms:11.1f} ms")
         print(f"  {'whole study, one worker (goal <= 20 s)':45s} {total:7.2f}s {cpu:19.2f}s")
         print(f"  {'pullback-level CSV export (goal <= 1 s)':45s} {export_s:7.3f}s")
         print(f"    ({export_bytes} bytes, {Consensus.objects.count()} rows; best of 3)")
-        print(f"  load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+        print(
+            f"  load average (1 min) at the start {load_at_start[0]:.2f}, "
+            f"at the end {os.getloadavg()[0]:.2f}, on {os.cpu_count()} cores"
+        )
         if args.worker:
             worker_s = run_with_worker(args.pullbacks)
             print(f"  real celery worker (c=1), metrics+compare+direct consensus {worker_s:7.2f} s")

@@ -151,7 +151,8 @@ def is_simple_polygon(points: Sequence[Point]) -> bool:
 def _orient(p: np.ndarray, q: np.ndarray, r: np.ndarray) -> np.ndarray:
     """Sign of the cross product (q − p) × (r − p), row by row over arrays of points."""
     val = (q[:, 0] - p[:, 0]) * (r[:, 1] - p[:, 1]) - (q[:, 1] - p[:, 1]) * (r[:, 0] - p[:, 0])
-    return np.sign(val)
+    sign: np.ndarray = np.sign(val)
+    return sign
 
 
 def _any_nonadjacent_contact(a: np.ndarray, b: np.ndarray) -> bool:
@@ -204,10 +205,19 @@ def order_by_angle(center: Point, points: Sequence[Point]) -> list[Point]:
 
     Ties (same angle) keep the nearer point first so the order is deterministic.
     """
-    return sorted(
-        ((float(p[0]), float(p[1])) for p in points),
-        key=lambda p: (angle_deg(center, p), distance(center, p)),
-    )
+    cx, cy = center
+    keyed = []
+    for p in points:
+        x, y = float(p[0]), float(p[1])
+        # angle_deg and distance inlined (same expressions): called for every strut of a read.
+        deg = math.degrees(math.atan2(y - cy, x - cx)) % 360.0
+        keyed.append(((0.0 if deg >= 360.0 else deg, math.hypot(x - cx, y - cy)), (x, y)))
+    keyed.sort(key=_first)
+    return [p for _, p in keyed]
+
+
+def _first(item: tuple[tuple[float, float], Point]) -> tuple[float, float]:
+    return item[0]
 
 
 def line_hits(origin: Point, directions: np.ndarray, polygon: Sequence[Point]) -> np.ndarray:
@@ -307,7 +317,8 @@ def _star_line_hits(
         k = (np.searchsorted(angles, wrapped, side="right") - 1) % n
         denom = u[:, 0] * edge[k, 1] - u[:, 1] * edge[k, 0]
         with np.errstate(divide="ignore", invalid="ignore"):
-            return cross_ae[k] / denom
+            t: np.ndarray = cross_ae[k] / denom
+        return t
 
     forward = hit(theta)
     backward = -hit(theta + np.pi)
@@ -343,3 +354,139 @@ def diameters_through(center: Point, polygon: Sequence[Point]) -> tuple[float, f
     if not np.all(np.isfinite(chords)):
         return None
     return float(chords.min()), float(chords.max())
+
+
+# Many polygons at once (issue 3 benchmark) ---------------------------------------------------
+#
+# A read holds ~40 lumen contours; measuring them one by one spends most of its time in numpy's
+# per-call overhead. The functions below take polygons of equal vertex count stacked as an
+# (F, n, 2) array and return, row by row, exactly what the single-polygon functions return:
+# the same element-wise formulas in the same order, with sums taken along each row (numpy's
+# pairwise summation, as for a 1-D array), so the results are equal bit for bit.
+
+
+def polygon_centroids(polygons: np.ndarray) -> np.ndarray:
+    """:func:`polygon_centroid` of every polygon of an (F, n, 2) array, as (F, 2)."""
+    if polygons.shape[1] < 3:
+        return np.array([polygon_centroid(p) for p in polygons]).reshape(-1, 2)
+    origin = polygons[:, :1, :]
+    rel = polygons - origin
+    x, y = rel[:, :, 0], rel[:, :, 1]
+    xn = np.concatenate((x[:, 1:], x[:, :1]), axis=1)
+    yn = np.concatenate((y[:, 1:], y[:, :1]), axis=1)
+    cross = x * yn - xn * y
+    area2 = cross.sum(axis=1)
+    cx = ((x + xn) * cross).sum(axis=1)
+    cy = ((y + yn) * cross).sum(axis=1)
+    out = np.empty((len(polygons), 2))
+    for f, a2 in enumerate(area2.tolist()):
+        if a2 == 0.0:
+            mean = polygons[f].mean(axis=0)
+            out[f] = (float(mean[0]), float(mean[1]))
+        else:
+            # Python float arithmetic, as in polygon_centroid.
+            out[f, 0] = float(cx[f]) / (3.0 * a2) + float(origin[f, 0, 0])
+            out[f, 1] = float(cy[f]) / (3.0 * a2) + float(origin[f, 0, 1])
+    return out
+
+
+def diameters_through_many(
+    centers: np.ndarray, polygons: np.ndarray
+) -> list[tuple[float, float] | None]:
+    """:func:`diameters_through` of every row: ``centers`` (F, 2), ``polygons`` (F, n, 2).
+
+    Strictly star-shaped rows (drawn lumens, nearly always) are measured together with
+    :func:`_star_line_hits`' search and formula; any other row goes through
+    :func:`diameters_through` itself.
+    """
+    n_rows, n = polygons.shape[0], polygons.shape[1]
+    out: list[tuple[float, float] | None] = [None] * n_rows
+    rel = polygons - centers[:, None, :]
+    vertex_angles = np.arctan2(rel[:, :, 1], rel[:, :, 0])
+    perm = _star_orders(vertex_angles) if n >= 3 else None
+    star = np.zeros(n_rows, dtype=bool) if perm is None else perm[:, 0] >= 0
+    chords = None
+    if star.any():
+        assert perm is not None
+        rows = np.flatnonzero(star)
+        chords = _star_chords(polygons[rows], rel[rows], vertex_angles[rows], perm[rows])
+    done = np.zeros(n_rows, dtype=bool)
+    if chords is not None:
+        # A row whose rays all met an edge ahead and behind: star-shaped as measured.
+        forward, backward = chords
+        measured = np.all(forward > 0, axis=1) & np.all(backward > 0, axis=1)
+        total = forward + backward
+        finite = np.all(np.isfinite(total), axis=1)
+        lo, hi = total.min(axis=1).tolist(), total.max(axis=1).tolist()
+        for i, row in enumerate(rows.tolist()):
+            if measured[i]:
+                done[row] = True
+                out[row] = (lo[i], hi[i]) if finite[i] else None
+    for row in np.flatnonzero(~done).tolist():
+        out[row] = diameters_through((centers[row, 0], centers[row, 1]), polygons[row])
+    return out
+
+
+# The sweep part of the directions is the same for every polygon: its wrapped angles (the
+# first step of ``_star_line_hits``' ``hit``), forward and backward, computed once.
+_SWEEP_FORWARD = (_SWEEP_THETA + np.pi) % (2 * np.pi) - np.pi
+_SWEEP_BACKWARD = ((_SWEEP_THETA + np.pi) + np.pi) % (2 * np.pi) - np.pi
+
+
+def _star_orders(vertex_angles: np.ndarray) -> np.ndarray:
+    """Per row, the vertex order of :func:`_star_line_hits` (increasing angle, starting at the
+    smallest), or a row of -1 where that function returns None before measuring."""
+    n_rows, n = vertex_angles.shape
+    steps = (np.diff(vertex_angles, axis=1, append=vertex_angles[:, :1]) + np.pi) % (
+        2 * np.pi
+    ) - np.pi
+    increasing = np.all(steps > 0, axis=1)
+    decreasing = np.all(steps < 0, axis=1)
+    once = np.abs(np.abs(steps.sum(axis=1)) - 2 * np.pi) <= 1e-9
+    # Angles strictly monotone around the circle: the smallest is unique.
+    smallest = np.argmin(vertex_angles, axis=1)[:, None]
+    j = np.arange(n)[None, :]
+    forward = (smallest + j) % n
+    backward = n - 1 - ((n - 1 - smallest + j) % n)
+    perm: np.ndarray = np.where(increasing[:, None], forward, backward)
+    perm[~((increasing | decreasing) & once)] = -1
+    return perm
+
+
+def _star_chords(
+    polygons: np.ndarray, rel: np.ndarray, vertex_angles: np.ndarray, perm: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(forward, backward)`` of :func:`_star_line_hits` for strictly star-shaped rows."""
+    n_rows, n = vertex_angles.shape
+    e = np.concatenate((polygons[:, 1:], polygons[:, :1]), axis=1) - polygons
+    own = np.concatenate((vertex_angles, np.arctan2(e[:, :, 0], -e[:, :, 1])), axis=1)
+    n_own = own.shape[1]
+    ux = np.concatenate((np.cos(own), np.broadcast_to(_SWEEP_U[:, 0], (n_rows, len(_SWEEP_U)))), 1)
+    uy = np.concatenate((np.sin(own), np.broadcast_to(_SWEEP_U[:, 1], (n_rows, len(_SWEEP_U)))), 1)
+    # Vertices in increasing angle, their edges and cross(a, e), as in _star_line_hits.
+    taken = perm + (np.arange(n_rows) * n)[:, None]
+    pts = rel.reshape(-1, 2)[taken]
+    angles = vertex_angles.reshape(-1)[taken]
+    edge = np.concatenate((pts[:, 1:], pts[:, :1]), axis=1) - pts
+    edge_x, edge_y = edge[:, :, 0].reshape(-1), edge[:, :, 1].reshape(-1)
+    cross_ae = (pts[:, :, 0] * edge[:, :, 1] - pts[:, :, 1] * edge[:, :, 0]).reshape(-1)
+    # Forward directions (theta) then backward ones (theta + pi), wrapped to [-pi, pi).
+    wrapped = np.concatenate(
+        (
+            (own + np.pi) % (2 * np.pi) - np.pi,
+            np.broadcast_to(_SWEEP_FORWARD, (n_rows, len(_SWEEP_FORWARD))),
+            ((own + np.pi) + np.pi) % (2 * np.pi) - np.pi,
+            np.broadcast_to(_SWEEP_BACKWARD, (n_rows, len(_SWEEP_BACKWARD))),
+        ),
+        axis=1,
+    )
+    k = np.empty(wrapped.shape, dtype=np.intp)
+    for row in range(n_rows):
+        k[row] = np.searchsorted(angles[row], wrapped[row], side="right")
+    k = (k - 1) % n + (np.arange(n_rows) * n)[:, None]
+    ux2, uy2 = np.concatenate((ux, ux), axis=1), np.concatenate((uy, uy), axis=1)
+    denom = ux2 * edge_y[k] - uy2 * edge_x[k]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hits = cross_ae[k] / denom
+    m = n_own + len(_SWEEP_U)
+    return hits[:, :m], -hits[:, m:]

@@ -9,7 +9,7 @@ open are stated in the docstrings below (and in :func:`compute_read_metrics`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,18 +24,20 @@ from .geometry import (
     Point,
     angle_deg,
     arc_span_deg,
-    diameters_through,
+    diameters_through_many,
     distance,
     order_by_angle,
     point_to_mm,
     points_to_mm,
     polygon_area_mm2,
-    polygon_centroid,
+    polygon_centroids,
     ray_hits,
     ray_polygon_distances,
 )
 from .metric_defs import FRAME_METRICS, READ_METRICS
 from .settings import StudySettings
+
+_FRAME_METRIC_NAMES = tuple(m.name for m in FRAME_METRICS)
 
 # Fujino et al. (EuroIntervention 2018) calcium score thresholds (fixed by the SPEC, strict >).
 FUJINO_ARC_DEG = 180.0
@@ -134,57 +136,170 @@ def calcium_arc_deg(
     return min(360.0, total)
 
 
-def _frame_metrics(
-    frame: FrameAnnotation, spacing: tuple[float, float], threshold_um: float
-) -> tuple[dict[str, Any], list[StrutMeasure] | None]:
-    """One frame's ``FRAME_METRICS`` (mm, mm², deg, µm) and its struts' measures (SPEC §5).
+@dataclass(frozen=True)
+class _Lumen:
+    """A frame's lumen in mm: contour (n, 2), area centroid, area and min/max diameters."""
 
-    Lumen metrics are None without a lumen contour; ``stent_area_mm2`` is None without a stent
-    contour and without ≥ 3 struts around a lumen centroid; calcium metrics are None without a
-    calcium entry (thickness: without a caliper). ``malapposed_strut_count`` is 0 without struts
-    and None when struts have no lumen to measure against; ``max_malapposition_um`` is None in
-    both cases, else the largest malapposed distance or 0.0. Strut measures are None when not
-    measurable.
+    points_mm: np.ndarray
+    centroid_mm: Point
+    area_mm2: float
+    diameters_mm: tuple[float, float] | None
+
+
+def _lumens(frames: Mapping[int, FrameAnnotation], scale: np.ndarray) -> dict[int, _Lumen]:
+    """Every lumen contour measured, contours of equal vertex count stacked and measured together
+    (``geometry.polygon_centroids``/``diameters_through_many``: the single-polygon results)."""
+    by_size: dict[int, list[int]] = {}
+    for index, frame in frames.items():
+        if frame.lumen is not None:
+            by_size.setdefault(len(frame.lumen), []).append(index)
+    out: dict[int, _Lumen] = {}
+    for indices in by_size.values():
+        # x × column spacing, y × row spacing: the products of points_to_mm.
+        stacked = np.array([frames[i].lumen for i in indices], dtype=float) * scale
+        centroids = polygon_centroids(stacked)
+        diameters = diameters_through_many(centroids, stacked)
+        for row, index in enumerate(indices):
+            points = stacked[row]
+            out[index] = _Lumen(
+                points_mm=points,
+                centroid_mm=(float(centroids[row, 0]), float(centroids[row, 1])),
+                area_mm2=polygon_area_mm2(points),
+                diameters_mm=diameters[row],
+            )
+    return out
+
+
+def _struts_malapposition_many(
+    struts_mm: Mapping[int, np.ndarray], lumens: Mapping[int, _Lumen]
+) -> dict[int, list[float | None]]:
+    """:func:`struts_malapposition_um` of every frame with struts and a lumen, all at once.
+
+    The struts of frames whose lumens have the same vertex count are cast in one array, each
+    against its own frame's contour, with :func:`struts_malapposition_um`'s formulas
+    (``geometry.line_hits`` and ``ray_hits``), so every distance is the single-frame one.
     """
-    out: dict[str, Any] = {m.name: None for m in FRAME_METRICS}
-    lumen_mm = points_to_mm(frame.lumen, spacing) if frame.lumen is not None else None
-    centroid_mm = polygon_centroid(lumen_mm) if lumen_mm is not None else None
-    if lumen_mm is not None and centroid_mm is not None:
-        out["lumen_area_mm2"] = polygon_area_mm2(lumen_mm)
-        diameters = diameters_through(centroid_mm, lumen_mm)
-        if diameters is not None:
-            out["lumen_min_diameter_mm"], out["lumen_max_diameter_mm"] = diameters
-    struts_mm = points_to_mm(frame.struts, spacing)
-    if frame.stent is not None:
-        out["stent_area_mm2"] = polygon_area_mm2(points_to_mm(frame.stent, spacing))
-    elif len(struts_mm) >= 3 and centroid_mm is not None:
-        out["stent_area_mm2"] = polygon_area_mm2(order_by_angle(centroid_mm, struts_mm))
+    by_size: dict[int, list[int]] = {}
+    for index, struts in struts_mm.items():
+        if len(struts) and index in lumens:
+            by_size.setdefault(len(lumens[index].points_mm), []).append(index)
+    out: dict[int, list[float | None]] = {}
+    for indices in by_size.values():
+        counts = [len(struts_mm[i]) for i in indices]
+        owner = np.repeat(np.arange(len(indices)), counts)
+        polygons = np.stack([lumens[i].points_mm for i in indices])
+        centroids = np.array([lumens[i].centroid_mm for i in indices])
+        struts = np.concatenate([struts_mm[i] for i in indices])
+        c = centroids[owner]
+        rel = struts - c
+        strut_t = np.hypot(rel[:, 0], rel[:, 1])
+        at_centre = strut_t == 0.0
+        directions = np.where(at_centre[:, None], [1.0, 0.0], rel)
+        norms = np.hypot(directions[:, 0], directions[:, 1])
+        d = directions / norms[:, None]
+        # line_hits, one contour per strut.
+        a = (polygons - centroids[:, None, :])[owner]
+        e = (np.concatenate((polygons[:, 1:], polygons[:, :1]), axis=1) - polygons)[owner]
+        dx, dy = d[:, 0][:, None], d[:, 1][:, None]
+        ex, ey = e[:, :, 0], e[:, :, 1]
+        ax, ay = a[:, :, 0], a[:, :, 1]
+        denom = dx * ey - dy * ex
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = (ax * ey - ay * ex) / denom
+            s = (ax * dy - ay * dx) / denom
+        ok = (denom != 0) & (s >= -1e-12) & (s <= 1 + 1e-12)
+        t = np.where(ok, t, np.nan)
+        # ray_hits: forward crossings only, beyond float noise of the contour's scale.
+        scales = [max(1.0, float(np.abs(p).max())) for p in polygons]
+        noise = np.array([1e-12 * scale for scale in scales])[owner][:, None]
+        with np.errstate(invalid="ignore"):
+            hits = np.sort(np.where(t > noise, t, np.inf), axis=1)
+            nearest = np.argmin(np.abs(hits - strut_t[:, None]), axis=1)
+        wall_t = hits[np.arange(len(hits)), nearest]
+        distances = [
+            float((w - st) * 1000.0) if math.isfinite(w) else None
+            for w, st in zip(wall_t.tolist(), strut_t.tolist(), strict=True)
+        ]
+        offset = 0
+        for index, count in zip(indices, counts, strict=True):
+            out[index] = distances[offset : offset + count]
+            offset += count
+    return out
+
+
+def _calcium_metrics(
+    frame: FrameAnnotation, spacing: tuple[float, float], centroid_mm: Point | None
+) -> tuple[float | None, float | None]:
     arcs = []
     for entry in frame.calcium:
         center = point_to_mm(entry.center, spacing) if entry.center is not None else centroid_mm
         if center is not None:
             first, second = points_to_mm(entry.arc, spacing)
             arcs.append((center, first, second))
-    out["calcium_arc_deg"] = calcium_arc_deg(arcs)
     thicknesses = [
         distance(*points_to_mm(e.thickness, spacing)) for e in frame.calcium if e.thickness
     ]
-    out["calcium_thickness_mm"] = max(thicknesses) if thicknesses else None
-    out["strut_count"] = len(struts_mm)
-    measures: list[StrutMeasure] | None = None
-    if not struts_mm:
-        out["malapposed_strut_count"] = 0
-    elif lumen_mm is not None and centroid_mm is not None:
-        measures = [
-            StrutMeasure(s, d, d is not None and exceeds(d, threshold_um))
-            for s, d in zip(
-                struts_mm, struts_malapposition_um(struts_mm, lumen_mm, centroid_mm), strict=True
+    return calcium_arc_deg(arcs), (max(thicknesses) if thicknesses else None)
+
+
+def _frames_metrics(
+    frames: Mapping[int, FrameAnnotation], spacing: tuple[float, float], threshold_um: float
+) -> tuple[dict[int, dict[str, Any]], dict[int, list[StrutMeasure] | None]]:
+    """Every annotated frame's ``FRAME_METRICS`` (mm, mm², deg, µm) and struts' measures (SPEC §5).
+
+    Lumen metrics are None without a lumen contour; ``stent_area_mm2`` is None without a stent
+    contour and without ≥ 3 struts around a lumen centroid; calcium metrics are None without a
+    calcium entry (thickness: without a caliper). ``malapposed_strut_count`` is 0 without struts
+    and None when struts have no lumen to measure against; ``max_malapposition_um`` is None in
+    both cases, else the largest malapposed distance or 0.0. Strut measures are None when not
+    measurable. The frames are measured together (one numpy pass per kind of measure rather than
+    one per frame, issue 3 benchmark); each value is the one the single-frame definitions give.
+    """
+    row_mm, col_mm = spacing
+    scale = np.array([col_mm, row_mm])
+    lumens = _lumens(frames, scale)
+    struts_mm = {
+        index: np.array(frame.struts, dtype=float).reshape(-1, 2) * scale
+        for index, frame in frames.items()
+        if frame.struts
+    }
+    strut_distances = _struts_malapposition_many(struts_mm, lumens)
+    values: dict[int, dict[str, Any]] = {}
+    measures: dict[int, list[StrutMeasure] | None] = {}
+    for index, frame in frames.items():
+        out: dict[str, Any] = dict.fromkeys(_FRAME_METRIC_NAMES)
+        lumen = lumens.get(index)
+        centroid_mm = lumen.centroid_mm if lumen is not None else None
+        if lumen is not None:
+            out["lumen_area_mm2"] = lumen.area_mm2
+            if lumen.diameters_mm is not None:
+                out["lumen_min_diameter_mm"], out["lumen_max_diameter_mm"] = lumen.diameters_mm
+        struts = [(x, y) for x, y in struts_mm[index].tolist()] if index in struts_mm else []
+        if frame.stent is not None:
+            out["stent_area_mm2"] = polygon_area_mm2(points_to_mm(frame.stent, spacing))
+        elif len(struts) >= 3 and centroid_mm is not None:
+            out["stent_area_mm2"] = polygon_area_mm2(order_by_angle(centroid_mm, struts))
+        if frame.calcium:
+            out["calcium_arc_deg"], out["calcium_thickness_mm"] = _calcium_metrics(
+                frame, spacing, centroid_mm
             )
-        ]
-        malapposed = [m.distance_um for m in measures if m.malapposed]
-        out["malapposed_strut_count"] = len(malapposed)
-        out["max_malapposition_um"] = max(malapposed, default=0.0)
-    return out, measures
+        out["strut_count"] = len(struts)
+        frame_measures: list[StrutMeasure] | None = None
+        if not struts:
+            out["malapposed_strut_count"] = 0
+        elif lumen is not None:
+            frame_measures = [
+                StrutMeasure(s, d, d is not None and exceeds(d, threshold_um))
+                for s, d in zip(struts, strut_distances[index], strict=True)
+            ]
+            # A malapposed strut always has a distance (see StrutMeasure).
+            malapposed = [
+                m.distance_um for m in frame_measures if m.malapposed and m.distance_um is not None
+            ]
+            out["malapposed_strut_count"] = len(malapposed)
+            out["max_malapposition_um"] = max(malapposed, default=0.0)
+        values[index], measures[index] = out, frame_measures
+    return values, measures
 
 
 def malapposition_length_mm(
@@ -409,10 +524,7 @@ def compute_read_metrics(
         raise CalibrationMissing("This pullback has no frame spacing.")
     spacing = calibration.pixel_spacing_mm
     frame_spacing_mm = calibration.frame_spacing_mm
-    frames: dict[int, dict[str, Any]] = {}
-    measures: dict[int, list[StrutMeasure] | None] = {}
-    for index, frame in doc.frames.items():
-        frames[index], measures[index] = _frame_metrics(frame, spacing, settings.strut_threshold_um)
+    frames, measures = _frames_metrics(doc.frames, spacing, settings.strut_threshold_um)
     analysis = compute_analysis_frames(
         n_frames=n_frames,
         frame_spacing_mm=frame_spacing_mm,

@@ -12,8 +12,9 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
-from adjudication.domain.annotations import parse_document
+from adjudication.domain.annotations import parse_submitted_document
 from adjudication.domain.calibration import Calibration
 from adjudication.domain.comparison import Flag as DomainFlag
 from adjudication.domain.comparison import compare_reads
@@ -59,7 +60,9 @@ def _compute_and_store(
     DELETEs per read, see bench/consensus.py)."""
     pullback = read.pullback
     calibration = pullback_calibration(pullback)
-    doc = parse_document(
+    # Submitted documents are immutable and were validated by read_submit (or
+    # adjudication_resolve): only their structure is parsed again, not their geometry.
+    doc = parse_submitted_document(
         read.annotations, n_frames=pullback.n_frames, rows=pullback.rows, columns=pullback.columns
     )
     result = compute_read_metrics(
@@ -68,8 +71,12 @@ def _compute_and_store(
     if replace:
         ReadMetrics.objects.filter(read=read).delete()
         FrameMetrics.objects.filter(read=read).delete()
+    # ``read_id``, not ``read``: assigning the instance would also cache ``read.metrics``, a
+    # reference cycle that keeps the read's whole decoded document (thousands of lists) alive
+    # until Python's cyclic collector finds it, which then keeps traversing it (issue 3
+    # benchmark: ~10 % of a read's time). Without the cycle it is freed on return.
     metrics = ReadMetrics.objects.create(
-        read=read,
+        read_id=read.pk,
         settings_used=study_settings.to_dict(),
         calibration_used={
             "pixel_spacing_mm": list(calibration.pixel_spacing_mm or []) or None,
@@ -82,7 +89,7 @@ def _compute_and_store(
     analysis = set(result.analysis_frames)
     FrameMetrics.objects.bulk_create(
         FrameMetrics(
-            read=read,
+            read_id=read.pk,
             frame=frame,
             is_analysis_frame=frame in analysis,
             **{m.name: values.get(m.name) for m in FRAME_METRICS},
@@ -106,12 +113,15 @@ def read_compute_metrics(*, read_pk: int) -> None:
         read = (
             Read.objects.select_for_update(nowait=True, of=("self",))
             .select_related("pullback__study")
+            # Asked with the lock, saving a round trip per read (issue 3 benchmark); no one
+            # else can add metrics to a read while this transaction holds it.
+            .annotate(has_metrics=Exists(ReadMetrics.objects.filter(read=OuterRef("pk"))))
             .get(pk=read_pk)
         )
         if read.status != ReadState.SUBMITTED:
             log.info("read %s is %s: nothing to compute", read_pk, read.status)
             return
-        if not ReadMetrics.objects.filter(read=read).exists():
+        if not read.has_metrics:
             settings_obj = read.pullback.study.get_settings()
             metrics = _compute_and_store(read, settings_obj, replace=False)
             audit_record(

@@ -47,7 +47,12 @@ def transition(
 
     Runs ``UPDATE … WHERE pk = … AND status = <current>``; 0 rows → ``Conflict``. ``fields``
     are written in the same UPDATE. Writes the AuditEvent (before/after) and returns the
-    refreshed row. Must run inside the caller's transaction.
+    updated row. Must run inside the caller's transaction.
+
+    The row is not read back (one query less per step, issue 3 benchmark): services lock the
+    row before changing its state (STYLE rule 7), so apart from what this UPDATE writes the
+    instance already holds the row's values; the written values are set on it as the database
+    returns them (``to_python``). A value the database computes (an expression) is read back.
     """
     enum = _STATE_ENUM[type(obj)]
     current = enum(obj.status)
@@ -63,7 +68,7 @@ def transition(
         raise Conflict(f"{type(obj).__name__.lower()} {obj.pk} changed state meanwhile")
     before = {"status": current.value}
     after = {"status": target.value, **{k: v for k, v in extra.items() if k != "updated_at"}}
-    obj.refresh_from_db()
+    _apply_written(obj, {"status": target.value, **extra})
     audit_record(
         actor=actor,
         action=f"{type(obj).__name__.lower()}.{target.value}",
@@ -74,3 +79,18 @@ def transition(
         reason=reason,
     )
     return obj
+
+
+def _apply_written(obj: models.Model, written: dict[str, Any]) -> None:
+    """Set the values an UPDATE just wrote on ``obj``; read back those the database computed."""
+    computed = []
+    for name, value in written.items():
+        field = obj._meta.get_field(name)
+        if hasattr(value, "resolve_expression"):
+            computed.append(field.name)
+        elif field.is_relation:
+            setattr(obj, name, value)  # an instance (cached) or a key
+        else:
+            setattr(obj, field.attname, field.to_python(value))
+    if computed:
+        obj.refresh_from_db(fields=computed)
