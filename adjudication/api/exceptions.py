@@ -45,6 +45,7 @@ def _first_field_error(detail: Any, prefix: str = "") -> tuple[str | None, str, 
 
 def _domain_response(exc: DomainError) -> Response:
     body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
+    body.update(getattr(exc, "extra", None) or {})  # e.g. the frames of an incomplete read
     if isinstance(exc, FieldError):
         body["field"] = exc.field
         return Response(body, status=status.HTTP_400_BAD_REQUEST)

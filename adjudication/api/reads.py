@@ -4,34 +4,85 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from adjudication.domain.annotations import parse_submitted_document
+from adjudication.domain.errors import DomainError
 from adjudication.models import Read, ReadMetrics
 from adjudication.services import reads
 
 
 def metrics_or_none(read: Read) -> dict[str, Any] | None:
+    """The metrics the comparison used (adjudicators): recomputed under current settings."""
     try:
         return read.metrics.values()
     except ReadMetrics.DoesNotExist:
         return None
 
 
+def own_metrics_or_none(read: Read) -> dict[str, Any] | None:
+    """The reader's own metrics, frozen as computed at submission (never a recomputation,
+    whose timing would reveal the other reader's submission)."""
+    try:
+        return read.metrics.values_as_submitted()
+    except ReadMetrics.DoesNotExist:
+        return None
+
+
+def analysis_frames_of(read: Read) -> list[int] | None:
+    """The read's analysis frames from its own stent edges (SPEC §5); None when the pullback
+    has no frames yet or the document cannot be parsed."""
+    pullback = read.pullback
+    if not pullback.n_frames:
+        return None
+    metrics = getattr(read, "metrics", None)
+    if metrics is not None and metrics.as_submitted.get("analysis_frames") is not None:
+        return list(metrics.as_submitted["analysis_frames"])  # frozen with the reader's metrics
+    try:
+        doc = parse_submitted_document(
+            read.annotations,
+            n_frames=pullback.n_frames,
+            rows=pullback.rows,
+            columns=pullback.columns,
+        )
+    except DomainError:
+        return None
+    return reads.read_completeness_of(read, doc).analysis_frames
+
+
 class ReadForReaderOutput(serializers.ModelSerializer):
-    """Only the reader's own data: never a field that could name or describe the other read."""
+    """Only the reader's own data: never a field that could name or describe the other read.
+
+    ``metrics`` are the reader's own, frozen as computed at submission (issue 11/12: a later
+    recomputation for the comparison would reveal when the other reader submitted)."""
 
     metrics = serializers.SerializerMethodField()
+    analysis_frames = serializers.SerializerMethodField()
 
     class Meta:
         model = Read
-        fields = ["id", "pullback", "status", "version", "annotations", "metrics"]
+        fields = [
+            "id",
+            "pullback",
+            "status",
+            "version",
+            "annotations",
+            "metrics",
+            "analysis_frames",
+            "incomplete_reason",
+            "incomplete_frames",
+        ]
 
     def get_metrics(self, read: Read) -> dict[str, Any] | None:
-        return metrics_or_none(read)
+        return own_metrics_or_none(read)
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField(), allow_null=True))
+    def get_analysis_frames(self, read: Read) -> list[int] | None:
+        return analysis_frames_of(read)
 
 
 class AnnotationsInput(serializers.Serializer):
@@ -41,13 +92,19 @@ class AnnotationsInput(serializers.Serializer):
 
 class SubmitInput(serializers.Serializer):
     password = serializers.CharField(trim_whitespace=False, required=False, allow_blank=True)
+    allow_incomplete = serializers.BooleanField(required=False, default=False)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
 class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ReadForReaderOutput
 
     def get_queryset(self) -> Any:
-        return Read.objects.visible_to(self.request.user).select_related("metrics").order_by("id")
+        return (
+            Read.objects.visible_to(self.request.user)
+            .select_related("metrics", "pullback__study")
+            .order_by("id")
+        )
 
     @extend_schema(
         request=AnnotationsInput,
@@ -73,6 +130,10 @@ class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = SubmitInput(data=request.data)
         data.is_valid(raise_exception=True)
         read = reads.read_submit(
-            read=read, actor=request.user, password=data.validated_data.get("password")
+            read=read,
+            actor=request.user,
+            password=data.validated_data.get("password"),
+            allow_incomplete=data.validated_data["allow_incomplete"],
+            reason=data.validated_data["reason"],
         )
         return Response(ReadForReaderOutput(read).data)

@@ -3,7 +3,9 @@
 Continuous: bias, SD of differences, 95 % limits of agreement (Bland & Altman 1986) and
 ICC(2,1) — two-way random effects, absolute agreement, single measures (Shrout & Fleiss 1979;
 McGraw & Wong 1996 case 2A) — with its F-based 95 % CI. Categorical: percent agreement and
-Cohen's kappa with the large-sample standard error of Fleiss, Cohen & Everitt (1969).
+Cohen's kappa with the large-sample standard error of Fleiss, Cohen & Everitt (1969); ordinal
+scores (the Fujino score) also get the linearly weighted kappa (Cohen 1968) with the same
+authors' standard error. Every statistic is None below ``MIN_PAIRS`` pairs.
 No scipy: the F quantile comes from the regularized incomplete beta function (Lentz continued
 fraction, Numerical Recipes §6.4) and bisection. Pairs containing a None are dropped.
 """
@@ -18,7 +20,12 @@ import numpy as np
 
 from .metric_defs import READ_METRIC_BY_NAME
 
-Z_975 = 1.959963984540054  # standard normal 97.5 % quantile
+# The 95 % limits of agreement and kappa intervals use z = 1.96 exactly, as printed by Bland &
+# Altman (1986) and in every core-lab report, so published figures can be reproduced.
+Z_95 = 1.96
+# Below this many pairs every statistic is undefined (None): two pullbacks give ICCs such as
+# −2.7 and one gives kappa 0.00, numbers that look like results and are noise (issue 11).
+MIN_PAIRS = 3
 
 
 def _betacf(a: float, b: float, x: float) -> float:
@@ -152,9 +159,10 @@ def _clean(pairs: Sequence[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
 def continuous_agreement(pairs: Sequence[tuple[float, float]]) -> dict[str, Any]:
     """Bland-Altman and ICC(2,1) of reader A vs reader B (SPEC §7), in the metric's unit.
 
-    ``bias`` = mean(A − B); ``sd_diff`` sample SD of A − B; limits ``bias ± 1.96 SD``; ICC(2,1)
+    ``bias`` = mean(A − B); ``sd_diff`` sample SD of A − B; limits ``bias ± 1.96 SD`` (z = 1.96
+    exactly); ICC(2,1)
     with 95 % CI; ``bland_altman`` one ``{mean, diff}`` per pair. None where undefined: n < 1
-    for the bias, n < 2 for the SD, limits and ICC.
+    below ``MIN_PAIRS`` (3) pairs for every statistic (the plot points are kept).
     """
     clean = [(float(a), float(b)) for a, b in _clean(pairs)]
     n = len(clean)
@@ -169,54 +177,82 @@ def continuous_agreement(pairs: Sequence[tuple[float, float]]) -> dict[str, Any]
         "icc_ci_upper": None,
         "bland_altman": [{"mean": (a + b) / 2.0, "diff": a - b} for a, b in clean],
     }
-    if n == 0:
+    if n < MIN_PAIRS:
         return out
     x = np.array(clean)
     diff = x[:, 0] - x[:, 1]
     out["bias"] = float(diff.mean())
-    if n < 2:
-        return out
     sd = float(diff.std(ddof=1))
     out["sd_diff"] = sd
-    out["loa_lower"] = out["bias"] - Z_975 * sd
-    out["loa_upper"] = out["bias"] + Z_975 * sd
+    out["loa_lower"] = out["bias"] - Z_95 * sd
+    out["loa_upper"] = out["bias"] + Z_95 * sd
     out["icc"], out["icc_ci_lower"], out["icc_ci_upper"] = icc_2_1(x)
     return out
 
 
-def cohen_kappa(table: np.ndarray) -> tuple[float | None, float | None]:
-    """Cohen's kappa and its large-sample SE from a square count table (rows A, columns B).
+def weighted_kappa(table: np.ndarray, weights: np.ndarray) -> tuple[float | None, float | None]:
+    """Weighted kappa and its large-sample SE from a square count table (rows A, columns B).
 
-    SE by Fleiss, Cohen & Everitt (1969). ``(None, None)`` when chance agreement is 1 (both
-    readers used one and the same category only) or the table is empty.
+    ``weights[i, j]`` is the agreement weight of the cell (1 on the diagonal); the identity
+    gives Cohen's kappa. κw = (po − pe) / (1 − pe) with po = Σ w·p, pe = Σ w·p_i.·p_.j (Cohen
+    1968); SE by Fleiss, Cohen & Everitt (1969):
+    var = [Σ p_ij (w_ij − (w̄_i. + w̄_.j)(1 − κw))² − (κw − pe(1 − κw))²] / (n (1 − pe)²).
+    ``(None, None)`` when chance agreement is 1 or the table is empty.
     """
     counts = np.asarray(table, dtype=float)
+    w = np.asarray(weights, dtype=float)
     n = counts.sum()
     if n <= 0:
         return None, None
     p = counts / n
     row, col = p.sum(axis=1), p.sum(axis=0)
-    po = float(np.trace(p))
-    pe = float((row * col).sum())
-    if pe >= 1.0:
+    po = float((w * p).sum())
+    pe = float((w * np.outer(row, col)).sum())
+    if pe >= 1.0 - 1e-12:
         return None, None
     kappa = (po - pe) / (1.0 - pe)
-    diag = np.diag(p)
-    term1 = float((diag * (1.0 - (row + col) * (1.0 - kappa)) ** 2).sum())
-    weights = (col[:, None] + row[None, :]) ** 2  # (p_.i + p_j.)² for cell (i, j)
-    off = p.copy()
-    np.fill_diagonal(off, 0.0)
-    term2 = (1.0 - kappa) ** 2 * float((off * weights).sum())
-    term3 = (kappa - pe * (1.0 - kappa)) ** 2
-    var = max(0.0, term1 + term2 - term3) / (n * (1.0 - pe) ** 2)
-    return kappa, math.sqrt(var)
+    w_row = w @ col  # w̄_i. = Σ_j p_.j w_ij
+    w_col = row @ w  # w̄_.j = Σ_i p_i. w_ij
+    spread = (w - (w_row[:, None] + w_col[None, :]) * (1.0 - kappa)) ** 2
+    var = (float((p * spread).sum()) - (kappa - pe * (1.0 - kappa)) ** 2) / (n * (1.0 - pe) ** 2)
+    return kappa, math.sqrt(max(0.0, var))
 
 
-def categorical_agreement(pairs: Sequence[tuple[Any, Any]]) -> dict[str, Any]:
+def cohen_kappa(table: np.ndarray) -> tuple[float | None, float | None]:
+    """Cohen's kappa and its large-sample SE from a square count table (rows A, columns B).
+
+    :func:`weighted_kappa` with identity weights (Fleiss, Cohen & Everitt 1969). ``(None,
+    None)`` when chance agreement is 1 (both readers used one and the same category only) or
+    the table is empty.
+    """
+    counts = np.asarray(table, dtype=float)
+    return weighted_kappa(counts, np.eye(len(counts)))
+
+
+def linear_weights(levels: int) -> np.ndarray:
+    """Linear agreement weights ``1 − |i − j| / (levels − 1)`` for an ordinal scale."""
+    if levels < 2:
+        return np.ones((max(levels, 1), max(levels, 1)))
+    i = np.arange(levels)
+    return 1.0 - np.abs(i[:, None] - i[None, :]) / (levels - 1)
+
+
+def _with_ci(kappa: float | None, se: float | None) -> tuple[float | None, ...]:
+    if kappa is None or se is None:
+        return None, None, None
+    return kappa, max(-1.0, kappa - Z_95 * se), min(1.0, kappa + Z_95 * se)
+
+
+def categorical_agreement(
+    pairs: Sequence[tuple[Any, Any]], *, levels: Sequence[int] | None = None
+) -> dict[str, Any]:
     """Percent agreement (0–100) and Cohen's kappa with 95 % CI (SPEC §7).
 
-    CI = kappa ± 1.96 SE, clipped to [−1, 1]. None where undefined: no pairs, or kappa when
-    every answer is the same single category.
+    CI = kappa ± 1.96 SE, clipped to [−1, 1]. With ``levels`` (an ordinal scale such as the
+    Fujino score 0–4), also the linearly weighted kappa over that whole scale with its CI
+    (``weighted_kappa``, ``weighted_kappa_ci_lower/upper``; ``kappa_weights`` = ``linear``).
+    None where undefined: fewer than ``MIN_PAIRS`` pairs, or kappa when every answer is the same
+    single category.
     """
     clean = _clean(pairs)
     n = len(clean)
@@ -227,7 +263,14 @@ def categorical_agreement(pairs: Sequence[tuple[Any, Any]]) -> dict[str, Any]:
         "kappa_ci_lower": None,
         "kappa_ci_upper": None,
     }
-    if n == 0:
+    if levels is not None:
+        out.update(
+            weighted_kappa=None,
+            weighted_kappa_ci_lower=None,
+            weighted_kappa_ci_upper=None,
+            kappa_weights="linear",
+        )
+    if n < MIN_PAIRS:
         return out
     out["percent_agreement"] = 100.0 * sum(1 for a, b in clean if a == b) / n
     categories = sorted({v for pair in clean for v in pair}, key=repr)
@@ -235,12 +278,19 @@ def categorical_agreement(pairs: Sequence[tuple[Any, Any]]) -> dict[str, Any]:
     table = np.zeros((len(categories), len(categories)))
     for a, b in clean:
         table[index[a], index[b]] += 1
-    kappa, se = cohen_kappa(table)
-    if kappa is None or se is None:
-        return out
-    out["kappa"] = kappa
-    out["kappa_ci_lower"] = max(-1.0, kappa - Z_975 * se)
-    out["kappa_ci_upper"] = min(1.0, kappa + Z_975 * se)
+    out["kappa"], out["kappa_ci_lower"], out["kappa_ci_upper"] = _with_ci(*cohen_kappa(table))
+    if levels is not None:
+        scale = {level: i for i, level in enumerate(levels)}
+        ordinal = np.zeros((len(levels), len(levels)))
+        for a, b in clean:
+            if a in scale and b in scale:
+                ordinal[scale[a], scale[b]] += 1
+        kw = weighted_kappa(ordinal, linear_weights(len(levels)))
+        (
+            out["weighted_kappa"],
+            out["weighted_kappa_ci_lower"],
+            out["weighted_kappa_ci_upper"],
+        ) = _with_ci(*kw)
     return out
 
 
@@ -259,7 +309,7 @@ def study_agreement(
     for name, pairs in pairs_by_metric.items():
         metric = READ_METRIC_BY_NAME.get(name)
         if metric is not None and metric.is_categorical:
-            result = categorical_agreement(pairs)
+            result = categorical_agreement(pairs, levels=metric.levels)
         else:
             result = continuous_agreement(pairs)
         result["kind"] = str(metric.kind) if metric is not None else "continuous"

@@ -3,7 +3,8 @@
 Only metrics marked ``compared`` in the catalogue are compared. Continuous: flagged when
 ``|A − B| > max(abs_tol, rel_tol × mean(A, B))``. Frame metrics (stent edges): the frame
 difference is converted to mm along the pullback and compared with ``abs_tol`` in mm.
-Categorical (boolean, ordinal): flagged when A ≠ B. Exactly one reader None: flagged; both None:
+``mla_frame`` and ``msa_frame`` (where each reader found the minimum) are compared in mm with
+``frame_position_tol_mm``. Categorical (boolean, ordinal): flagged when A ≠ B. Exactly one reader None: flagged; both None:
 agreement on "cannot be measured", not flagged.
 """
 
@@ -15,6 +16,9 @@ from typing import Any
 
 from .metric_defs import READ_METRICS, Kind, MetricDef
 from .settings import DEFAULT_TOLERANCES, StudySettings, Tolerance
+
+# Frame positions of a minimum: compared with ``frame_position_tol_mm`` (SPEC §6), never averaged.
+FRAME_POSITION_METRICS = {"mla_frame": "mla_mm2", "msa_frame": "msa_mm2"}
 
 # A difference equal to the tolerance is not flagged ("> tol"); this relative slack keeps float
 # noise (0.7000000000000001 > 0.7) from flagging it anyway.
@@ -61,6 +65,13 @@ def compare_metric(
         return Flag(metric.name, group, a, b, None, None)
     if metric.is_categorical:
         return None if a == b else Flag(metric.name, group, a, b, None, None)
+    if metric.name in FRAME_POSITION_METRICS:
+        # Where the minimum was found: compared in mm with the study's frame_position_tol_mm.
+        difference = abs(float(a) - float(b)) * frame_spacing_mm
+        threshold = settings.frame_position_tol_mm
+        if _exceeds(difference, threshold):
+            return Flag(metric.name, group, a, b, difference, threshold)
+        return None
     tol = _tolerance(settings, metric.name)
     if metric.kind == Kind.FRAME:
         difference = abs(float(a) - float(b)) * frame_spacing_mm

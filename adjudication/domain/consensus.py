@@ -1,19 +1,20 @@
 """Consensus of a pullback from two reads and the adjudicator's decisions (SPEC §6).
 
-An unflagged group takes the mean of its continuous metrics, the rounded mean of frame indices
-and the readers' agreed categorical values; a flagged group takes every value of the source
+An unflagged group takes the mean of its continuous metrics and the readers' agreed categorical
+values; frame positions are never averaged (a mean frame is a place neither reader measured):
+``mla_frame``/``msa_frame`` are the frame where the smaller of the two minima was measured
+(Reader 1's on a tie), and the stent edges come from the same reader as ``msa_frame``; a flagged group takes every value of the source
 the adjudicator chose for it (``reader_a``, ``reader_b`` or ``adjudicator``). Each value
 records its source. The readers' own values are never changed.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .comparison import Flag
+from .comparison import FRAME_POSITION_METRICS, Flag
 from .errors import Refused
 from .metric_defs import READ_METRICS, Kind
 
@@ -48,11 +49,28 @@ def _unflagged_value(name: str, kind: Kind, group: str, a: Any, b: Any) -> Conse
                 code="consensus_inconsistent",
             )
         return ConsensusValue(a, "agreed")
-    mean = _mean(a, b)
-    if kind == Kind.FRAME and mean is not None:
-        # Frame indices stay integers; a half frame rounds up (towards proximal).
-        return ConsensusValue(math.floor(mean + 0.5), "mean")
-    return ConsensusValue(mean, "mean")
+    return ConsensusValue(_mean(a, b), "mean")
+
+
+# Stent edges follow the reader whose minimum stent area the consensus keeps.
+_EDGE_FOLLOWS = {"stent_distal_frame": "msa_frame", "stent_proximal_frame": "msa_frame"}
+
+
+def frame_source(a: Mapping[str, Any], b: Mapping[str, Any], frame_metric: str) -> str:
+    """``reader_a`` or ``reader_b``: whose frame a consensus frame position takes (SPEC §6).
+
+    The reader who measured the smaller minimum (``mla_mm2`` for ``mla_frame``, ``msa_mm2`` for
+    ``msa_frame``); Reader 1 on a tie, and when either minimum is missing (then the frame
+    metric has no value to prefer). Stent edges follow ``msa_frame``'s reader.
+    """
+    frame_metric = _EDGE_FOLLOWS.get(frame_metric, frame_metric)
+    value_metric = FRAME_POSITION_METRICS[frame_metric]
+    va, vb = a.get(value_metric), b.get(value_metric)
+    if va is not None and vb is not None and float(vb) < float(va):
+        return "reader_b"
+    if va is None and vb is not None:
+        return "reader_b"
+    return "reader_a"
 
 
 def build_consensus(
@@ -67,7 +85,8 @@ def build_consensus(
 
     Unflagged group: continuous and count metrics → mean of A and B (None when either reader is
     None: one reader alone is not a consensus; this only happens for metrics that are not
-    compared), frame metrics → mean rounded half up to an int, source ``mean``; categorical →
+    compared), frame metrics → that of :func:`frame_source`'s reader (never a mean);
+    categorical →
     the agreed value, source ``agreed``. Flagged group: ``decisions[group]`` picks the source
     whose values the whole group takes. Raises ``Refused`` naming the group when a flagged group
     has no (or an unknown) decision, or ``adjudicator`` is chosen without adjudicator values.
@@ -99,6 +118,10 @@ def build_consensus(
         if group in flagged:
             source = decisions[group]
             chosen = sources[source] or {}
+            result[metric.name] = ConsensusValue(chosen.get(metric.name), source)
+        elif metric.kind == Kind.FRAME:
+            source = frame_source(a, b, metric.name)
+            chosen = a if source == "reader_a" else b
             result[metric.name] = ConsensusValue(chosen.get(metric.name), source)
         else:
             result[metric.name] = _unflagged_value(

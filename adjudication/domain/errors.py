@@ -77,3 +77,14 @@ class CalibrationInvalid(FieldError):
     """A calibration tag (SPEC §3) is present but unusable; ``field`` names the tag."""
 
     code = "calibration_invalid"
+
+
+class Incomplete(Refused):
+    """A read lacks what SPEC §2 requires to submit it; ``extra`` joins the error body
+    (``frames``: the analysis frames lacking something, ``missing``: what each lacks)."""
+
+    code = "incomplete"
+
+    def __init__(self, message: str, *, extra: dict[str, object]) -> None:
+        super().__init__(message)
+        self.extra = extra

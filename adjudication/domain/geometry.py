@@ -490,3 +490,73 @@ def _star_chords(
         hits = cross_ae[k] / denom
     m = n_own + len(_SWEEP_U)
     return hits[:, :m], -hits[:, m:]
+
+
+# Closed periodic cubic spline (SPEC §5 stent area from struts) ---------------------------------
+
+# Three-point Gauss-Legendre nodes and weights on [0, 1]: exact for polynomials of degree ≤ 5,
+# which is the degree of x·y' − y·x' on one cubic segment, so the area below is exact.
+_GL_NODES = np.array([0.5 - math.sqrt(15.0) / 10.0, 0.5, 0.5 + math.sqrt(15.0) / 10.0])
+_GL_WEIGHTS = np.array([5.0 / 18.0, 8.0 / 18.0, 5.0 / 18.0])
+
+
+def periodic_spline_coefficients(points: Sequence[Point]) -> tuple[np.ndarray, ...] | None:
+    """Coefficients of the closed (periodic, C²) interpolating cubic spline through ``points``.
+
+    Parameterised by chord length: segment ``i`` runs from point ``i`` to point ``i + 1``
+    (cyclically) over ``t ∈ [0, h_i]``, ``h_i`` = their distance, as
+    ``S_i(t) = p_i + b_i t + c_i t² + d_i t³``. Returns ``(h, p, b, c, d)`` ((n,) and (n, 2)
+    arrays), or None with fewer than 3 distinct points (consecutive duplicates are dropped).
+    Unit of the points.
+    """
+    pts = np.asarray(dedupe_closed(points), dtype=float)
+    n = len(pts)
+    if n < 3:
+        return None
+    delta = _next(pts) - pts
+    h = np.hypot(delta[:, 0], delta[:, 1])
+    slope = delta / h[:, None]
+    # Second derivatives m_i: h_{i-1} m_{i-1} + 2 (h_{i-1} + h_i) m_i + h_i m_{i+1}
+    #   = 6 (slope_i − slope_{i-1}), indices cyclic (a small dense system: n struts ≤ ~40).
+    system = np.zeros((n, n))
+    idx = np.arange(n)
+    prev = (idx - 1) % n
+    system[idx, prev] += h[prev]
+    system[idx, idx] += 2.0 * (h[prev] + h)
+    system[idx, (idx + 1) % n] += h
+    m = np.linalg.solve(system, 6.0 * (slope - slope[prev]))
+    m_next = _next(m)
+    b = slope - h[:, None] * (2.0 * m + m_next) / 6.0
+    c = m / 2.0
+    d = (m_next - m) / (6.0 * h[:, None])
+    return h, pts, b, c, d
+
+
+def periodic_spline_area(points: Sequence[Point]) -> float:
+    """Area enclosed by the closed periodic cubic spline through ``points``, in the unit².
+
+    Green's theorem, ``½ ∮ (x dy − y dx)``, integrated exactly per segment (3-point
+    Gauss-Legendre). The points are joined in the order given (callers order struts by angle).
+    Fewer than 3 distinct points → 0.0. Nine points on a circle give its area within 0.1 %,
+    where the straight polygon through them reads 7.9 % low (SPEC §5).
+    """
+    coefficients = periodic_spline_coefficients(points)
+    if coefficients is None:
+        return 0.0
+    h, p, b, c, d = coefficients
+    # Shift to the mean point so large coordinates do not lose precision (area is invariant).
+    p = p - p.mean(axis=0)
+    t = h[:, None] * _GL_NODES[None, :]  # (n, 3)
+    pos = p[:, None, :] + (b[:, None, :] * t[..., None]) + c[:, None, :] * t[..., None] ** 2
+    pos = pos + d[:, None, :] * t[..., None] ** 3
+    vel = (
+        b[:, None, :] + 2.0 * c[:, None, :] * t[..., None] + 3.0 * d[:, None, :] * t[..., None] ** 2
+    )
+    integrand = pos[..., 0] * vel[..., 1] - pos[..., 1] * vel[..., 0]  # (n, 3)
+    signed = 0.5 * float((integrand @ _GL_WEIGHTS * h).sum())
+    return abs(signed)
+
+
+def periodic_spline_area_mm2(points_mm: Sequence[Point]) -> float:
+    """:func:`periodic_spline_area` of points given in millimetres, in mm² (SPEC §5)."""
+    return periodic_spline_area(points_mm)

@@ -34,6 +34,8 @@ class MetricDef:
     group: Group
     definition: str
     compared: bool = True
+    # An ordinal metric's whole scale (weighted kappa weights distances on it, SPEC §7).
+    levels: tuple[int, ...] | None = None
 
     @property
     def is_categorical(self) -> bool:
@@ -45,9 +47,32 @@ LU, EX, CA, MA = Group.LUMEN, Group.EXPANSION, Group.CALCIUM, Group.MALAPPOSITIO
 
 READ_METRICS: tuple[MetricDef, ...] = (
     MetricDef("mla_mm2", "mm2", C, LU, "Minimum lumen area over annotated frames."),
-    MetricDef("mla_frame", "frame", F, LU, "Frame of the minimum lumen area.", compared=False),
-    MetricDef("msa_mm2", "mm2", C, EX, "Minimum stent area over stented frames."),
-    MetricDef("msa_frame", "frame", F, EX, "Frame of the minimum stent area.", compared=False),
+    MetricDef(
+        "mla_frame",
+        "frame",
+        F,
+        LU,
+        "Frame of the minimum lumen area (the most distal on ties). Compared in mm with "
+        "frame_position_tol_mm, never averaged: the consensus takes the frame of the smaller "
+        "mla_mm2 (Reader 1's on a tie).",
+    ),
+    MetricDef(
+        "msa_mm2",
+        "mm2",
+        C,
+        EX,
+        "Minimum stent area over stented frames (annotated frames from the distal to the "
+        "proximal stent edge).",
+    ),
+    MetricDef(
+        "msa_frame",
+        "frame",
+        F,
+        EX,
+        "Frame of the minimum stent area (the most distal on ties). Compared in mm with "
+        "frame_position_tol_mm, never averaged: the consensus takes the frame of the smaller "
+        "msa_mm2 (Reader 1's on a tie).",
+    ),
     MetricDef(
         "stent_distal_frame", "frame", F, EX, "Frame of the stent's distal edge (compared in mm)."
     ),
@@ -73,7 +98,20 @@ READ_METRICS: tuple[MetricDef, ...] = (
         "Largest lumen area within the distal reference segment.",
     ),
     MetricDef(
-        "ref_mean_lumen_area_mm2", "mm2", C, EX, "Mean of the available reference lumen areas."
+        "ref_mean_lumen_area_mm2",
+        "mm2",
+        C,
+        EX,
+        "Mean of the available reference lumen areas; null with one reference alone when "
+        "expansion_needs_both_references is true.",
+    ),
+    MetricDef(
+        "ref_count",
+        "references",
+        N,
+        EX,
+        "How many reference lumen areas (0-2) were available for ref_mean_lumen_area_mm2.",
+        compared=False,
     ),
     MetricDef("stent_expansion_pct", "%", C, EX, "msa_mm2 / ref_mean_lumen_area_mm2 x 100."),
     MetricDef("underexpansion", "", B, EX, "msa_mm2 < underexpansion_msa_mm2."),
@@ -84,7 +122,10 @@ READ_METRICS: tuple[MetricDef, ...] = (
         "mm",
         C,
         CA,
-        "Longest calcium segment, (end_frame - start_frame) x frame_spacing_mm.",
+        "Longest calcium segment, (end_frame - start_frame) x frame_spacing_mm; without "
+        "calcium_segments, (last - first frame) x frame_spacing_mm of the longest run of "
+        "consecutive calcified annotated frames (neighbours at most 1.5 sampling intervals "
+        "apart): two deposits are never merged into one.",
     ),
     MetricDef("calcium_arc_gt_270", "", B, CA, "calcium_max_arc_deg > calcium_arc_threshold_deg."),
     MetricDef(
@@ -102,7 +143,9 @@ READ_METRICS: tuple[MetricDef, ...] = (
         "points",
         ORD,
         CA,
-        "0-4: 2 if max arc > 180 deg, 1 if max thickness > 0.5 mm, 1 if length > 5.0 mm.",
+        "0-4: 2 if max arc > 180 deg, 1 if max thickness > 0.5 mm, 1 if length > 5.0 mm "
+        "(Fujino 2018). Agreement: Cohen's kappa and linearly weighted kappa.",
+        levels=(0, 1, 2, 3, 4),
     ),
     MetricDef("strut_count", "struts", N, MA, "Struts over stented frames.", compared=False),
     MetricDef(
@@ -133,7 +176,11 @@ READ_METRICS: tuple[MetricDef, ...] = (
         "mm",
         C,
         MA,
-        "Longest run of consecutive analysis frames with a malapposed strut x their mean spacing.",
+        "Longest run of consecutive annotated stented frames (neighbours at most 1.5 sampling "
+        "intervals apart) with a malapposed strut, in frames, x the mean spacing between "
+        "consecutive annotated stented frames of the read (sampling_interval_mm with one "
+        "stented frame). Frames need not lie on the analysis grid; never 0 with a malapposed "
+        "strut.",
     ),
     MetricDef("sm_present", "", B, MA, "malapposed_strut_count > 0."),
     MetricDef(
@@ -141,8 +188,8 @@ READ_METRICS: tuple[MetricDef, ...] = (
         "",
         B,
         MA,
-        "max_malapposition_um > sm_significant_distance_um or "
-        "malapposition_length_mm > sm_significant_length_mm.",
+        "max_malapposition_um > sm_significant_distance_um or (sm_significant_rule = all: "
+        "and) malapposition_length_mm > sm_significant_length_mm.",
     ),
 )
 
@@ -157,12 +204,21 @@ FRAME_METRICS: tuple[MetricDef, ...] = (
         "mm2",
         C,
         EX,
-        "Area of the stent contour, else of the struts ordered by angle (>= 3).",
+        "Area of the stent contour, else of the closed periodic cubic spline (chord-length "
+        "parameterised) through the struts ordered by angle around the lumen centroid (>= 3).",
     ),
     MetricDef("calcium_arc_deg", "deg", C, CA, "Sum of the frame's calcium arcs, capped at 360."),
     MetricDef("calcium_thickness_mm", "mm", C, CA, "Largest calcium thickness caliper."),
     MetricDef("strut_count", "struts", N, MA, "Struts marked on the frame."),
-    MetricDef("malapposed_strut_count", "struts", N, MA, "Malapposed struts on the frame."),
+    MetricDef(
+        "malapposed_strut_count",
+        "struts",
+        N,
+        MA,
+        "Struts on the frame whose distance to the lumen contour (along the ray from the lumen "
+        "centroid) exceeds the strut threshold: the pullback's device's strut + polymer "
+        "thickness from the study's device table, else strut_threshold_um.",
+    ),
     MetricDef("max_malapposition_um", "um", C, MA, "Largest strut malapposition distance."),
 )
 

@@ -27,6 +27,7 @@ from .geometry import (
     diameters_through_many,
     distance,
     order_by_angle,
+    periodic_spline_area_mm2,
     point_to_mm,
     points_to_mm,
     polygon_area_mm2,
@@ -242,6 +243,19 @@ def _calcium_metrics(
     return calcium_arc_deg(arcs), (max(thicknesses) if thicknesses else None)
 
 
+def stent_area_from_struts_mm2(struts_mm: Sequence[Point], centroid_mm: Point) -> float | None:
+    """Stent area from struts in mm² (SPEC §5): the area of the closed periodic cubic spline
+    through the struts ordered clockwise by angle around the lumen centroid.
+
+    A straight polygon through the struts cuts every arc between two struts short (9 struts on
+    a 3.0 mm circle read 6.51 mm² instead of 7.07, 6 struts 5.85); the spline follows the round
+    stent (7.06 and 7.04 mm²). None with fewer than 3 struts.
+    """
+    if len(struts_mm) < 3:
+        return None
+    return periodic_spline_area_mm2(order_by_angle(centroid_mm, struts_mm))
+
+
 def _frames_metrics(
     frames: Mapping[int, FrameAnnotation], spacing: tuple[float, float], threshold_um: float
 ) -> tuple[dict[int, dict[str, Any]], dict[int, list[StrutMeasure] | None]]:
@@ -278,7 +292,7 @@ def _frames_metrics(
         if frame.stent is not None:
             out["stent_area_mm2"] = polygon_area_mm2(points_to_mm(frame.stent, spacing))
         elif len(struts) >= 3 and centroid_mm is not None:
-            out["stent_area_mm2"] = polygon_area_mm2(order_by_angle(centroid_mm, struts))
+            out["stent_area_mm2"] = stent_area_from_struts_mm2(struts, centroid_mm)
         if frame.calcium:
             out["calcium_arc_deg"], out["calcium_thickness_mm"] = _calcium_metrics(
                 frame, spacing, centroid_mm
@@ -302,40 +316,69 @@ def _frames_metrics(
     return values, measures
 
 
+def _within_gap(a: int, b: int, frame_spacing_mm: float, sampling_interval_mm: float) -> bool:
+    """Neighbouring annotated frames ``a < b`` are "consecutive" when at most 1.5 sampling
+    intervals apart (SPEC §5), beyond float noise."""
+    return not exceeds((b - a) * frame_spacing_mm, 1.5 * sampling_interval_mm)
+
+
+def consecutive_runs(
+    annotated: Sequence[int],
+    having: set[int],
+    *,
+    frame_spacing_mm: float,
+    sampling_interval_mm: float,
+) -> list[list[int]]:
+    """Runs of consecutive annotated frames that all have a property (SPEC §5).
+
+    ``annotated`` is every annotated frame considered (any order); ``having`` those with the
+    property. A run is a stretch of neighbours in the sorted ``annotated`` list, each at most
+    1.5 sampling intervals from the next, all in ``having``; an annotated frame without the
+    property, or a longer gap, ends the run. Frames need not lie on the analysis grid.
+    """
+    runs: list[list[int]] = []
+    run: list[int] = []
+    for frame in sorted(set(annotated)):
+        if frame not in having:
+            run = []
+            continue
+        if run and not _within_gap(run[-1], frame, frame_spacing_mm, sampling_interval_mm):
+            run = []
+        if not run:
+            runs.append(run)
+        run.append(frame)
+    return runs
+
+
 def malapposition_length_mm(
-    analysis: Sequence[int],
+    stented: Sequence[int],
     malapposed_frames: set[int],
     *,
     frame_spacing_mm: float,
     sampling_interval_mm: float,
 ) -> float:
-    """Longest run of consecutive analysis frames with ≥ 1 malapposed strut, in mm (SPEC §5).
+    """Malapposition length in mm (SPEC §5).
 
-    Each analysis frame stands for the distance to the next analysis frame (the last one for the
-    distance from the previous one; a lone analysis frame for ``sampling_interval_mm``); a run's
-    length is the number of its frames × the mean of those distances. 0.0 when no analysis frame
-    has a malapposed strut.
+    The longest run (:func:`consecutive_runs`) of annotated stented frames with ≥ 1 malapposed
+    strut, counted in frames, × the mean spacing between consecutive annotated stented frames of
+    the whole read (``sampling_interval_mm`` when only one stented frame is annotated). A read
+    with a malapposed strut therefore never gets 0, wherever its frames lie; 0.0 when no
+    stented frame has a malapposed strut.
     """
-    frames = sorted(analysis)
-    if not frames:
+    frames = sorted(set(stented))
+    runs = consecutive_runs(
+        frames,
+        malapposed_frames,
+        frame_spacing_mm=frame_spacing_mm,
+        sampling_interval_mm=sampling_interval_mm,
+    )
+    if not runs:
         return 0.0
-    gaps: list[float] = []
-    for i, f in enumerate(frames):
-        if i + 1 < len(frames):
-            gaps.append((frames[i + 1] - f) * frame_spacing_mm)
-        elif i > 0:
-            gaps.append((f - frames[i - 1]) * frame_spacing_mm)
-        else:
-            gaps.append(sampling_interval_mm)
-    best = 0.0
-    run: list[float] = []
-    for f, gap in zip(frames, gaps, strict=True):
-        if f in malapposed_frames:
-            run.append(gap)
-            best = max(best, len(run) * (sum(run) / len(run)))
-        else:
-            run = []
-    return best
+    if len(frames) > 1:
+        spacing_mm = (frames[-1] - frames[0]) * frame_spacing_mm / (len(frames) - 1)
+    else:
+        spacing_mm = sampling_interval_mm
+    return max(len(run) for run in runs) * spacing_mm
 
 
 def _min_with_frame(values: dict[int, float | None]) -> tuple[float | None, int | None]:
@@ -346,12 +389,28 @@ def _min_with_frame(values: dict[int, float | None]) -> tuple[float | None, int 
     return value, frame
 
 
-def _calcium_length_mm(doc: AnnotationDocument, frame_spacing_mm: float) -> float | None:
+def calcium_length_mm(
+    doc: AnnotationDocument, *, frame_spacing_mm: float, sampling_interval_mm: float
+) -> float | None:
+    """Calcium length in mm (SPEC §5).
+
+    The longest calcium segment, ``(end_frame − start_frame) × frame_spacing_mm``; without
+    ``calcium_segments``, ``(last − first frame) × frame_spacing_mm`` of the longest run
+    (:func:`consecutive_runs`) of annotated frames carrying a calcium entry, so two separate
+    deposits are never merged into one. 0.0 for an explicit "no calcium" (``calcium_segments:
+    []`` and no calcium entry); None when the read says nothing about calcium.
+    """
     if doc.calcium_segments:
         return max((end - start) * frame_spacing_mm for start, end in doc.calcium_segments)
-    with_calcium = [f for f, fa in doc.frames.items() if fa.calcium]
+    with_calcium = {f for f, fa in doc.frames.items() if fa.calcium}
     if with_calcium:
-        return (max(with_calcium) - min(with_calcium)) * frame_spacing_mm
+        runs = consecutive_runs(
+            list(doc.frames),
+            with_calcium,
+            frame_spacing_mm=frame_spacing_mm,
+            sampling_interval_mm=sampling_interval_mm,
+        )
+        return max((run[-1] - run[0]) * frame_spacing_mm for run in runs)
     return 0.0 if doc.calcium_segments == () else None
 
 
@@ -372,7 +431,9 @@ def _calcium_values(
     declared_none = doc.calcium_segments == () and not any(fa.calcium for fa in doc.frames.values())
     max_arc = max(arcs) if arcs else (0.0 if declared_none else None)
     max_thick = max(thick) if thick else (0.0 if declared_none else None)
-    length = _calcium_length_mm(doc, frame_spacing_mm)
+    length = calcium_length_mm(
+        doc, frame_spacing_mm=frame_spacing_mm, sampling_interval_mm=settings.sampling_interval_mm
+    )
     fujino = None
     if max_arc is not None and max_thick is not None and length is not None:
         fujino = (
@@ -407,6 +468,7 @@ def _expansion_values(
         "ref_proximal_lumen_area_mm2": None,
         "ref_distal_lumen_area_mm2": None,
         "ref_mean_lumen_area_mm2": None,
+        "ref_count": None,
         "stent_expansion_pct": None,
         "underexpansion": None,
     }
@@ -436,7 +498,10 @@ def _expansion_values(
         for v in (out["ref_distal_lumen_area_mm2"], out["ref_proximal_lumen_area_mm2"])
         if v is not None
     ]
-    ref_mean = sum(refs) / len(refs) if refs else None
+    out["ref_count"] = len(refs)
+    # One reference alone may be refused by the protocol (expansion_needs_both_references).
+    enough = len(refs) == 2 if settings.expansion_needs_both_references else bool(refs)
+    ref_mean = sum(refs) / len(refs) if enough else None
     out["ref_mean_lumen_area_mm2"] = ref_mean
     msa = out["msa_mm2"]
     if msa is not None and ref_mean:
@@ -446,11 +511,19 @@ def _expansion_values(
     return out
 
 
+def sm_significant(max_um: float, length_mm: float, settings: StudySettings) -> bool:
+    """Significant malapposition (SPEC §5): distance > ``sm_significant_distance_um`` or (rule
+    ``all``: and) length > ``sm_significant_length_mm``. The default rule ``any`` is the
+    reference study's."""
+    deep = exceeds(max_um, settings.sm_significant_distance_um)
+    long = exceeds(length_mm, settings.sm_significant_length_mm)
+    return (deep and long) if settings.sm_significant_rule == "all" else (deep or long)
+
+
 def _malapposition_values(
     doc: AnnotationDocument,
     frames: dict[int, dict[str, Any]],
     measures: dict[int, list[StrutMeasure] | None],
-    analysis: list[int],
     settings: StudySettings,
     frame_spacing_mm: float,
 ) -> dict[str, Value]:
@@ -477,7 +550,7 @@ def _malapposition_values(
     count = len(malapposed)
     max_um = max((m.distance_um or 0.0 for m in malapposed), default=0.0)
     length = malapposition_length_mm(
-        analysis,
+        stented,
         {f for f in with_struts if frames[f]["malapposed_strut_count"]},
         frame_spacing_mm=frame_spacing_mm,
         sampling_interval_mm=settings.sampling_interval_mm,
@@ -488,16 +561,19 @@ def _malapposition_values(
         max_malapposition_um=max_um,
         malapposition_length_mm=length,
         sm_present=count > 0,
-        sm_significant=(
-            exceeds(max_um, settings.sm_significant_distance_um)
-            or exceeds(length, settings.sm_significant_length_mm)
-        ),
+        sm_significant=sm_significant(max_um, length, settings),
     )
     return out
 
 
 def compute_read_metrics(
-    doc: AnnotationDocument, *, calibration: Calibration, settings: StudySettings, n_frames: int
+    doc: AnnotationDocument,
+    *,
+    calibration: Calibration,
+    settings: StudySettings,
+    n_frames: int,
+    timepoint: str | None = None,
+    device: str | None = None,
 ) -> ReadMetricsResult:
     """All SPEC §5 metrics of one read, per annotated frame and per pullback.
 
@@ -515,6 +591,9 @@ def compute_read_metrics(
       struts but no lumen contour (the distance cannot be measured); otherwise
       ``max_malapposition_um`` is 0.0 when no strut is malapposed.
     - Minimum areas on ties take the most distal frame.
+    - ``timepoint`` ``pre``: the analysis frames cover the whole pullback (no stent);
+      ``device``: the pullback's device, whose strut + polymer thickness from the study's
+      device table is the malapposition threshold (else ``strut_threshold_um``).
     """
     if calibration.pixel_spacing_mm is None:
         raise CalibrationMissing(
@@ -524,7 +603,7 @@ def compute_read_metrics(
         raise CalibrationMissing("This pullback has no frame spacing.")
     spacing = calibration.pixel_spacing_mm
     frame_spacing_mm = calibration.frame_spacing_mm
-    frames, measures = _frames_metrics(doc.frames, spacing, settings.strut_threshold_um)
+    frames, measures = _frames_metrics(doc.frames, spacing, settings.strut_threshold_for(device))
     analysis = compute_analysis_frames(
         n_frames=n_frames,
         frame_spacing_mm=frame_spacing_mm,
@@ -532,6 +611,7 @@ def compute_read_metrics(
         stent_proximal_frame=doc.stent_proximal_frame,
         sampling_interval_mm=settings.sampling_interval_mm,
         reference_length_mm=settings.reference_length_mm,
+        whole_pullback=timepoint == "pre",
     )
     values: dict[str, Value] = {m.name: None for m in READ_METRICS}
     values["mla_mm2"], values["mla_frame"] = _min_with_frame(
@@ -539,7 +619,5 @@ def compute_read_metrics(
     )
     values.update(_expansion_values(doc, frames, settings, n_frames, frame_spacing_mm))
     values.update(_calcium_values(doc, frames, settings, frame_spacing_mm))
-    values.update(
-        _malapposition_values(doc, frames, measures, analysis, settings, frame_spacing_mm)
-    )
+    values.update(_malapposition_values(doc, frames, measures, settings, frame_spacing_mm))
     return ReadMetricsResult(values=values, frames=frames, analysis_frames=analysis)

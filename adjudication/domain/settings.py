@@ -47,6 +47,11 @@ def _default_tolerances() -> dict[str, Tolerance]:
     return dict(DEFAULT_TOLERANCES)
 
 
+SM_SIGNIFICANT_RULES = ("any", "all")
+# Device names are free text chosen by the coordinator; kept short and printable.
+DEVICE_NAME_MAX_LENGTH = 80
+
+
 @dataclass(frozen=True)
 class StudySettings:
     """Protocol settings of one study; every field has the reference study's default."""
@@ -60,9 +65,28 @@ class StudySettings:
     calcium_length_threshold_mm: float = 15.0
     sm_significant_distance_um: float = 400.0
     sm_significant_length_mm: float = 1.0
+    # "any": distance > threshold OR length > threshold (the reference study); "all": AND.
+    sm_significant_rule: str = "any"
+    # Stent expansion needs both reference segments (else one reference alone is used).
+    expansion_needs_both_references: bool = False
+    # mla_frame / msa_frame further apart than this (mm along the pullback) are flagged (§6).
+    frame_position_tol_mm: float = 2.0
     pullback_speed_mm_s: float = 20.0
     frame_rate_fps: float = 180.0
+    # {device name: strut + polymer thickness in µm}: a pullback naming its device takes that
+    # value as its malapposition threshold instead of strut_threshold_um (SPEC §5).
+    devices: dict[str, float] = field(default_factory=dict)
     tolerances: dict[str, Tolerance] = field(default_factory=_default_tolerances)
+
+    def strut_threshold_for(self, device: str | None) -> float:
+        """The malapposition threshold in µm for a pullback with ``device`` (SPEC §5).
+
+        The device table's strut + polymer thickness when the device is in it, else
+        ``strut_threshold_um`` (no device, or a device removed from the table since).
+        """
+        if device and device in self.devices:
+            return self.devices[device]
+        return self.strut_threshold_um
 
     @property
     def default_frame_spacing_mm(self) -> float:
@@ -71,6 +95,7 @@ class StudySettings:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["devices"] = dict(sorted(self.devices.items()))
         data["tolerances"] = {
             name: {"abs": tol.abs_tol, "rel": tol.rel_tol}
             for name, tol in sorted(self.tolerances.items())
@@ -92,7 +117,8 @@ class StudySettings:
         for f in fields(cls):
             if f.name == "tolerances" or f.name not in data:
                 continue
-            values[f.name] = _positive_number(data[f.name], f.name)
+            parse = _SPECIAL_FIELDS.get(f.name, _positive_number)
+            values[f.name] = parse(data[f.name], f.name)
         tolerances = _default_tolerances()
         raw_tols = data.get("tolerances", {})
         if not isinstance(raw_tols, dict):
@@ -151,3 +177,39 @@ def _non_negative(value: Any, name: str) -> float:
     if number < 0:
         raise SettingsInvalid(name, "must not be negative")
     return number
+
+
+def _rule(value: Any, name: str) -> str:
+    if value not in SM_SIGNIFICANT_RULES:
+        raise SettingsInvalid(name, f"must be one of {', '.join(SM_SIGNIFICANT_RULES)}")
+    return str(value)
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise SettingsInvalid(name, "must be true or false")
+    return value
+
+
+def _devices(value: Any, name: str) -> dict[str, float]:
+    """The device table: {device name: strut + polymer thickness in µm (> 0)}."""
+    if not isinstance(value, dict):
+        raise SettingsInvalid(name, "must be an object {device: strut_plus_polymer_um}")
+    out: dict[str, float] = {}
+    for device, thickness in value.items():
+        label = str(device).strip()
+        if not label or len(label) > DEVICE_NAME_MAX_LENGTH or not label.isprintable():
+            raise SettingsInvalid(
+                name, f"device names must be 1-{DEVICE_NAME_MAX_LENGTH} printable characters"
+            )
+        if label != device:
+            raise SettingsInvalid(f"{name}.{label}", "no leading or trailing spaces")
+        out[label] = _positive_number(thickness, f"{name}.{label}")
+    return out
+
+
+_SPECIAL_FIELDS = {
+    "sm_significant_rule": _rule,
+    "expansion_needs_both_references": _boolean,
+    "devices": _devices,
+}

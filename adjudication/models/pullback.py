@@ -61,6 +61,9 @@ class Pullback(models.Model):
     frame_spacing_mm = models.FloatField(null=True, blank=True)
     calibration_source = models.CharField(max_length=80, blank=True)
     frame_content_type = models.CharField(max_length=20, blank=True)
+    # The implanted device, a key of the study's device table (SPEC §5): its strut + polymer
+    # thickness is this pullback's malapposition threshold. Blank: the study's default.
+    device = models.CharField(max_length=80, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(

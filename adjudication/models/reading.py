@@ -40,6 +40,9 @@ class Read(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # Submitted although incomplete (SPEC §2): the reader's reason and what was missing then.
+    incomplete_reason = models.TextField(blank=True)
+    incomplete_frames = models.JSONField(default=list, blank=True)
 
     objects = ReadQuerySet.as_manager()
 
@@ -66,12 +69,21 @@ class ReadMetrics(models.Model):
     settings_used = models.JSONField(default=dict)
     calibration_used = models.JSONField(default=dict)
     analysis_frames = models.JSONField(default=list)
+    # The values first computed at submission, frozen: what the reader sees of their own read.
+    # The columns may be recomputed under later settings for the comparison (adjudicators,
+    # coordinators); showing those to the reader would reveal when the other reader submitted.
+    as_submitted = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"metrics of read {self.read_id}"
 
     def values(self) -> dict[str, object]:
         return {m.name: getattr(self, m.name) for m in READ_METRICS}
+
+    def values_as_submitted(self) -> dict[str, object]:
+        """The reader's own metrics as computed at submission (SPEC §1 blinding)."""
+        frozen = self.as_submitted.get("values") if self.as_submitted else None
+        return dict(frozen) if frozen is not None else self.values()
 
 
 add_metric_columns(ReadMetrics, READ_METRICS)

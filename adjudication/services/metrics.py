@@ -60,14 +60,25 @@ def _compute_and_store(
     DELETEs per read, see bench/consensus.py)."""
     pullback = read.pullback
     calibration = pullback_calibration(pullback)
+    previous = (
+        ReadMetrics.objects.filter(read_id=read.pk).values_list("as_submitted", flat=True).first()
+        if replace
+        else None
+    )
     # Submitted documents are immutable and were validated by read_submit (or
     # adjudication_resolve): only their structure is parsed again, not their geometry.
     doc = parse_submitted_document(
         read.annotations, n_frames=pullback.n_frames, rows=pullback.rows, columns=pullback.columns
     )
     result = compute_read_metrics(
-        doc, calibration=calibration, settings=study_settings, n_frames=pullback.n_frames or 0
+        doc,
+        calibration=calibration,
+        settings=study_settings,
+        n_frames=pullback.n_frames or 0,
+        timepoint=pullback.timepoint,
+        device=pullback.device or None,
     )
+    values = {m.name: result.values.get(m.name) for m in READ_METRICS}
     if replace:
         ReadMetrics.objects.filter(read=read).delete()
         FrameMetrics.objects.filter(read=read).delete()
@@ -84,7 +95,14 @@ def _compute_and_store(
             "calibration_source": calibration.calibration_source,
         },
         analysis_frames=list(result.analysis_frames),
-        **{m.name: result.values.get(m.name) for m in READ_METRICS},
+        # Frozen at the first computation (submission); a recomputation keeps it.
+        as_submitted=previous
+        or {
+            "values": values,
+            "settings_used": study_settings.to_dict(),
+            "analysis_frames": list(result.analysis_frames),
+        },
+        **values,
     )
     analysis = set(result.analysis_frames)
     FrameMetrics.objects.bulk_create(
@@ -164,6 +182,8 @@ def _measured_with_current_settings(
     from only one of them. A read measured under other settings than the study's current ones
     is measured again (audited) before the comparison; nothing is compared or agreed yet, so
     no consensus changes. In the usual case both already match and nothing is recomputed.
+    The reader keeps seeing the metrics frozen at their submission (``as_submitted``): the
+    recomputed ones are for the comparison, adjudicators and coordinators only.
     """
     current = pullback.study.get_settings()
     current_dict = current.to_dict()

@@ -9,10 +9,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from adjudication.domain.annotations import parse_document
-from adjudication.domain.errors import Conflict, InvalidTransition, Refused
+from adjudication.domain.annotations import AnnotationDocument, parse_document
+from adjudication.domain.completeness import Completeness, read_completeness
+from adjudication.domain.errors import Conflict, FieldError, Incomplete, InvalidTransition, Refused
 from adjudication.domain.workflow import ReadState
-from adjudication.models import Read
+from adjudication.models import Pullback, Read
 
 from .audit import audit_record
 from .passwords import require_password
@@ -81,12 +82,50 @@ def read_save_annotations(*, read: Read, actor: Any, version: int, annotations: 
     return read
 
 
-def read_submit(*, read: Read, actor: Any, password: str | None) -> Read:
-    """Sign and submit a read: checks the password, freezes the read, schedules its metrics.
+def pullback_frame_spacing_mm(pullback: Pullback) -> float:
+    """The pullback's frame spacing, else the study default (SPEC §3) for the analysis grid."""
+    if pullback.frame_spacing_mm and pullback.frame_spacing_mm > 0:
+        return float(pullback.frame_spacing_mm)
+    return pullback.study.get_settings().default_frame_spacing_mm
+
+
+def read_completeness_of(
+    read: Read, doc: AnnotationDocument, *, settings_used: dict[str, Any] | None = None
+) -> Completeness:
+    """SPEC §2 completeness of ``read`` against its own analysis frames (SPEC §5), with the
+    study's settings (or ``settings_used``, those its metrics were computed with)."""
+    from adjudication.domain.settings import StudySettings
+
+    pullback = read.pullback
+    study_settings = (
+        StudySettings.from_dict(settings_used) if settings_used else pullback.study.get_settings()
+    )
+    return read_completeness(
+        doc,
+        timepoint=pullback.timepoint,
+        n_frames=pullback.n_frames or 0,
+        frame_spacing_mm=pullback_frame_spacing_mm(pullback),
+        sampling_interval_mm=study_settings.sampling_interval_mm,
+        reference_length_mm=study_settings.reference_length_mm,
+    )
+
+
+def read_submit(
+    *,
+    read: Read,
+    actor: Any,
+    password: str | None,
+    allow_incomplete: bool = False,
+    reason: str = "",
+) -> Read:
+    """Sign and submit a read: checks the password, then completeness, freezes the read,
+    schedules its metrics.
 
     Pre-state ``in_progress``. Post-state ``submitted`` (immutable);
     ``read_compute_metrics_task`` runs on commit. A wrong password changes nothing except an
-    audited refusal.
+    audited refusal (403). An incomplete read (SPEC §2) is refused with ``Incomplete`` (400
+    ``incomplete`` listing the frames) unless ``allow_incomplete`` with a non-empty
+    ``reason``; the reason and the frames missing then are kept on the read and audited.
     """
     from adjudication.tasks import read_compute_metrics as read_compute_metrics_task
 
@@ -95,27 +134,58 @@ def read_submit(*, read: Read, actor: Any, password: str | None) -> Read:
     require_password(
         actor=actor, password=password, action="read.submit", obj=read, study=read.pullback.study
     )
+    reason = (reason or "").strip()
+    if allow_incomplete and not reason:
+        raise FieldError(
+            "reason",
+            "give a reason for submitting an incomplete read",
+            code="reason_required",
+        )
     with transaction.atomic(durable=True):
         read = (
-            Read.objects.select_for_update(of=("self",)).select_related("pullback").get(pk=read.pk)
+            Read.objects.select_for_update(of=("self",))
+            .select_related("pullback__study")
+            .get(pk=read.pk)
         )
         if read.status == ReadState.SUBMITTED:
             raise InvalidTransition("This read is already submitted.")
         if read.status == ReadState.ASSIGNED:
             raise InvalidTransition("Nothing to submit yet: annotate and save the read first.")
         pullback = read.pullback
-        parse_document(
+        doc = parse_document(
             read.annotations,
             n_frames=pullback.n_frames,
             rows=pullback.rows,
             columns=pullback.columns,
         )
+        completeness = read_completeness_of(read, doc)
+        fields: dict[str, Any] = {"submitted_at": timezone.now()}
+        if not completeness.complete:
+            if not allow_incomplete:
+                raise Incomplete(
+                    completeness.message()
+                    + " Annotate them, or submit with allow_incomplete and a reason.",
+                    extra={
+                        "frames": completeness.frames,
+                        "missing": [
+                            {"frame": f, "missing": completeness.missing[f]}
+                            for f in completeness.frames
+                        ],
+                        "stent_edges_missing": completeness.stent_edges_missing,
+                    },
+                )
+            fields["incomplete_reason"] = reason[:2000]
+            fields["incomplete_frames"] = completeness.frames
         read = transition(
             read,
             ReadState.SUBMITTED,
             actor=actor,
-            reason="signed submission",
-            fields={"submitted_at": timezone.now()},
+            reason=(
+                f"signed submission, incomplete: {reason}"
+                if "incomplete_reason" in fields
+                else "signed submission"
+            ),
+            fields=fields,
         )
         pk = read.pk
         transaction.on_commit(lambda: read_compute_metrics_task.delay(read_pk=pk))

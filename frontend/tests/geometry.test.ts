@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { angleDeg, areaMm2, polygonAreaPx2, polygonCentroidPx, polygonSelfIntersects } from "../src/geometry/index.js";
+import { analysisFrames, angleDeg, areaMm2, periodicSplineArea, polygonAreaPx2, polygonCentroidPx, polygonSelfIntersects } from "../src/geometry/index.js";
 
 const close = (actual: number, expected: number, eps = 1e-9) =>
   assert.ok(Math.abs(actual - expected) <= eps, `${actual} ≠ ${expected} (±${eps})`);
@@ -109,5 +109,30 @@ describe("polygonSelfIntersects", () => {
   it("detects a bow tie and a touching vertex", () => {
     assert.equal(polygonSelfIntersects([[0, 0], [10, 10], [10, 0], [0, 10]]), true);
     assert.equal(polygonSelfIntersects([[0, 0], [10, 0], [10, 10], [5, 0], [0, 10]]), true);
+  });
+});
+
+describe("periodicSplineArea (SPEC §5 stent area from struts)", () => {
+  const circle = (n: number): Array<[number, number]> =>
+    Array.from({ length: n }, (_, i) => [1.5 * Math.cos((2 * Math.PI * i) / n) + 3, 1.5 * Math.sin((2 * Math.PI * i) / n) + 4]);
+  it("9 struts on a 3.0 mm circle read its area (7.07 mm², the polygon 6.51)", () => {
+    const area = periodicSplineArea(circle(9));
+    assert.ok(Math.abs(area - Math.PI * 2.25) / (Math.PI * 2.25) < 0.002, String(area));
+    assert.ok(Math.abs(polygonAreaPx2(circle(9)) - 6.508) < 0.01);
+  });
+  it("6 struts stay within 1 % of the circle", () => {
+    assert.ok(Math.abs(periodicSplineArea(circle(6)) - Math.PI * 2.25) / (Math.PI * 2.25) < 0.01);
+  });
+  it("fewer than 3 distinct points enclose nothing", () => {
+    assert.equal(periodicSplineArea([[0, 0], [1, 1], [1, 1]]), 0);
+  });
+});
+
+describe("analysisFrames (SPEC §5 grid)", () => {
+  it("0.11111 and 0.111112 mm spacing of one acquisition give one grid (k = 9)", () => {
+    const grid = (frameSpacingMm: number): number[] =>
+      analysisFrames({ nFrames: 540, frameSpacingMm, stentDistalFrame: 137, stentProximalFrame: 300, samplingIntervalMm: 1, referenceLengthMm: 5 });
+    assert.deepEqual(grid(0.11111), grid(0.111112));
+    assert.deepEqual(grid(0.11111).slice(0, 3), [92, 101, 110]);
   });
 });

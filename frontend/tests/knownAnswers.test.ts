@@ -147,6 +147,7 @@ describe("analysis_frames_cases.json", { skip: !analysisCases && "analysis_frame
         stentProximalFrame: c.stent_proximal_frame,
         samplingIntervalMm: c.sampling_interval_mm,
         referenceLengthMm: c.reference_length_mm,
+        wholePullback: c.whole_pullback ?? false,
       });
       assert.deepEqual(got, c.analysis_frames);
     });

@@ -14,6 +14,9 @@ from adjudication.services.reads import read_save_annotations, read_submit
 from tests.conftest import sample_document
 from tests.factories import PullbackFactory
 
+# Fixture documents annotate a few frames only: submitted as incomplete (SPEC §2).
+PARTIAL = "test fixture: partial document"
+
 
 @pytest.fixture
 def flagged(world: Any) -> Any:
@@ -24,7 +27,9 @@ def flagged(world: Any) -> Any:
     read_save_annotations(read=a, actor=world.reader_a, version=1, annotations=sample_document(150))
     read_save_annotations(read=b, actor=world.reader_b, version=1, annotations=sample_document(100))
     for read, user in [(a, world.reader_a), (b, world.reader_b)]:
-        read_submit(read=read, actor=user, password=world.password)
+        read_submit(
+            read=read, actor=user, password=world.password, allow_incomplete=True, reason=PARTIAL
+        )
         metric_services.read_compute_metrics(read_pk=read.pk)
     metric_services.pullback_compare_reads(pullback_pk=pullback.pk)
     pullback.refresh_from_db()

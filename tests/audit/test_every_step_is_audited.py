@@ -12,6 +12,9 @@ from adjudication.services import adjudications, assignment, metrics, reads, stu
 from tests.conftest import sample_document
 from tests.factories import PullbackFactory
 
+# Fixture documents annotate a few frames only: submitted as incomplete (SPEC §2).
+PARTIAL = "test fixture: partial document"
+
 
 def new_events(since: int) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(id__gt=since).order_by("id"))
@@ -91,9 +94,17 @@ def test_each_service_writes_its_audit_rows(world: Any, step: Any) -> None:
         read=b, actor=world.reader_b, version=1, annotations=sample_document(110)
     )
     assert step(
-        lambda: reads.read_submit(read=a, actor=world.reader_a, password=world.password)
+        lambda: reads.read_submit(
+            read=a,
+            actor=world.reader_a,
+            password=world.password,
+            allow_incomplete=True,
+            reason=PARTIAL,
+        )
     ) == [("read.submitted", "reader_a")]
-    reads.read_submit(read=b, actor=world.reader_b, password=world.password)
+    reads.read_submit(
+        read=b, actor=world.reader_b, password=world.password, allow_incomplete=True, reason=PARTIAL
+    )
     assert step(lambda: metrics.read_compute_metrics(read_pk=a.pk)) == [
         ("read.compute_metrics", None)
     ]

@@ -23,6 +23,9 @@ from adjudication.services import adjudications, assignment, metrics, reads, stu
 from tests.conftest import sample_document
 from tests.factories import PullbackFactory
 
+# Fixture documents annotate a few frames only: submitted as incomplete (SPEC §2).
+PARTIAL = "test fixture: partial document"
+
 # A row of these models is covered by the audit event of the object it belongs to.
 BELONGS_TO = {
     "readmetrics": ("read", "read_id"),
@@ -90,8 +93,20 @@ def test_the_whole_workflow_changes_nothing_without_an_audit_row(world: Any) -> 
         reads.read_save_annotations(
             read=b, actor=world.reader_b, version=1, annotations=sample_document(100)
         )
-        reads.read_submit(read=a, actor=world.reader_a, password=world.password)
-        reads.read_submit(read=b, actor=world.reader_b, password=world.password)
+        reads.read_submit(
+            read=a,
+            actor=world.reader_a,
+            password=world.password,
+            allow_incomplete=True,
+            reason=PARTIAL,
+        )
+        reads.read_submit(
+            read=b,
+            actor=world.reader_b,
+            password=world.password,
+            allow_incomplete=True,
+            reason=PARTIAL,
+        )
         metrics.read_compute_metrics(read_pk=a.pk)
         metrics.read_compute_metrics(read_pk=b.pk)
         metrics.pullback_compare_reads(pullback_pk=pullback.pk)

@@ -15,6 +15,9 @@ from adjudication.services.assignment import pullback_assign_readers
 from adjudication.services.reads import read_save_annotations, read_submit
 from tests.conftest import sample_document
 
+# Fixture documents annotate a few frames only: submitted as incomplete (SPEC §2).
+PARTIAL = "test fixture: partial document"
+
 MARKER_X = 311.123456789  # a coordinate only reader A's document contains
 
 
@@ -47,8 +50,12 @@ def both_submitted(world: Any, tmp_path: Any) -> dict[str, Any]:
     )
     read_save_annotations(read=a, actor=world.reader_a, version=1, annotations=_doc_a())
     read_save_annotations(read=b, actor=world.reader_b, version=1, annotations=sample_document(110))
-    read_submit(read=a, actor=world.reader_a, password=world.password)
-    read_submit(read=b, actor=world.reader_b, password=world.password)
+    read_submit(
+        read=a, actor=world.reader_a, password=world.password, allow_incomplete=True, reason=PARTIAL
+    )
+    read_submit(
+        read=b, actor=world.reader_b, password=world.password, allow_incomplete=True, reason=PARTIAL
+    )
     metric_services.read_compute_metrics(read_pk=a.pk)
     metric_services.read_compute_metrics(read_pk=b.pk)
     metric_services.pullback_compare_reads(pullback_pk=pullback.pk)

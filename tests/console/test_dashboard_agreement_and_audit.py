@@ -70,7 +70,8 @@ def test_dashboard_shows_the_flag_rate_per_metric(
     rates = dict(response.context["flag_rates"])
     assert rates["mla_mm2"] == "20 %"  # one flag over five compared pullbacks
     assert rates["msa_mm2"] == "0 %"
-    assert "mla_frame" not in rates  # not a compared metric
+    assert rates["mla_frame"] == "0 %"  # frame positions are compared (SPEC §6)
+    assert "strut_count" not in rates  # not a compared metric
 
 
 def test_dashboard_shows_the_assignment_of_recent_pullbacks(world: Any, browser_as: Any) -> None:

@@ -17,6 +17,9 @@ from adjudication.services.reassignment import read_reassign
 from tests.conftest import sample_document
 from tests.factories import MembershipFactory, PullbackFactory, UserFactory
 
+# Fixture documents annotate a few frames only: submitted as incomplete (SPEC §2).
+PARTIAL = "test fixture: partial document"
+
 
 @pytest.fixture
 def carol(world: Any) -> Any:
@@ -126,7 +129,9 @@ def test_coordinator_cannot_reassign_to_the_current_reader_or_an_outsider(
 
 def test_a_submitted_read_cannot_be_reassigned(world: Any, carol: Any, started: Any) -> None:
     _, a, _ = started
-    reads.read_submit(read=a, actor=world.reader_a, password=world.password)
+    reads.read_submit(
+        read=a, actor=world.reader_a, password=world.password, allow_incomplete=True, reason=PARTIAL
+    )
     with pytest.raises(InvalidTransition):
         read_reassign(read=a, actor=world.coordinator, username="carol", reason="x")
     assert Read.objects.get(pk=a.pk).status == "submitted"
@@ -136,7 +141,9 @@ def test_the_page_offers_no_reassignment_for_a_submitted_read(
     world: Any, carol: Any, started: Any, browser_as: Any
 ) -> None:
     pullback, a, b = started
-    reads.read_submit(read=a, actor=world.reader_a, password=world.password)
+    reads.read_submit(
+        read=a, actor=world.reader_a, password=world.password, allow_incomplete=True, reason=PARTIAL
+    )
     response = browser_as(world.coordinator).get(
         f"/studies/{world.study.pk}/pullbacks/{pullback.pk}/"
     )

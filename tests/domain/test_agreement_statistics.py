@@ -100,8 +100,8 @@ def test_continuous_agreement_matches_an_independent_computation() -> None:
     assert result["n"] == 40  # pairs with a None are dropped
     assert result["bias"] == pytest.approx(mean)
     assert result["sd_diff"] == pytest.approx(sd)
-    assert result["loa_lower"] == pytest.approx(mean - 1.96 * sd, abs=1e-3)
-    assert result["loa_upper"] == pytest.approx(mean + 1.96 * sd, abs=1e-3)
+    assert result["loa_lower"] == pytest.approx(mean - 1.96 * sd, rel=1e-12)  # z = 1.96 exactly
+    assert result["loa_upper"] == pytest.approx(mean + 1.96 * sd, rel=1e-12)
     assert result["icc"] == pytest.approx(_icc_from_variance_components(np.array(pairs)))
     assert result["icc_ci_lower"] < result["icc"] < result["icc_ci_upper"]
     assert result["bland_altman"][0] == {
@@ -112,8 +112,13 @@ def test_continuous_agreement_matches_an_independent_computation() -> None:
 
 def test_continuous_agreement_is_none_where_too_few_pairs() -> None:
     one = continuous_agreement([(1.0, 2.0), (None, None)])
-    assert one["n"] == 1 and one["bias"] == -1.0
+    assert one["n"] == 1 and one["bias"] is None
     assert one["sd_diff"] is None and one["icc"] is None and one["loa_lower"] is None
+    # Two pullbacks: an ICC of these pairs would be about -2.7 (issue 11): undefined instead.
+    two = continuous_agreement([(5.0, 4.0), (5.2, 6.0)])
+    assert two["n"] == 2
+    assert all(two[k] is None for k in ("bias", "sd_diff", "loa_lower", "icc", "icc_ci_lower"))
+    assert len(two["bland_altman"]) == 2  # the plot still shows the points
     none = continuous_agreement([])
     assert none["n"] == 0 and none["bias"] is None and none["bland_altman"] == []
 
@@ -155,6 +160,15 @@ def test_kappa_is_none_when_both_readers_only_ever_say_the_same_thing() -> None:
     assert result["kappa"] is None
 
 
+def test_categorical_statistics_are_none_below_three_pairs() -> None:
+    # One pullback used to give kappa 0.00: no statistic is defined on one or two pairs.
+    for pairs in ([(True, False)], [(True, False), (False, False)]):
+        result = categorical_agreement(pairs, levels=(0, 1))
+        assert result["n"] == len(pairs)
+        assert result["percent_agreement"] is None
+        assert result["kappa"] is None and result["weighted_kappa"] is None
+
+
 def test_study_agreement_chooses_the_statistic_by_metric_kind_and_adds_flag_rates() -> None:
     pairs = {
         "mla_mm2": [(4.0, 4.2), (5.0, 5.5), (6.0, 5.8), (None, 3.0)],
@@ -168,3 +182,51 @@ def test_study_agreement_chooses_the_statistic_by_metric_kind_and_adds_flag_rate
     assert result["sm_present"]["flag_rate"] == pytest.approx(0.25)
     assert result["strut_count"]["flag_rate"] is None  # not a compared metric
     assert "flag_rate" not in study_agreement(pairs)["mla_mm2"]
+
+
+def _weighted_kappa_by_hand(pairs: list[tuple[int, int]], levels: int) -> tuple[float, float]:
+    """Linear weighted kappa and its SE written out with loops (Cohen 1968; Fleiss, Cohen &
+    Everitt 1969), an independent check of agreement.weighted_kappa."""
+    n = len(pairs)
+    p = [[0.0] * levels for _ in range(levels)]
+    for a, b in pairs:
+        p[a][b] += 1.0 / n
+    row = [sum(p[i]) for i in range(levels)]
+    col = [sum(p[i][j] for i in range(levels)) for j in range(levels)]
+
+    def w(i: int, j: int) -> float:
+        return 1.0 - abs(i - j) / (levels - 1)
+
+    po = sum(w(i, j) * p[i][j] for i in range(levels) for j in range(levels))
+    pe = sum(w(i, j) * row[i] * col[j] for i in range(levels) for j in range(levels))
+    kappa = (po - pe) / (1 - pe)
+    wi = [sum(col[j] * w(i, j) for j in range(levels)) for i in range(levels)]
+    wj = [sum(row[i] * w(i, j) for i in range(levels)) for j in range(levels)]
+    total = sum(
+        p[i][j] * (w(i, j) - (wi[i] + wj[j]) * (1 - kappa)) ** 2
+        for i in range(levels)
+        for j in range(levels)
+    )
+    var = (total - (kappa - pe * (1 - kappa)) ** 2) / (n * (1 - pe) ** 2)
+    return kappa, math.sqrt(var)
+
+
+def test_fujino_score_gets_a_linearly_weighted_kappa() -> None:
+    pairs = [(0, 0)] * 6 + [(1, 1)] * 3 + [(2, 3)] * 2 + [(3, 3)] * 4 + [(4, 3)] + [(0, 2)]
+    result = study_agreement({"fujino_calcium_score": pairs})["fujino_calcium_score"]
+    kappa, se = _weighted_kappa_by_hand(pairs, 5)
+    assert result["kappa_weights"] == "linear"
+    assert result["weighted_kappa"] == pytest.approx(kappa)
+    assert result["weighted_kappa_ci_lower"] == pytest.approx(kappa - 1.96 * se)
+    assert result["weighted_kappa_ci_upper"] == pytest.approx(min(1.0, kappa + 1.96 * se))
+    # Near misses (2 vs 3) are partial agreement: the weighted kappa exceeds the unweighted one.
+    assert result["weighted_kappa"] > result["kappa"]
+
+
+def test_weighted_kappa_of_a_hand_computed_three_level_table() -> None:
+    # Two readers, scale 0-2, weights 1 / 0.5 / 0: pairs (0,0) (1,1) (2,2) (0,1).
+    # po = (3 + 0.5) / 4 = 0.875; margins A (0.5, 0.25, 0.25), B (0.25, 0.5, 0.25);
+    # pe = Σ w·a_i·b_j = 0.3125 (diagonal) + 0.5 × 0.5 (one apart) = 0.5625
+    # → kappa = (0.875 − 0.5625) / 0.4375 = 5/7.
+    result = categorical_agreement([(0, 0), (1, 1), (2, 2), (0, 1)], levels=(0, 1, 2))
+    assert result["weighted_kappa"] == pytest.approx(5 / 7)

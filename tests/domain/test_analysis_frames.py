@@ -23,6 +23,7 @@ def test_it_proposes_the_hand_computed_analysis_frames(case: dict) -> None:
         stent_proximal_frame=case["stent_proximal_frame"],
         sampling_interval_mm=case["sampling_interval_mm"],
         reference_length_mm=case["reference_length_mm"],
+        whole_pullback=case.get("whole_pullback", False),
     )
     assert frames == case["analysis_frames"]
 

@@ -43,8 +43,9 @@ def test_unflagged_groups_take_the_mean_and_the_agreed_values() -> None:
     assert consensus["mla_mm2"].value == pytest.approx(4.1)
     assert consensus["mla_mm2"].source == "mean"
     assert consensus["strut_count"].value == pytest.approx(300.5)
-    # Frame indices stay whole frames; a half frame rounds up (proximal).
-    assert consensus["stent_distal_frame"].value == 101
+    # Frame positions are never averaged: the edges follow msa_frame's reader (tie → Reader 1).
+    assert consensus["stent_distal_frame"].value == 100
+    assert consensus["stent_distal_frame"].source == "reader_a"
     assert consensus["underexpansion"].value is False
     assert consensus["underexpansion"].source == "agreed"
     assert consensus["malapposition_length_mm"].value is None
@@ -109,3 +110,41 @@ def test_one_reader_alone_is_not_a_mean() -> None:
     a, b = _read(malapposed_strut_pct=3.0), _read(malapposed_strut_pct=None)
     consensus = build_consensus(a, b, flags=[])
     assert consensus["malapposed_strut_pct"].value is None
+
+
+def test_frame_positions_are_never_averaged_but_taken_where_the_smaller_value_was_measured() -> (
+    None
+):
+    # Issue 11: readers found the MLA at frames 262 and 280 (2.0 mm apart at 0.1111 mm, within
+    # tolerance); the mean 271 is a place neither measured.
+    a = _read(mla_mm2=4.3, mla_frame=262, msa_mm2=5.0, msa_frame=150)
+    b = _read(mla_mm2=4.1, mla_frame=280, msa_mm2=5.2, msa_frame=160, stent_distal_frame=101)
+    flags = _flags(a, b)
+    assert flags == []
+    consensus = build_consensus(a, b, flags=flags)
+    assert (consensus["mla_frame"].value, consensus["mla_frame"].source) == (280, "reader_b")
+    assert (consensus["msa_frame"].value, consensus["msa_frame"].source) == (150, "reader_a")
+    assert consensus["stent_distal_frame"].value == 100  # msa_frame's reader
+
+
+def test_equal_minima_take_reader_1s_frame() -> None:
+    a = _read(mla_mm2=4.0, mla_frame=120)
+    b = _read(mla_mm2=4.0, mla_frame=125)
+    consensus = build_consensus(a, b, flags=_flags(a, b))
+    assert (consensus["mla_frame"].value, consensus["mla_frame"].source) == (120, "reader_a")
+
+
+def test_frames_further_apart_than_the_tolerance_are_flagged_in_their_group() -> None:
+    a = _read(mla_frame=120, msa_frame=150)
+    b = _read(mla_frame=120 + 19, msa_frame=150)  # 19 × 0.1111 = 2.11 mm > 2.0 mm
+    (flag,) = _flags(a, b)
+    assert flag.to_dict() == {
+        "metric": "mla_frame",
+        "group": "lumen",
+        "a": 120,
+        "b": 139,
+        "difference": pytest.approx(2.1109),
+        "tolerance": 2.0,
+    }
+    wider = StudySettings.from_dict({"frame_position_tol_mm": 3.0})
+    assert compare_reads(a, b, settings=wider, frame_spacing_mm=0.1111) == []

@@ -87,8 +87,9 @@ def test_coordinator_gets_bland_altman_and_icc_matching_a_hand_computation(
     assert mla["n"] == 6
     assert mla["bias"] == pytest.approx(bias, abs=1e-12)
     assert mla["sd_diff"] == pytest.approx(sd, abs=1e-12)
-    assert mla["loa_lower"] == pytest.approx(bias - 1.959964 * sd, abs=1e-6)
-    assert mla["loa_upper"] == pytest.approx(bias + 1.959964 * sd, abs=1e-6)
+    # z = 1.96 exactly, as printed (issue 11).
+    assert mla["loa_lower"] == pytest.approx(bias - 1.96 * sd, abs=1e-12)
+    assert mla["loa_upper"] == pytest.approx(bias + 1.96 * sd, abs=1e-12)
     icc = icc_2_1_by_hand(MLA_A, MLA_B)
     assert mla["icc"] == pytest.approx(icc, abs=1e-12)
     assert mla["icc_ci_lower"] < icc < mla["icc_ci_upper"] <= 1.0
@@ -122,8 +123,8 @@ def test_categorical_metrics_get_percent_agreement_and_kappa(
 
 
 def test_agreement_answers_json_null_where_a_statistic_is_undefined(world: Any, api: Any) -> None:
-    # Two identical pairs: SD of differences 0, ICC 1 with no CI; nothing may be inf/NaN.
-    for _ in range(2):
+    # Three pairs with identical differences: SD 0, ICC 1 with no CI; nothing may be inf/NaN.
+    for _ in range(3):
         pullback = PullbackFactory(study=world.study, status="consensus")
         for slot, reader in [(1, world.reader_a), (2, world.reader_b)]:
             read = ReadFactory(pullback=pullback, reader=reader, slot=slot, status="submitted")
@@ -134,3 +135,19 @@ def test_agreement_answers_json_null_where_a_statistic_is_undefined(world: Any, 
     assert mla["sd_diff"] == 0.0
     for key in ("icc", "icc_ci_lower", "icc_ci_upper"):
         assert mla[key] is None or math.isfinite(mla[key])
+
+
+def test_two_pullbacks_give_no_statistic_at_all(world: Any, api: Any) -> None:
+    # Issue 11: two pullbacks gave an ICC of −2.7 and one a kappa of 0.00; below n = 3 every
+    # statistic is null (the points of the plot remain).
+    for mla_a, mla_b, sm in ((5.0, 4.0, True), (5.2, 6.0, False)):
+        pullback = PullbackFactory(study=world.study, status="consensus")
+        for slot, reader, mla in [(1, world.reader_a, mla_a), (2, world.reader_b, mla_b)]:
+            read = ReadFactory(pullback=pullback, reader=reader, slot=slot, status="submitted")
+            ReadMetrics.objects.create(read=read, mla_mm2=mla, sm_present=sm if slot == 1 else True)
+    body = api(world.coordinator).get(f"/api/v1/studies/{world.study.pk}/agreement/").json()
+    mla = body["metrics"]["mla_mm2"]
+    assert mla["n"] == 2 and len(mla["bland_altman"]) == 2
+    assert all(mla[k] is None for k in ("bias", "sd_diff", "loa_lower", "loa_upper", "icc"))
+    sm = body["metrics"]["sm_present"]
+    assert sm["n"] == 2 and sm["kappa"] is None and sm["percent_agreement"] is None

@@ -22,6 +22,9 @@ from adjudication.services.reads import read_save_annotations, read_submit
 from tests.conftest import sample_document
 from tests.factories import PullbackFactory
 
+# Fixture documents annotate a few frames only: submitted as incomplete (SPEC §2).
+PARTIAL = "test fixture: partial document"
+
 PERSONAS = ["coordinator", "reader_a", "reader_b", "adjudicator", "other_reader", "outsider", None]
 
 
@@ -115,8 +118,12 @@ def flagged(world: Any) -> dict[str, Any]:
     )
     read_save_annotations(read=a, actor=world.reader_a, version=1, annotations=sample_document(150))
     read_save_annotations(read=b, actor=world.reader_b, version=1, annotations=sample_document(100))
-    read_submit(read=a, actor=world.reader_a, password=world.password)
-    read_submit(read=b, actor=world.reader_b, password=world.password)
+    read_submit(
+        read=a, actor=world.reader_a, password=world.password, allow_incomplete=True, reason=PARTIAL
+    )
+    read_submit(
+        read=b, actor=world.reader_b, password=world.password, allow_incomplete=True, reason=PARTIAL
+    )
     metric_services.read_compute_metrics(read_pk=a.pk)
     metric_services.read_compute_metrics(read_pk=b.pk)
     metric_services.pullback_compare_reads(pullback_pk=pullback.pk)

@@ -11,6 +11,9 @@ from adjudication.services.assignment import pullback_assign_readers
 from tests.conftest import sample_document
 from tests.factories import PullbackFactory
 
+# The fixture documents annotate a few frames only: submitted as incomplete (SPEC §2).
+PARTIAL = {"allow_incomplete": True, "reason": "test fixture: partial document"}
+
 
 @pytest.fixture
 def reads(world: Any) -> tuple[Read, Read]:
@@ -93,7 +96,9 @@ def test_a_submitted_read_is_immutable(world: Any, reads: Any, api: Any) -> None
     a, _ = reads
     client = api(world.reader_a)
     assert put(client, a.pk, 1, sample_document()).status_code == 200
-    r = client.post(f"/api/v1/reads/{a.pk}/submit/", {"password": world.password}, format="json")
+    r = client.post(
+        f"/api/v1/reads/{a.pk}/submit/", {"password": world.password, **PARTIAL}, format="json"
+    )
     assert r.status_code == 200
     assert r.json()["status"] == "submitted"
     r = put(client, a.pk, 2, sample_document(100))
@@ -101,6 +106,6 @@ def test_a_submitted_read_is_immutable(world: Any, reads: Any, api: Any) -> None
     a.refresh_from_db()
     assert a.annotations == sample_document()
     again = client.post(
-        f"/api/v1/reads/{a.pk}/submit/", {"password": world.password}, format="json"
+        f"/api/v1/reads/{a.pk}/submit/", {"password": world.password, **PARTIAL}, format="json"
     )
     assert again.status_code == 409

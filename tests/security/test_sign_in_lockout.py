@@ -12,6 +12,9 @@ from adjudication.services.reads import read_save_annotations
 from tests.conftest import sample_document
 from tests.factories import PullbackFactory
 
+# The fixture documents annotate a few frames only: submitted as incomplete (SPEC §2).
+PARTIAL = {"allow_incomplete": True, "reason": "test fixture: partial document"}
+
 
 def _sign_in(client: Client, username: str, password: str) -> bool:
     client.post("/login/", {"username": username, "password": password})
@@ -64,7 +67,9 @@ def test_guessing_the_submit_password_locks_it_and_is_audited(world: Any, api: A
     for _ in range(2):
         r = client.post(f"/api/v1/reads/{a.pk}/submit/", {"password": "guess"}, format="json")
         assert r.status_code == 403
-    r = client.post(f"/api/v1/reads/{a.pk}/submit/", {"password": world.password}, format="json")
+    r = client.post(
+        f"/api/v1/reads/{a.pk}/submit/", {"password": world.password, **PARTIAL}, format="json"
+    )
     assert r.status_code == 403
     assert r.json()["code"] == "locked_out"
     a.refresh_from_db()

@@ -5,6 +5,7 @@ import { distance } from "./distance.js";
 import { exceeds } from "./exceeds.js";
 import { orderByAngle } from "./orderByAngle.js";
 import { pointsToMm } from "./pointsToMm.js";
+import { periodicSplineArea } from "./periodicSplineArea.js";
 import { polygonAreaMm2 } from "./polygonAreaMm2.js";
 import { polygonCentroidPx } from "./polygonCentroidPx.js";
 import { strutMalappositionUm } from "./strutMalappositionUm.js";
@@ -36,8 +37,8 @@ export interface FrameMetrics {
 /**
  * All SPEC §5 per-frame metrics of one frame's annotations, converting to mm before measuring
  * (anisotropic spacing). Mirrors `metrics._frame_metrics`, so the live readouts agree with the
- * server: lumen metrics need a lumen; stent area is the stent polygon, else the struts ordered by
- * angle around the lumen centroid (≥ 3); calcium arcs are seen from `center` or the lumen
+ * server: lumen metrics need a lumen; stent area is the stent polygon, else the closed periodic
+ * cubic spline through the struts ordered by angle around the lumen centroid (≥ 3); calcium arcs are seen from `center` or the lumen
  * centroid; malapposed count is 0 without struts and null with struts but no lumen.
  *
  * @param pixelSpacingMm [row, column] mm per pixel.
@@ -70,7 +71,7 @@ export function frameMetrics(
   }
   const strutsMm = pointsToMm(frame.struts ?? [], pixelSpacingMm);
   if (frame.stent && frame.stent.length >= 3) out.stent_area_mm2 = polygonAreaMm2(pointsToMm(frame.stent, pixelSpacingMm));
-  else if (strutsMm.length >= 3 && centroidMm) out.stent_area_mm2 = polygonAreaMm2(orderByAngle(centroidMm, strutsMm));
+  else if (strutsMm.length >= 3 && centroidMm) out.stent_area_mm2 = periodicSplineArea(orderByAngle(centroidMm, strutsMm));
   const arcs: CalciumArcInput[] = [];
   const thicknesses: number[] = [];
   for (const entry of frame.calcium ?? []) {

@@ -14,6 +14,7 @@ export { strutMalappositionUm } from "./strutMalappositionUm.js";
 export { diametersThrough } from "./diametersThrough.js";
 export { exceeds } from "./exceeds.js";
 export { calciumArcDeg } from "./calciumArcDeg.js";
-export { analysisFrames } from "./analysisFrames.js";
+export { analysisFrames, framesForMm } from "./analysisFrames.js";
+export { periodicSplineArea } from "./periodicSplineArea.js";
 export { frameMetrics } from "./frameMetrics.js";
 export type { FrameMetrics, StrutMeasure } from "./frameMetrics.js";
