@@ -34,6 +34,11 @@ urlpatterns = [
         name="console-calibrate",
     ),
     path(
+        "studies/<int:pk>/pullbacks/<int:pullback_pk>/device/",
+        coordinator.pullback_set_device,
+        name="console-device",
+    ),
+    path(
         "studies/<int:pk>/pullbacks/<int:pullback_pk>/reads/<int:read_pk>/reassign/",
         coordinator.read_reassign,
         name="console-reassign",

@@ -59,8 +59,10 @@ def read_page(request: HttpRequest, pk: int) -> HttpResponse:
         "frame_url_template": frames_base + "{n}",
         "frames_batch_url_template": frames_base + "?start={start}&count={count}",
         "lmode_url_template": frames_base.removesuffix("frames/") + "lmode/?angle_deg={angle}",
-        "strut_threshold_um": study_settings.strut_threshold_um,
+        # The pullback's device sets its threshold (SPEC §5); a pre pullback's grid covers it all.
+        "strut_threshold_um": study_settings.strut_threshold_for(read.pullback.device or None),
         "sampling_interval_mm": study_settings.sampling_interval_mm,
         "reference_length_mm": study_settings.reference_length_mm,
+        "whole_pullback": read.pullback.timepoint == "pre",
     }
     return render(request, "adjudication/read.html", {"read": read, "bootstrap": bootstrap})

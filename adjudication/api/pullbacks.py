@@ -43,7 +43,7 @@ from adjudication.domain.workflow import PullbackState
 from adjudication.frames_auth import FrameGrant, NotAuthenticated, frame_grant
 from adjudication.models import Pseudonymisation, Pullback
 from adjudication.roles import Role
-from adjudication.services import assignment, ingest
+from adjudication.services import assignment, ingest, pullback_device
 
 from .common import require_coordinator, role_in
 
@@ -103,6 +103,7 @@ class PullbackForCoordinatorOutput(PullbackOutput):
             "original_filename",
             "created_at",
             "ingest_progress_pct",
+            "device",
         ]
 
     def get_ingest_progress_pct(self, pullback: Pullback) -> int | None:
@@ -156,6 +157,11 @@ class CalibrationInput(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class DeviceInput(serializers.Serializer):
+    device = serializers.CharField(allow_blank=True, max_length=80)
+    reason = serializers.CharField()
+
+
 def output_for(user: Any, pullback: Pullback) -> dict[str, Any]:
     role = role_in(user, pullback.study_id)
     if role == Role.COORDINATOR.value:
@@ -205,6 +211,22 @@ class PullbackViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             actor=request.user,
             pixel_spacing_mm=data.validated_data.get("pixel_spacing_mm"),
             frame_spacing_mm=data.validated_data.get("frame_spacing_mm"),
+            reason=data.validated_data["reason"],
+        )
+        return Response(PullbackForCoordinatorOutput(pullback).data)
+
+    @extend_schema(request=DeviceInput, responses=PullbackForCoordinatorOutput)
+    @action(detail=True, methods=["post"])
+    def device(self, request: Request, pk: Any = None) -> Response:
+        """Name the pullback's device from the study's device table (SPEC §5); audited."""
+        pullback = self.get_object()
+        require_coordinator(request.user, pullback.study)
+        data = DeviceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        pullback = pullback_device.pullback_set_device(
+            pullback=pullback,
+            actor=request.user,
+            device=data.validated_data["device"],
             reason=data.validated_data["reason"],
         )
         return Response(PullbackForCoordinatorOutput(pullback).data)

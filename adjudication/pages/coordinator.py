@@ -25,13 +25,14 @@ from adjudication.domain.errors import DomainError
 from adjudication.domain.workflow import PullbackState, ReadState
 from adjudication.models import Consensus, Pullback, Read, Study
 from adjudication.models.reading import ReadKind
-from adjudication.services import assignment, ingest, reassignment, studies
+from adjudication.services import assignment, ingest, pullback_device, reassignment, studies
 
 from . import readouts
 from .forms import (
     AssignForm,
     AuditFilterForm,
     CalibrationForm,
+    DeviceForm,
     MemberForm,
     ReassignForm,
     StudyCreateForm,
@@ -294,6 +295,7 @@ def _pullback_context(
     *,
     assign_form: AssignForm | None = None,
     calibration_form: CalibrationForm | None = None,
+    device_form: DeviceForm | None = None,
     reassign_forms: dict[int, ReassignForm] | None = None,
 ) -> dict[str, Any]:
     reads = list(Read.objects.filter(pullback=pullback).select_related("reader").order_by("slot"))
@@ -322,6 +324,9 @@ def _pullback_context(
         "adjudicator_read": next((r for r in reads if r.kind != ReadKind.READER), None),
         "assign_form": assign_form or AssignForm(analysts=analysts, initial={"mode": "manual"}),
         "calibration_form": calibration_form or CalibrationForm(),
+        "device_form": device_form
+        or DeviceForm(devices=study.get_settings().devices, current=pullback.device),
+        "strut_threshold_um": study.get_settings().strut_threshold_for(pullback.device or None),
         "consensus": consensus.values() if consensus else None,
         "can_assign": pullback.status == PullbackState.READY,
     }
@@ -392,6 +397,30 @@ def pullback_calibrate(request: HttpRequest, pk: int, pullback_pk: int) -> HttpR
             messages.success(request, f"Calibration of pullback {pullback.pk} saved.")
             return redirect("console-pullback", pk=study.pk, pullback_pk=pullback.pk)
     context = _pullback_context(study, pullback, calibration_form=form)
+    return _render(request, "pullback.html", study, "pullbacks", status=400, **context)
+
+
+@login_required
+@require_POST
+def pullback_set_device(request: HttpRequest, pk: int, pullback_pk: int) -> HttpResponse:
+    """Name the pullback's device (SPEC §5 threshold per device); audited with the reason."""
+    study = coordinated_study(request, pk)
+    pullback = study_pullback(study, request.user, pullback_pk)
+    form = DeviceForm(request.POST, devices=study.get_settings().devices, current=pullback.device)
+    if form.is_valid():
+        try:
+            pullback_device.pullback_set_device(
+                pullback=pullback,
+                actor=request.user,
+                device=form.cleaned_data["device"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"Device of pullback {pullback.pk} saved.")
+            return redirect("console-pullback", pk=study.pk, pullback_pk=pullback.pk)
+    context = _pullback_context(study, pullback, device_form=form)
     return _render(request, "pullback.html", study, "pullbacks", status=400, **context)
 
 

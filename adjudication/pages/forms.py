@@ -104,6 +104,18 @@ SETTING_GROUPS: list[tuple[str, list[SettingDef]]] = [
         ],
     ),
     (
+        "Comparison",
+        [
+            SettingDef(
+                "frame_position_tol_mm",
+                "Frame position tolerance",
+                "mm",
+                "mla_frame and msa_frame further apart than this along the pullback are "
+                "flagged: the readers measured different places (never averaged).",
+            ),
+        ],
+    ),
+    (
         "Acquisition",
         [
             SettingDef(
@@ -122,6 +134,37 @@ SETTING_GROUPS: list[tuple[str, list[SettingDef]]] = [
     ),
 ]
 SETTING_NAMES = [s.name for _, group in SETTING_GROUPS for s in group]
+
+# The protocol choices that are not a number (SPEC §5), shown in their own group.
+PROTOCOL_CHOICE_NAMES = ["sm_significant_rule", "expansion_needs_both_references", "devices"]
+
+
+def devices_to_text(devices: dict[str, float]) -> str:
+    """The device table as the form shows it: one ``name = µm`` per line."""
+    return "\n".join(f"{name} = {value:g}" for name, value in sorted(devices.items()))
+
+
+def devices_from_text(text: str) -> dict[str, float]:
+    """Parse ``name = µm`` lines (blank lines ignored); ValidationError naming the bad line."""
+    devices: dict[str, float] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, value = line.rpartition("=")
+        name = name.strip()
+        try:
+            thickness = float(value.strip())
+        except ValueError:
+            thickness = math.nan
+        if not sep or not name or not math.isfinite(thickness) or thickness <= 0:
+            raise forms.ValidationError(
+                f"line {number}: write 'device name = strut plus polymer thickness in µm', "
+                "e.g. 'Xience = 88.6'"
+            )
+        if name in devices:
+            raise forms.ValidationError(f"line {number}: '{name}' is listed twice")
+        devices[name] = thickness
+    return devices
 
 
 def tolerance_field_name(metric: str, part: str) -> str:
@@ -180,6 +223,31 @@ class StudySettingsFields(forms.Form):
                     min_value=0,
                     widget=forms.NumberInput(attrs={"step": "any"}),
                 )
+        self.fields["sm_significant_rule"] = forms.ChoiceField(
+            label="Significant malapposition rule",
+            choices=[
+                ("any", "any: distance OR length above its threshold (reference study)"),
+                ("all", "all: distance AND length above their thresholds"),
+            ],
+            initial=current.sm_significant_rule,
+            required=False,
+            help_text="How sm_significant combines the distance and length thresholds.",
+        )
+        self.fields["expansion_needs_both_references"] = forms.BooleanField(
+            label="Stent expansion needs both references",
+            required=False,
+            initial=current.expansion_needs_both_references,
+            help_text="When ticked, one reference segment alone gives no mean reference area "
+            "and no expansion (ref_count says how many were available).",
+        )
+        self.fields["devices"] = forms.CharField(
+            label="Device table",
+            required=False,
+            initial=devices_to_text(current.devices),
+            widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Xience = 88.6"}),
+            help_text="One device per line: 'name = strut plus polymer thickness (µm)'. A "
+            "pullback naming its device uses that value as its malapposition threshold.",
+        )
         for metric in DEFAULT_TOLERANCES:
             tol = current.tolerances[metric]
             unit = self._tolerance_unit(metric)
@@ -204,7 +272,19 @@ class StudySettingsFields(forms.Form):
         return unit_label(READ_METRIC_BY_NAME[metric].unit)
 
     def setting_groups(self) -> list[tuple[str, list[Any]]]:
-        return [(title, [self[s.name] for s in group]) for title, group in SETTING_GROUPS]
+        groups = [(title, [self[s.name] for s in group]) for title, group in SETTING_GROUPS]
+        groups.append(("Protocol choices", [self[name] for name in PROTOCOL_CHOICE_NAMES]))
+        return groups
+
+    def clean_sm_significant_rule(self) -> str:
+        # A form posted without the choice keeps the current rule.
+        return (
+            self.cleaned_data.get("sm_significant_rule")
+            or self.current_settings.sm_significant_rule
+        )
+
+    def clean_devices(self) -> dict[str, float]:
+        return devices_from_text(self.cleaned_data.get("devices") or "")
 
     def tolerance_rows(self) -> list[ToleranceRow]:
         rows = []
@@ -240,6 +320,9 @@ class StudySettingsFields(forms.Form):
         """The complete settings mapping as typed (relative tolerances as fractions)."""
         data = self.cleaned_data
         settings: dict[str, Any] = {name: data[name] for name in SETTING_NAMES if name in data}
+        for name in PROTOCOL_CHOICE_NAMES:
+            if name in data:
+                settings[name] = data[name]
         settings["tolerances"] = {}
         for metric in DEFAULT_TOLERANCES:
             abs_value = data.get(tolerance_field_name(metric, "abs"))
@@ -260,6 +343,9 @@ class StudySettingsFields(forms.Form):
         data = self.cleaned_data
         for name in SETTING_NAMES:
             if not _same(data[name], getattr(current, name)):
+                changes[name] = data[name]
+        for name in PROTOCOL_CHOICE_NAMES:
+            if data[name] != getattr(current, name):
                 changes[name] = data[name]
         tolerances: dict[str, dict[str, float]] = {}
         for metric in DEFAULT_TOLERANCES:
@@ -418,6 +504,24 @@ class ReassignForm(forms.Form):
         if not reason:
             raise forms.ValidationError("say why the read is reassigned")
         return reason
+
+
+class DeviceForm(forms.Form):
+    """The pullback's device, from the study's device table (SPEC §5)."""
+
+    def __init__(self, *args: Any, devices: dict[str, float], current: str = "", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        choices = [("", "none: the study's strut threshold")] + [
+            (name, f"{name} ({value:g} µm)") for name, value in sorted(devices.items())
+        ]
+        self.fields["device"] = forms.ChoiceField(
+            label="Device", choices=choices, required=False, initial=current
+        )
+        self.fields["reason"] = forms.CharField(
+            label="Reason",
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text="Where the device comes from (e.g. procedure report).",
+        )
 
 
 class CalibrationForm(forms.Form):

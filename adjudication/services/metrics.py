@@ -93,6 +93,9 @@ def _compute_and_store(
             "pixel_spacing_mm": list(calibration.pixel_spacing_mm or []) or None,
             "frame_spacing_mm": calibration.frame_spacing_mm,
             "calibration_source": calibration.calibration_source,
+            # The pullback's device and the malapposition threshold it gave (SPEC §5).
+            "device": pullback.device,
+            "strut_threshold_um": study_settings.strut_threshold_for(pullback.device or None),
         },
         analysis_frames=list(result.analysis_frames),
         # Frozen at the first computation (submission); a recomputation keeps it.
@@ -189,7 +192,8 @@ def _measured_with_current_settings(
     current_dict = current.to_dict()
     remeasured = []
     for read in pair:
-        if read.metrics.settings_used == current_dict:
+        same_device = read.metrics.calibration_used.get("device", "") == pullback.device
+        if read.metrics.settings_used == current_dict and same_device:
             remeasured.append(read)
             continue
         before = read.metrics.settings_used
@@ -202,7 +206,7 @@ def _measured_with_current_settings(
             study=pullback.study,
             before={"settings_used": before},
             after={"settings_used": current_dict, **metrics.values()},
-            reason="study settings changed between the two submissions",
+            reason="study settings or the pullback's device changed after a submission",
         )
         read.metrics = metrics
         remeasured.append(read)

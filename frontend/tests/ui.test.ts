@@ -3,6 +3,8 @@ import { describe, it } from "node:test";
 import { BootstrapError, parseBootstrap } from "../src/ui/bootstrap.js";
 import { framePositionMm, saveStateText } from "../src/ui/format.js";
 import { lumenAreaReadout, lumenAreaText } from "../src/ui/readout.js";
+import { framesText } from "../src/ui/submitDialog.js";
+import { apiErrorFrom } from "../src/api/client.js";
 
 const square: Array<[number, number]> = [[0, 0], [100, 0], [100, 100], [0, 100]];
 
@@ -61,7 +63,9 @@ describe("parseBootstrap", () => {
       strut_threshold_um: 100,
       sampling_interval_mm: 1,
       reference_length_mm: 5,
+      whole_pullback: false,
     });
+    assert.equal(parseBootstrap(JSON.stringify({ ...good, whole_pullback: true })).whole_pullback, true);
     const explicit = { ...good, frames_batch_url_template: null, lmode_url_template: null, strut_threshold_um: 150 };
     const parsed = parseBootstrap(JSON.stringify(explicit));
     assert.equal(parsed.frames_batch_url_template, null);
@@ -75,5 +79,17 @@ describe("parseBootstrap", () => {
     assert.throws(() => parseBootstrap(JSON.stringify({ ...good, frame_url_template: "/frames/" })), /\{n\}/);
     assert.throws(() => parseBootstrap(JSON.stringify({ ...good, read_only: "no" })), /read_only/);
     assert.throws(() => parseBootstrap("not json"), BootstrapError);
+  });
+});
+
+describe("incomplete submission (SPEC §2)", () => {
+  it("the server's 400 incomplete answer carries the missing frames", () => {
+    const err = apiErrorFrom(400, "Bad Request", { detail: "The read is incomplete", code: "incomplete", frames: [4, 9, 14] });
+    assert.equal(err.code, "incomplete");
+    assert.deepEqual(err.frames, [4, 9, 14]);
+  });
+  it("lists the first frames and counts the rest", () => {
+    assert.equal(framesText([4, 9, 14]), "4, 9, 14");
+    assert.equal(framesText([1, 2, 3, 4], 2), "1, 2 and 2 more");
   });
 });

@@ -17,6 +17,10 @@ def settings_post(study: Any = None, **overrides: Any) -> dict[str, Any]:
     """The form as the page fills it in (current values; relative tolerances in %)."""
     current = study.get_settings() if study is not None else StudySettings()
     data: dict[str, Any] = {name: getattr(current, name) for name in SETTING_NAMES}
+    data["sm_significant_rule"] = current.sm_significant_rule
+    data["devices"] = "\n".join(f"{k} = {v:g}" for k, v in current.devices.items())
+    if current.expansion_needs_both_references:
+        data["expansion_needs_both_references"] = "on"
     for metric, tol in current.tolerances.items():
         data[f"tol__{metric}__abs"] = tol.abs_tol
         data[f"tol__{metric}__rel"] = round(tol.rel_tol * 100, 6)
@@ -141,4 +145,42 @@ def test_saving_unchanged_settings_writes_no_audit_row(world: Any, browser_as: A
         f"/studies/{world.study.pk}/settings/", settings_post(world.study, reason="just looking")
     )
     assert response.status_code == 302
+    assert not AuditEvent.objects.filter(action="study.update").exists()
+
+
+def test_coordinator_sets_the_protocol_choices_and_device_table_audited(
+    world: Any, browser_as: Any
+) -> None:
+    study = world.study
+    response = browser_as(world.coordinator).post(
+        f"/studies/{study.pk}/settings/",
+        settings_post(
+            study,
+            sm_significant_rule="all",
+            expansion_needs_both_references="on",
+            frame_position_tol_mm=3.0,
+            devices="Xience = 88.6\nUltimaster = 80",
+            reason="protocol v3",
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    study.refresh_from_db()
+    saved = study.get_settings()
+    assert saved.sm_significant_rule == "all"
+    assert saved.expansion_needs_both_references is True
+    assert saved.frame_position_tol_mm == 3.0
+    assert saved.devices == {"Xience": 88.6, "Ultimaster": 80.0}
+    event = AuditEvent.objects.filter(action="study.update").latest("id")
+    assert event.reason == "protocol v3"
+    assert event.after["settings"]["devices"] == {"Ultimaster": 80.0, "Xience": 88.6}
+    assert event.before["settings"]["sm_significant_rule"] == "any"
+
+
+def test_a_malformed_device_line_is_refused_on_its_field(world: Any, browser_as: Any) -> None:
+    response = browser_as(world.coordinator).post(
+        f"/studies/{world.study.pk}/settings/",
+        settings_post(world.study, devices="Xience 88.6", reason="typo"),
+    )
+    assert response.status_code == 200  # the form again, as for every invalid setting
+    assert "line 1" in str(response.context["form"].errors["devices"])
     assert not AuditEvent.objects.filter(action="study.update").exists()

@@ -121,8 +121,12 @@ def test_a_settings_change_between_the_two_submissions_remeasures_the_first_read
     assert a.underexpansion is b.underexpansion is True
     event = AuditEvent.objects.filter(action="read.compute_metrics", object_id=str(read_a.pk))
     assert event.count() == 2
-    assert event.last().reason == "study settings changed between the two submissions"
+    assert event.last().reason == (
+        "study settings or the pullback's device changed after a submission"
+    )
     assert Consensus.objects.get(pullback=pullback).settings_used == new
+    # What reader A sees of their own read stays as submitted (issue 11/12 blinding).
+    assert a.values_as_submitted()["underexpansion"] is False
 
 
 def test_an_adjudication_keeps_the_settings_it_was_opened_with(world: Any) -> None:

@@ -13,6 +13,8 @@ export class ApiError extends Error {
   readonly field: string | null;
   /** The server's current version on a 409 conflict, when it sent one. */
   readonly currentVersion: number | null;
+  /** The analysis frames an `incomplete` read lacks (400 on submit, SPEC §2). */
+  readonly frames: number[] | null;
 
   constructor(init: {
     status: number;
@@ -20,6 +22,7 @@ export class ApiError extends Error {
     detail: string;
     field?: string | null;
     currentVersion?: number | null;
+    frames?: number[] | null;
   }) {
     super(init.field ? `${init.detail} (${init.field})` : init.detail);
     this.name = "ApiError";
@@ -28,6 +31,7 @@ export class ApiError extends Error {
     this.detail = init.detail;
     this.field = init.field ?? null;
     this.currentVersion = init.currentVersion ?? null;
+    this.frames = init.frames ?? null;
   }
 
   /** A stale `version` on save: someone (or another tab) saved first. */
@@ -46,7 +50,8 @@ export function apiErrorFrom(status: number, statusText: string, body: unknown):
   const code = typeof b.code === "string" && b.code ? b.code : status === 409 ? "conflict" : `http_${status}`;
   const field = typeof b.field === "string" ? b.field : null;
   const currentVersion = typeof b.version === "number" && Number.isInteger(b.version) ? b.version : null;
-  return new ApiError({ status, code, detail, field, currentVersion });
+  const frames = Array.isArray(b.frames) ? b.frames.filter((f): f is number => Number.isInteger(f)) : null;
+  return new ApiError({ status, code, detail, field, currentVersion, frames });
 }
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -112,9 +117,13 @@ export class ApiClient {
     return this.request<PullbackResponse>("GET", `/pullbacks/${pullbackId}/`);
   }
 
-  /** Signs and submits the read; 403 `password_invalid` on a wrong password. */
-  submitRead(readId: number, password: string): Promise<ReadResponse> {
-    return this.request<ReadResponse>("POST", `/reads/${readId}/submit/`, { password });
+  /**
+   * Signs and submits the read; 403 `password_invalid` on a wrong password, 400 `incomplete`
+   * (with `frames`) unless `incomplete` gives the reader's reason for submitting anyway.
+   */
+  submitRead(readId: number, password: string, incomplete?: { reason: string }): Promise<ReadResponse> {
+    const body = incomplete ? { password, allow_incomplete: true, reason: incomplete.reason } : { password };
+    return this.request<ReadResponse>("POST", `/reads/${readId}/submit/`, body);
   }
 
   /** PUT the whole document; 409 (ApiError.isConflict) when `version` is stale. */

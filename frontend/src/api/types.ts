@@ -37,6 +37,7 @@ export interface ApiErrorBody {
   code?: unknown;
   field?: unknown;
   version?: unknown;
+  frames?: unknown;
 }
 
 /** A read as the adjudicator sees it: a label ("Reader 1", "Reader 2", "Adjudicator"), never a name. */

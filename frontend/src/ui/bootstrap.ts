@@ -19,6 +19,8 @@ export interface ViewerBootstrap {
   strut_threshold_um: number;
   sampling_interval_mm: number;
   reference_length_mm: number;
+  /** A `pre` pullback: the analysis grid covers the whole pullback (SPEC §5) [false]. */
+  whole_pullback: boolean;
 }
 
 /** Derives "/api/v1/pullbacks/2/frames/" from the per-frame template "/api/v1/pullbacks/2/frames/{n}". */
@@ -104,6 +106,7 @@ export function parseViewerFields(o: Record<string, unknown>): ViewerPageBootstr
     strut_threshold_um: optionalPositive(o, "strut_threshold_um", 100),
     sampling_interval_mm: optionalPositive(o, "sampling_interval_mm", 1),
     reference_length_mm: optionalPositive(o, "reference_length_mm", 5),
+    whole_pullback: o["whole_pullback"] === true,
     pullback_id: pullbackId,
     api_base: nonEmptyString(o, "api_base"),
     csrf_token: nonEmptyString(o, "csrf_token"),

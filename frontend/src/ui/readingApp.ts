@@ -23,7 +23,7 @@ import { fixedOrDash, formatCalibration, framePositionMm, pixelSpacingText, save
 import { HelpOverlay } from "./helpOverlay.js";
 import { lumenAreaReadout, lumenAreaText } from "./readout.js";
 import { StatusBar, type SaveTone } from "./statusBar.js";
-import { SubmitDialog } from "./submitDialog.js";
+import { SubmitDialog, type MissingWork } from "./submitDialog.js";
 import { viewerStats } from "./stats.js";
 
 /** Shows a readable failure in place of the viewer. */
@@ -148,7 +148,7 @@ export class ReadingApp {
     this.panel = h("aside", { class: "vw-panel", "aria-label": "Tools and measurements" });
     this.status = new StatusBar(() => this.help.toggle());
     this.help = new HelpOverlay();
-    this.submitDialog = new SubmitDialog((password) => this.submit(password));
+    this.submitDialog = new SubmitDialog((password, incomplete) => this.submit(password, incomplete));
     root.replaceChildren(
       h("div", { class: "vw-banners" }, this.readOnlyBanner, this.conflictBanner),
       h("div", { class: "vw-main" }, this.stage, this.panel),
@@ -426,6 +426,7 @@ export class ReadingApp {
           stentProximalFrame: doc.stent?.proximal_frame,
           samplingIntervalMm: this.boot.sampling_interval_mm,
           referenceLengthMm: this.boot.reference_length_mm,
+          wholePullback: this.boot.whole_pullback,
         })
       : [];
     const n = Math.max(1, this.pullback.n_frames - 1);
@@ -587,13 +588,27 @@ export class ReadingApp {
       this.status.flash("Save your changes first (resolve the conflict or the save error above).");
       return;
     }
-    this.submitDialog.open();
+    this.submitDialog.open(this.missingWork());
   }
 
-  private async submit(password: string): Promise<void> {
+  /** What the read lacks against its own analysis frames (SPEC §2; the server checks again). */
+  private missingWork(): MissingWork {
+    const doc = this.store.document;
+    const distal = doc.stent?.distal_frame;
+    const proximal = doc.stent?.proximal_frame;
+    const frames = this.analysis.filter((f) => {
+      const frame = doc.frames[String(f)];
+      if (!frame?.lumen || frame.lumen.length < 3) return true;
+      const inside = distal != null && proximal != null && distal <= f && f <= proximal;
+      return inside && !(frame.struts?.length || (frame.stent && frame.stent.length >= 3));
+    });
+    return { frames, stentEdgesMissing: !this.boot.whole_pullback && (distal == null || proximal == null) };
+  }
+
+  private async submit(password: string, incomplete?: { reason: string }): Promise<void> {
     await this.autosaver.flush();
     if (this.store.dirty) throw new Error("Your latest changes are not saved yet; try again in a moment.");
-    await this.api.submitRead(this.boot.read_id, password);
+    await this.api.submitRead(this.boot.read_id, password, incomplete);
     this.store.setReadOnly(true);
     this.applyReadOnly();
     this.status.flash("Read submitted. It is now read-only.");

@@ -1,10 +1,25 @@
 import { ApiError } from "../api/client.js";
 import { h } from "./dom.js";
 
+/** What a read still lacks before it may be submitted (SPEC §2). */
+export interface MissingWork {
+  /** Analysis frames without a lumen, or inside the stent without struts or stent contour. */
+  frames: number[];
+  stentEdgesMissing: boolean;
+}
+
+/** "frames 4, 9, 14 and 3 more" (the first `shown` listed). */
+export function framesText(frames: readonly number[], shown = 15): string {
+  const head = frames.slice(0, shown).join(", ");
+  return frames.length > shown ? `${head} and ${frames.length - shown} more` : head;
+}
+
 /**
  * Modal asking for the reader's password to sign the submission (SPEC §9 submit). `submit`
  * performs the request; a wrong password (403 `password_invalid`) keeps the dialog open with the
- * server's message, anything else is shown too. Resolves true once submitted.
+ * server's message, anything else is shown too. An incomplete read (SPEC §2) lists the missing
+ * frames first and is only sent with "submit incomplete" ticked and a reason (the server's own
+ * 400 `incomplete` answer refreshes the list). Resolves true once submitted.
  */
 export class SubmitDialog {
   readonly element: HTMLElement;
@@ -13,9 +28,23 @@ export class SubmitDialog {
   private readonly username: HTMLInputElement;
   private readonly error: HTMLElement;
   private readonly confirm: HTMLButtonElement;
+  private readonly missing: HTMLElement;
+  private readonly allowIncomplete: HTMLInputElement;
+  private readonly reason: HTMLTextAreaElement;
+  private readonly incompleteBox: HTMLElement;
   private busy = false;
 
-  constructor(private readonly submit: (password: string) => Promise<void>) {
+  constructor(private readonly submit: (password: string, incomplete?: { reason: string }) => Promise<void>) {
+    this.missing = h("div", { class: "vw-submit-missing", role: "status" });
+    this.allowIncomplete = h("input", { type: "checkbox", id: "vw-submit-allow-incomplete" });
+    this.reason = h("textarea", { id: "vw-submit-reason", rows: 2, maxlength: 2000 });
+    this.incompleteBox = h(
+      "div",
+      { class: "vw-submit-incomplete", hidden: true },
+      h("label", { for: "vw-submit-allow-incomplete" }, this.allowIncomplete, " Submit it incomplete anyway"),
+      h("label", { for: "vw-submit-reason" }, "Reason (kept with the read)"),
+      this.reason,
+    );
     this.username = h("input", { type: "text", autocomplete: "username", hidden: true, "aria-hidden": "true", tabindex: -1 });
     this.password = h("input", { type: "password", id: "vw-submit-password", autocomplete: "current-password", required: true });
     this.error = h("p", { class: "vw-submit-error", role: "alert" });
@@ -26,6 +55,8 @@ export class SubmitDialog {
       "form",
       { class: "vw-help-card vw-submit-card" },
       h("h2", { id: "vw-submit-title" }, "Submit this read"),
+      this.missing,
+      this.incompleteBox,
       h("p", {}, "After submitting, the annotations can no longer be changed. Enter your password to sign."),
       this.username,
       h("label", { for: "vw-submit-password" }, "Password"),
@@ -52,11 +83,32 @@ export class SubmitDialog {
     return !this.element.hidden;
   }
 
-  open(): void {
+  /** Opens the dialog; `missing` (what the viewer found lacking) is listed first. */
+  open(missing?: MissingWork): void {
     this.password.value = "";
     this.error.textContent = "";
+    this.allowIncomplete.checked = false;
+    this.reason.value = "";
+    this.showMissing(missing ?? { frames: [], stentEdgesMissing: false });
     this.element.hidden = false;
     this.password.focus();
+  }
+
+  /** Lists what the read lacks and offers the incomplete submission (hidden when complete). */
+  showMissing(missing: MissingWork): void {
+    const lines: HTMLElement[] = [];
+    if (missing.stentEdgesMissing) lines.push(h("li", {}, "The stent's distal and proximal edges are not marked."));
+    if (missing.frames.length) {
+      lines.push(h("li", {}, `Analysis frames not fully annotated: ${framesText(missing.frames)}.`));
+    }
+    const incomplete = lines.length > 0;
+    this.missing.replaceChildren(...(incomplete ? [h("p", { class: "vw-submit-warning" }, "This read is incomplete:"), h("ul", {}, ...lines)] : []));
+    this.incompleteBox.hidden = !incomplete;
+  }
+
+  /** The frames listed as missing, as shown (for tests and the status bar). */
+  get missingText(): string {
+    return this.missing.textContent ?? "";
   }
 
   close(): void {
@@ -70,11 +122,21 @@ export class SubmitDialog {
       this.error.textContent = "Enter your password.";
       return;
     }
+    const incomplete = !this.incompleteBox.hidden && this.allowIncomplete.checked;
+    if (incomplete && !this.reason.value.trim()) {
+      this.error.textContent = "Give a reason for submitting an incomplete read.";
+      this.reason.focus();
+      return;
+    }
+    if (!this.incompleteBox.hidden && !incomplete) {
+      this.error.textContent = "Annotate the frames listed above, or tick “Submit it incomplete anyway” and give a reason.";
+      return;
+    }
     this.busy = true;
     this.confirm.disabled = true;
     this.error.textContent = "";
     try {
-      await this.submit(this.password.value);
+      await this.submit(this.password.value, incomplete ? { reason: this.reason.value.trim() } : undefined);
       this.busy = false;
       this.close();
     } catch (err) {
@@ -82,7 +144,11 @@ export class SubmitDialog {
       this.password.value = "";
       this.password.focus();
       if (err instanceof ApiError && err.code === "password_invalid") this.error.textContent = err.detail || "Wrong password.";
-      else this.error.textContent = err instanceof Error ? err.message : String(err);
+      else if (err instanceof ApiError && err.code === "incomplete") {
+        // The server's check is the authority: show its list and offer the incomplete submission.
+        this.showMissing({ frames: err.frames ?? [], stentEdgesMissing: /stent.s distal/.test(err.detail) });
+        this.error.textContent = err.detail;
+      } else this.error.textContent = err instanceof Error ? err.message : String(err);
     } finally {
       this.confirm.disabled = false;
     }
