@@ -27,7 +27,7 @@ from adjudication.domain.metric_defs import FRAME_METRICS, READ_METRICS
 from adjudication.models import Consensus, FrameMetrics, ReadMetrics, Study
 from adjudication.models.reading import ReadKind
 
-from .dictionary import LEVELS, columns, data_dictionary
+from .dictionary import LEVELS, columns, data_dictionary, settings_dictionary
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -61,13 +61,15 @@ class Dataset:
     settings_used: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def settings_document(self) -> dict[str, Any]:
-        """``{current: {settings_ref, settings}, used: {ref: settings}}`` (settings.json)."""
+        """``{current: {settings_ref, settings}, used: {ref: settings}, definitions: [{name,
+        unit, definition}]}`` (settings.json)."""
         return {
             "current": {
                 "settings_ref": settings_ref(self.current_settings),
                 "settings": self.current_settings,
             },
             "used": self.settings_used,
+            "definitions": settings_dictionary(),
         }
 
     def as_json(self) -> dict[str, Any]:

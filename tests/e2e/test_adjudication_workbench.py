@@ -177,7 +177,9 @@ def flagged(worker: Any, tmp_path: Path) -> dict[str, Any]:
         )
         assert saved.status_code == 200, saved.content
         submitted = client.post(
-            f"/api/v1/reads/{read.pk}/submit/", {"password": PASSWORD}, format="json"
+            f"/api/v1/reads/{read.pk}/submit/",
+            {"password": PASSWORD, "allow_incomplete": True, "reason": "partial test read"},
+            format="json",
         )
         assert submitted.status_code == 200, submitted.content
     # Both submitted: the worker computes both reads' metrics, compares, opens the adjudication.

@@ -205,8 +205,17 @@ def test_reader_draws_a_complete_read_submits_and_the_metrics_match_the_truth(
     assert len(entry["calcium"]) == 1 and "thickness" in entry["calcium"][0]
     assert saved["annotations"]["stent"] == stent
 
-    # Submit: a wrong password is refused in the dialog, the right one signs.
+    # Submit: the dialog first lists the analysis frames still unannotated (one frame drawn of
+    # the 1-mm grid, SPEC §2); a wrong password is refused, the right one signs with a reason.
     page.click(".vw-submit-button")
+    missing = page.locator(".vw-submit-missing").inner_text()
+    assert "Analysis frames not fully annotated" in missing
+    page.fill("#vw-submit-password", PASSWORD)
+    page.click("text=Sign and submit")
+    _until(page, "() => document.querySelector('.vw-submit-error').textContent.length > 0")
+    assert Read.objects.get(pk=read.pk).status != "submitted"  # not without the reason
+    page.check("#vw-submit-allow-incomplete")
+    page.fill("#vw-submit-reason", "one frame traced for the phantom test")
     page.fill("#vw-submit-password", "not-my-password")
     page.click("text=Sign and submit")
     _until(page, "() => document.querySelector('.vw-submit-error').textContent.length > 0")
@@ -214,7 +223,9 @@ def test_reader_draws_a_complete_read_submits_and_the_metrics_match_the_truth(
     page.fill("#vw-submit-password", PASSWORD)
     page.click("text=Sign and submit")
     page.wait_for_selector("text=Submitted (read-only)")
-    assert Read.objects.get(pk=read.pk).status == "submitted"
+    submitted = Read.objects.get(pk=read.pk)
+    assert submitted.status == "submitted"
+    assert submitted.incomplete_reason == "one frame traced for the phantom test"
     assert page.locator("button[data-tool=lumen]").is_disabled()
     page.screenshot(path=str(tmp_path / "reader-submitted.png"))
 
@@ -254,7 +265,13 @@ def test_a_submitted_read_cannot_be_edited_from_the_page_or_the_api(
     read = reads.read_save_annotations(
         read=read, actor=read.reader, version=read.version, annotations=document
     )
-    read = reads.read_submit(read=read, actor=read.reader, password=PASSWORD)
+    read = reads.read_submit(
+        read=read,
+        actor=read.reader,
+        password=PASSWORD,
+        allow_incomplete=True,
+        reason="one frame traced",
+    )
     writes: list[str] = []
     page.on(
         "request",

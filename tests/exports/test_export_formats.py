@@ -235,3 +235,21 @@ def test_frame_level_labels_reader_1_reader_2_and_the_adjudicator(
 def test_unknown_options_are_refused(world: Any, api: Any, query: str) -> None:
     r = api(world.coordinator).get(f"/api/v1/studies/{world.study.pk}/export/?{query}")
     assert r.status_code == 400
+
+
+def test_every_study_setting_and_metric_is_defined_in_the_exports() -> None:
+    # Issue 11: protocol choices (rule, references, device table, frame tolerance) and the new
+    # ref_count are documented with the data, so a reader of the dataset knows what was used.
+    from adjudication.domain.settings import StudySettings
+    from adjudication.exports.dictionary import settings_dictionary
+
+    assert [r["name"] for r in settings_dictionary()] == list(StudySettings().to_dict())
+    rows = {r["name"]: r["definition"] for r in data_dictionary("pullback")}
+    assert "ref_count" in rows and "ref_count_source" in rows
+    assert (
+        "cubic spline"
+        in {r["name"]: r for r in data_dictionary("frame")}["stent_area_mm2"]["definition"]
+    )
+    assert "1.5 sampling intervals" in rows["malapposition_length_mm"]
+    assert "never merged" in rows["calcium_length_mm"]
+    assert "never averaged" in rows["mla_frame"]
