@@ -78,6 +78,52 @@ def driving_frames(read: Read, group: str) -> DrivingFrames:
     return result
 
 
+@dataclass(frozen=True)
+class LModeMark:
+    """Where one reader found a minimum (or a stent edge), placed on the L-mode."""
+
+    slot: int
+    label: str
+    metric: str
+    frame: int
+    position_pct: float
+    value: float | None
+
+
+# The positions an adjudicator compares on the L-mode (SPEC §6: compared, never averaged).
+LMODE_METRICS = (
+    ("mla_frame", "MLA", "mla_mm2"),
+    ("msa_frame", "MSA", "msa_mm2"),
+    ("stent_distal_frame", "distal edge", None),
+    ("stent_proximal_frame", "proximal edge", None),
+)
+
+
+def lmode_marks(reads: list[Read], n_frames: int | None) -> list[LModeMark]:
+    """Each reader's MLA and MSA frames and stent edges as L-mode positions (0–100 % of the
+    pullback, distal at the left), from the metrics the comparison used."""
+    last = max(1, (n_frames or 1) - 1)
+    marks = []
+    for read in reads:
+        values = read.metrics.values() if hasattr(read, "metrics") else {}
+        for metric, what, value_metric in LMODE_METRICS:
+            frame = values.get(metric)
+            if frame is None:
+                continue
+            value = values.get(value_metric) if value_metric else None
+            marks.append(
+                LModeMark(
+                    slot=read.slot,
+                    label=f"{read.label} {what}",
+                    metric=metric,
+                    frame=int(frame),
+                    position_pct=round(100.0 * int(frame) / last, 3),
+                    value=float(value) if value is not None else None,
+                )
+            )
+    return marks
+
+
 def _visible_adjudication(request: HttpRequest, pk: int) -> Adjudication:
     adjudication = (
         Adjudication.objects.visible_to(request.user)
@@ -166,6 +212,17 @@ def adjudication_page(request: HttpRequest, pk: int) -> HttpResponse:
             "error": error,
             "error_field": getattr(error, "field", None) if isinstance(error, FieldError) else None,
             "bootstrap": viewer_bootstrap(request, adjudication),
+            "lmode_marks": lmode_marks(reads, pullback.n_frames),
+            "lmode_rows": [
+                {
+                    "metric": metric,
+                    "a": values.get(1, {}).get(metric),
+                    "b": values.get(2, {}).get(metric),
+                }
+                for metric, _, _ in LMODE_METRICS
+            ],
+            "lmode_url": reverse("api-frame", args=[pullback.pk, 0]).removesuffix("frames/0")
+            + "lmode/?angle_deg=0",
             "own_annotations": request.POST.get("annotations", ""),
         },
     )
@@ -187,7 +244,7 @@ def viewer_bootstrap(request: HttpRequest, adjudication: Adjudication) -> dict[s
         "frames_batch_url_template": frames_base + "?start={start}&count={count}",
         "lmode_url_template": frames_base.removesuffix("frames/") + "lmode/?angle_deg={angle}",
         "read_only": adjudication.status != "open",
-        "strut_threshold_um": study_settings.strut_threshold_um,
+        "strut_threshold_um": study_settings.strut_threshold_for(pullback.device or None),
         "sampling_interval_mm": study_settings.sampling_interval_mm,
         "reference_length_mm": study_settings.reference_length_mm,
     }
