@@ -95,11 +95,15 @@ def test_worker_writes_consensus_or_opens_adjudications_and_reruns_change_nothin
     wait_for_states(wait_until, agreeing, {"consensus"})
     wait_for_states(wait_until, disagreeing, {"flagged"})
 
-    # Agreeing pullbacks: consensus written directly, every value a mean or agreed value.
+    # Agreeing pullbacks: consensus written directly, every value a mean or agreed value, but
+    # frame positions, which come from one reader (SPEC §6: never averaged).
     for pullback in agreeing:
         consensus = Consensus.objects.get(pullback=pullback)
-        sources = {v["source"] for v in consensus.values().values()}
+        frame_metrics = {"mla_frame", "msa_frame", "stent_distal_frame", "stent_proximal_frame"}
+        sources = {v["source"] for k, v in consensus.values().items() if k not in frame_metrics}
         assert sources <= {"mean", "agreed"}, sources
+        frame_sources = {consensus.values()[k]["source"] for k in frame_metrics}
+        assert frame_sources <= {"reader_a", "reader_b"}, frame_sources
         a, b = (Read.objects.get(pullback=pullback, slot=s).metrics for s in (1, 2))
         assert consensus.mla_mm2 == pytest.approx((a.mla_mm2 + b.mla_mm2) / 2)
         assert not Adjudication.objects.filter(pullback=pullback).exists()
