@@ -196,6 +196,14 @@ def agreement_view(study: Study) -> AgreementView:
                         "percent_agreement": number(result["percent_agreement"], 1),
                         "kappa": number(result["kappa"]),
                         "kappa_ci": kappa_ci,
+                        # Ordinal scores (Fujino): the linearly weighted kappa with its CI.
+                        "weighted_kappa": (
+                            f"{number(result['weighted_kappa'])} "
+                            f"({number(result['weighted_kappa_ci_lower'])} to "
+                            f"{number(result['weighted_kappa_ci_upper'])})"
+                            if result.get("weighted_kappa") is not None
+                            else ("–" if "weighted_kappa" in result else "")
+                        ),
                     },
                     flag_rate=_flag_rate(result),
                 )
