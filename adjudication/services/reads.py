@@ -12,6 +12,7 @@ from django.utils import timezone
 from adjudication.domain.annotations import AnnotationDocument, parse_document
 from adjudication.domain.completeness import Completeness, read_completeness
 from adjudication.domain.errors import Conflict, FieldError, Incomplete, InvalidTransition, Refused
+from adjudication.domain.settings import StudySettings
 from adjudication.domain.workflow import ReadState
 from adjudication.models import Pullback, Read
 
@@ -94,7 +95,6 @@ def read_completeness_of(
 ) -> Completeness:
     """SPEC §2 completeness of ``read`` against its own analysis frames (SPEC §5), with the
     study's settings (or ``settings_used``, those its metrics were computed with)."""
-    from adjudication.domain.settings import StudySettings
 
     pullback = read.pullback
     study_settings = (
