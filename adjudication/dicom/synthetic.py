@@ -16,8 +16,9 @@ the catheter and rendered onto the Cartesian image in one vectorised pass per fr
   thickness, starting just behind the lumen border;
 - with ``artefacts=True`` (for the automatic pre-annotation's known-answer tests) also what
   real pullbacks have and border detectors trip on: blood residue (bright speckled swirls in the
-  lumen) on some frames and side-branch ostia (the wall recessed over a sector; the ground-truth
-  lumen bridges the ostium smoothly, as core labs draw it). Artefacts use their own random
+  lumen) on some frames, side-branch ostia (the wall recessed over a sector; the ground-truth
+  lumen bridges the ostium smoothly, as core labs draw it) and, near the proximal end, the
+  catheter against the wall (a very eccentric lumen). Artefacts use their own random
   stream, so ``artefacts=False`` renders exactly what it always did.
 
 The ground truth returned by :func:`make_synthetic_pullback` is a SPEC §4 annotation document
@@ -240,10 +241,7 @@ class _Phantom:
         """The phantom's geometry on frame ``f`` (0 = distal)."""
         t = f / max(self.n_frames - 1, 1)
         p = self.phases
-        stenosis = 1.0 - 0.42 * math.exp(-(((t - 0.5) / 0.11) ** 2))
-        taper = 0.92 + 0.16 * t
-        wobble = 1.0 + 0.04 * math.sin(2 * math.pi * 1.7 * t + p[0])
-        radius_px = self.ref_radius_mm * stenosis * taper * wobble / self.ps
+        radius_px = self.geometry_radius_px(t)
         coeffs = (
             0.07 * math.sin(2 * math.pi * 0.8 * t + p[1]),
             0.07 * math.cos(2 * math.pi * 0.6 * t + p[2]),
@@ -253,6 +251,8 @@ class _Phantom:
             0.02 * math.cos(2 * math.pi * 0.7 * t + p[6]),
         )
         guidewire = float(np.mod(p[7] + 0.6 * math.sin(2 * math.pi * 0.5 * t), 2 * math.pi))
+        if self.artefacts:
+            coeffs = self._eccentric(f, coeffs)
         geom = _FrameGeometry(radius_px, coeffs, guidewire, (), None)
         blood: tuple[tuple[float, float, float, float], ...] = ()
         side_branch = None
@@ -268,6 +268,41 @@ class _Phantom:
             blood,
             side_branch,
         )
+
+    def geometry_radius_px(self, t: float) -> float:
+        """Mean lumen radius at pullback position ``t`` (0 distal … 1 proximal)."""
+        stenosis = 1.0 - 0.42 * math.exp(-(((t - 0.5) / 0.11) ** 2))
+        taper = 0.92 + 0.16 * t
+        wobble = 1.0 + 0.04 * math.sin(2 * math.pi * 1.7 * t + self.phases[0])
+        return self.ref_radius_mm * stenosis * taper * wobble / self.ps
+
+    def _eccentric(self, f: int, coeffs: tuple[float, ...]) -> tuple[float, ...]:
+        """Near the proximal end the catheter drifts against the wall: a strong first harmonic
+        brings the border to the sheath on one side (the lumen seen very off-centre)."""
+        last = max(self.n_frames - 1, 1)
+        start, end = round(0.88 * last), round(0.94 * last)
+        if not start <= f <= end:
+            return coeffs
+        s = (f - start) / max(end - start, 1)
+        phase = self.art_phases[3]
+        theta = np.linspace(0, 2 * math.pi, 360, endpoint=False)
+        t = f / last
+        radius_px = self.geometry_radius_px(t)
+        # the closest the wall may come: just outside the sheath (it touches it at the peak)
+        floor_px = (self.catheter_radius_mm + 0.02) / self.ps
+        a1 = 0.5
+        target = 0.5 + 0.3 * math.sin(math.pi * s)
+        while a1 + 0.01 <= target:
+            trial = (
+                (a1 + 0.01) * math.cos(phase),
+                (a1 + 0.01) * math.sin(phase),
+                *coeffs[2:],
+            )
+            r = _FrameGeometry(radius_px, trial, 0.0, (), None).lumen_radius_px(theta)
+            if float(np.min(r)) < floor_px:
+                break
+            a1 += 0.01
+        return (a1 * math.cos(phase), a1 * math.sin(phase), *coeffs[2:])
 
     def _blood(self, f: int) -> tuple[tuple[float, float, float, float], ...]:
         """Blood residue on about a third of the frames: a few speckled swirls in the lumen."""
@@ -478,6 +513,7 @@ class _Phantom:
         if self.artefacts:
             entry["blood_residue"] = bool(geom.blood)
             entry["side_branch"] = geom.side_branch is not None
+            entry["eccentric"] = math.hypot(geom.coeffs[0], geom.coeffs[1]) >= 0.5
             entry["guidewire_deg"] = round(math.degrees(geom.guidewire_rad), 3)
         if geom.struts:
             entry.update(self._strut_truth(geom, lumen))

@@ -45,6 +45,7 @@ SHADOW_RATIO = 0.4  # signal behind the first bright structure < 40 % of the nei
 PRIOR_WEIGHT = 0.1  # previous frame's border: weight of the capped quadratic prior
 PRIOR_CAP_MM = 0.25  # ... reached at this distance
 OSTIUM_MM = 0.25  # outward bulge of the path beyond a robust smooth fit: a side-branch ostium
+JUMP_FLOOR = 0.6  # a jump from the previous frame alone never marks a frame low-confidence
 HUG_MM = 0.15  # a border this close to the sheath touches it
 DEEP_FACTOR = 2.0  # outside signal: at most this × the mean over three times the window
 PENUMBRA_DEG = 4.0  # angles this close to a shadow still see the blooming: no edge information
@@ -258,7 +259,9 @@ def detect_lumen(
     confidence *= float(np.clip(1 - (hugging - 0.25) / 0.35, 0.0, 1.0))
     if previous is not None and previous.confidence >= 0.5:
         jump_mm = float(np.median(np.abs(radius - previous.radius_samples))) * step_mm
-        confidence *= float(np.clip(1.5 - jump_mm / 0.2, 0.0, 1.0))
+        # a border far from the previous frame's is worth a second look, but the catheter can
+        # move abruptly: with clear edges it lowers the confidence, never below JUMP_FLOOR
+        confidence *= float(np.clip(1.5 - jump_mm / 0.2, JUMP_FLOOR, 1.0))
 
     theta_dp = np.arange(n_a) * (2 * math.pi / n_a)
     theta_ctrl = np.arange(N_CONTROL) * (2 * math.pi / N_CONTROL)

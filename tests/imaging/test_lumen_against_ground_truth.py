@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
+from PIL import Image
 
 from adjudication.domain.geometry import is_simple_polygon
 from adjudication.imaging import LOW_CONFIDENCE, analyse_frame, analyse_pullback
@@ -49,6 +51,36 @@ def test_side_branch_ostia_and_blood_residue_are_bridged(analysed: Analysed) -> 
     for i in ostia + blood:
         assert dices[i] >= 0.95, (i, dices[i])
         assert abs(area_errors_pct[i]) <= 6.0, (i, area_errors_pct[i])
+
+
+def test_a_catheter_against_the_wall_still_gives_the_lumen(analysed: Analysed) -> None:
+    dices, area_errors_pct, _ = _errors(analysed)
+    eccentric = [i for i, t in enumerate(analysed.truth) if t["eccentric"]]
+    assert len(eccentric) >= 2
+    for i in eccentric:
+        assert dices[i] >= 0.97, (i, dices[i])
+        assert abs(area_errors_pct[i]) <= 3.0, (i, area_errors_pct[i])
+        assert analysed.proposal.frames[i].lumen.confidence >= LOW_CONFIDENCE
+
+
+def test_jpeg_and_colour_mapped_frames_give_the_same_lumen(analysed: Analysed) -> None:
+    """What ingest stores: lossy JPEG, and consoles' bronze colour map (RGB)."""
+    from adjudication.dicom.synthetic import _to_pixels
+
+    def jpeg(pixels: np.ndarray) -> np.ndarray:
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, "JPEG", quality=85)
+        return np.asarray(Image.open(io.BytesIO(buffer.getvalue())))
+
+    frames = range(20, 32)  # stented, stenotic, calcified frames
+    for variant in (
+        [jpeg(analysed.images[i]) for i in frames],
+        [jpeg(_to_pixels(analysed.images[i] / np.float32(255), "RGB", 8)) for i in frames],
+    ):
+        proposal = analyse_pullback(variant, pixel_spacing_mm=PIXEL_SPACING_MM)
+        for frame, i in zip(proposal.frames, frames, strict=True):
+            true_lumen = np.array(analysed.truth[i]["lumen"])
+            assert dice(frame.lumen.contour_px, true_lumen, analysed.center) >= 0.97
 
 
 def test_contour_is_a_closed_simple_curve_with_vertices_at_most_0_1_mm_apart(
