@@ -7,19 +7,25 @@ through one radius per angle minimises ``−edge + smoothness`` by dynamic progr
 
 - smoothness: the radius moves at most ``MAX_STEP`` samples between neighbouring angles, with a
   quadratic penalty, so a bridged gap is a straight run (not a staircase);
-- closure: the angle sequence is extended by a quarter turn on both sides and the middle turn
-  kept, so the start and end meet;
-- shadows (guidewire, struts) and missing wall (side-branch ostia) carry no edge information:
+- closure: the angle sequence is extended by an eighth of a turn on both sides and the middle
+  turn kept, so the start and end meet;
+- shadows (guidewire, struts; found as angles with far less signal behind their first bright
+  structure than their neighbours, plus a few degrees of penumbra) carry no edge information:
   their angles have a neutral cost and the path bridges them smoothly from the wall on either
   side; the sheath and everything inside it is excluded;
+- side-branch ostia: where the path bulges out beyond a robust low-order fit of the whole turn
+  (it followed the branch's wall), those angles are made neutral and the path is found again,
+  bridging the ostium as core labs draw it;
 - the sequence: the previous frame's border (frames are ~0.1–0.2 mm apart) adds a capped
   quadratic prior, so one frame's artefact cannot pull the border far from its neighbours while
   a real change in the image still wins.
 
-The radius is refined below the polar step by a parabola through the edge strength, smoothed a
-little along the angle, and returned as a closed periodic spline through ``N_CONTROL`` control
-points, densely sampled (SPEC §4). Confidence is the share of the turn where the path sits on a
-clear edge, reduced when much of the turn is shadowed.
+The radius is refined below the polar step to the 50 % point of the rise from lumen to wall,
+smoothed a little along the angle, and returned as a closed periodic spline through
+``N_CONTROL`` control points, densely sampled (SPEC §4). Confidence is the share of the turn
+where the path sits on a clear edge, reduced when much of the turn is shadowed, when the border
+hugs the sheath all round (blood not flushed), and (down to ``JUMP_FLOOR``) when it jumped far
+from the previous frame's.
 """
 
 from __future__ import annotations
