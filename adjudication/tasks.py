@@ -11,7 +11,7 @@ from django.db import OperationalError
 
 from corelab.celery import idempotent_task
 
-from .services import ingest, metrics
+from .services import auto_annotations, ingest, metrics
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,11 @@ def pullback_ingest(*, pullback_pk: int) -> None:
 
 
 @idempotent_task(**RETRY)
+def pullback_auto_annotate(*, pullback_pk: int) -> None:
+    _run(auto_annotations.pullback_auto_annotate, pullback_pk=pullback_pk)
+
+
+@idempotent_task(**RETRY)
 def read_compute_metrics(*, read_pk: int) -> None:
     _run(metrics.read_compute_metrics, read_pk=read_pk)
 
@@ -54,6 +59,7 @@ def pullback_write_consensus(*, pullback_pk: int) -> None:
 
 __all__: list[Any] = [
     "pullback_ingest",
+    "pullback_auto_annotate",
     "read_compute_metrics",
     "pullback_compare_reads",
     "pullback_write_consensus",

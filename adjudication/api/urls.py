@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import adjudications, auth, exports, pullbacks, reads, studies
+from . import adjudications, auth, auto_annotations, exports, pullbacks, reads, studies
 
 router = SimpleRouter()
 router.register("studies", studies.StudyViewSet, basename="study")
@@ -15,6 +15,11 @@ urlpatterns = [
     path("auth/token/", auth.TokenView.as_view(), name="api-token"),
     path("me/", auth.MeView.as_view(), name="api-me"),
     path("pullbacks/<int:pk>/frames/<int:frame>", pullbacks.FrameView.as_view(), name="api-frame"),
+    path(
+        "pullbacks/<int:pk>/auto-annotations/",
+        auto_annotations.AutoAnnotationView.as_view(),
+        name="api-auto-annotations",
+    ),
     path("studies/<int:pk>/consensus/", exports.ConsensusView.as_view(), name="api-consensus"),
     path("studies/<int:pk>/export/", exports.ExportView.as_view(), name="api-export"),
     path("studies/<int:pk>/agreement/", exports.AgreementView.as_view(), name="api-agreement"),

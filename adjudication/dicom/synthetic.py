@@ -13,7 +13,13 @@ the catheter and rendered onto the Cartesian image in one vectorised pass per fr
 - stent struts (bright blooming spots with dark shadows behind them) on a range of frames,
   a few of them malapposed (lifted into the lumen) near the proximal stent edge;
 - calcium as a signal-poor, sharply delineated region (bright rims) with a given arc and
-  thickness, starting just behind the lumen border.
+  thickness, starting just behind the lumen border;
+- with ``artefacts=True`` (for the automatic pre-annotation's known-answer tests) also what
+  real pullbacks have and border detectors trip on: blood residue (bright speckled swirls in the
+  lumen) on some frames, side-branch ostia (the wall recessed over a sector; the ground-truth
+  lumen bridges the ostium smoothly, as core labs draw it) and, near the proximal end, the
+  catheter against the wall (a very eccentric lumen). Artefacts use their own random
+  stream, so ``artefacts=False`` renders exactly what it always did.
 
 The ground truth returned by :func:`make_synthetic_pullback` is a SPEC §4 annotation document
 plus the expected per-frame values, in SPEC §3 geometry: ``x`` = column, ``y`` = row, pixel
@@ -149,6 +155,10 @@ class _FrameGeometry:
     guidewire_rad: float
     struts: tuple[_Strut, ...]
     calcium: _Calcium | None
+    # artefacts (only with artefacts=True): blood blobs (angle_rad, radius_fraction, sigma_mm,
+    # peak) and a side-branch ostium (centre_rad, half_width_rad)
+    blood: tuple[tuple[float, float, float, float], ...] = ()
+    side_branch: tuple[float, float] | None = None
 
     def lumen_radius_px(self, theta: np.ndarray | float) -> Any:
         """Lumen radius in px at angle(s) ``theta`` (radians), measured from the catheter."""
@@ -165,8 +175,16 @@ class _Phantom:
     N_ANGLE_BINS = 4096
 
     def __init__(
-        self, *, n_frames: int, rows: int, columns: int, pixel_spacing_mm: float, seed: int
+        self,
+        *,
+        n_frames: int,
+        rows: int,
+        columns: int,
+        pixel_spacing_mm: float,
+        seed: int,
+        artefacts: bool = False,
     ) -> None:
+        self.artefacts = artefacts
         self.n_frames = n_frames
         self.rows = rows
         self.columns = columns
@@ -188,6 +206,12 @@ class _Phantom:
         self.phases = self.rng.uniform(0, 2 * math.pi, size=12)
         self.calcium_start = float(self.rng.uniform(0, 2 * math.pi))
         self.calcium_arc_max_deg = float(self.rng.uniform(200, 250))
+        art = np.random.default_rng([seed, 7771])
+        self.art_phases = art.uniform(0, 2 * math.pi, size=4)
+        # side branches: (first frame, last frame) of each ostium
+        self.side_branches = [(round(0.18 * last), round(0.24 * last))]
+        if n_frames >= 20:
+            self.side_branches.append((round(0.80 * last), round(0.84 * last)))
         self._grids()
 
     def _grids(self) -> None:
@@ -217,10 +241,7 @@ class _Phantom:
         """The phantom's geometry on frame ``f`` (0 = distal)."""
         t = f / max(self.n_frames - 1, 1)
         p = self.phases
-        stenosis = 1.0 - 0.42 * math.exp(-(((t - 0.5) / 0.11) ** 2))
-        taper = 0.92 + 0.16 * t
-        wobble = 1.0 + 0.04 * math.sin(2 * math.pi * 1.7 * t + p[0])
-        radius_px = self.ref_radius_mm * stenosis * taper * wobble / self.ps
+        radius_px = self.geometry_radius_px(t)
         coeffs = (
             0.07 * math.sin(2 * math.pi * 0.8 * t + p[1]),
             0.07 * math.cos(2 * math.pi * 0.6 * t + p[2]),
@@ -230,10 +251,83 @@ class _Phantom:
             0.02 * math.cos(2 * math.pi * 0.7 * t + p[6]),
         )
         guidewire = float(np.mod(p[7] + 0.6 * math.sin(2 * math.pi * 0.5 * t), 2 * math.pi))
+        if self.artefacts:
+            coeffs = self._eccentric(f, coeffs)
         geom = _FrameGeometry(radius_px, coeffs, guidewire, (), None)
+        blood: tuple[tuple[float, float, float, float], ...] = ()
+        side_branch = None
+        if self.artefacts:
+            blood = self._blood(f)
+            side_branch = self._side_branch(f, guidewire)
         return _FrameGeometry(
-            radius_px, coeffs, guidewire, self._struts(f, geom), self._calcium(f, geom)
+            radius_px,
+            coeffs,
+            guidewire,
+            self._struts(f, geom),
+            self._calcium(f, geom),
+            blood,
+            side_branch,
         )
+
+    def geometry_radius_px(self, t: float) -> float:
+        """Mean lumen radius at pullback position ``t`` (0 distal … 1 proximal)."""
+        stenosis = 1.0 - 0.42 * math.exp(-(((t - 0.5) / 0.11) ** 2))
+        taper = 0.92 + 0.16 * t
+        wobble = 1.0 + 0.04 * math.sin(2 * math.pi * 1.7 * t + self.phases[0])
+        return self.ref_radius_mm * stenosis * taper * wobble / self.ps
+
+    def _eccentric(self, f: int, coeffs: tuple[float, ...]) -> tuple[float, ...]:
+        """Near the proximal end the catheter drifts against the wall: a strong first harmonic
+        brings the border to the sheath on one side (the lumen seen very off-centre)."""
+        last = max(self.n_frames - 1, 1)
+        start, end = round(0.88 * last), round(0.94 * last)
+        if not start <= f <= end:
+            return coeffs
+        s = (f - start) / max(end - start, 1)
+        phase = self.art_phases[3]
+        theta = np.linspace(0, 2 * math.pi, 360, endpoint=False)
+        t = f / last
+        radius_px = self.geometry_radius_px(t)
+        # the closest the wall may come: just outside the sheath (it touches it at the peak)
+        floor_px = (self.catheter_radius_mm + 0.02) / self.ps
+        a1 = 0.5
+        target = 0.5 + 0.3 * math.sin(math.pi * s)
+        while a1 + 0.01 <= target:
+            trial = (
+                (a1 + 0.01) * math.cos(phase),
+                (a1 + 0.01) * math.sin(phase),
+                *coeffs[2:],
+            )
+            r = _FrameGeometry(radius_px, trial, 0.0, (), None).lumen_radius_px(theta)
+            if float(np.min(r)) < floor_px:
+                break
+            a1 += 0.01
+        return (a1 * math.cos(phase), a1 * math.sin(phase), *coeffs[2:])
+
+    def _blood(self, f: int) -> tuple[tuple[float, float, float, float], ...]:
+        """Blood residue on about a third of the frames: a few speckled swirls in the lumen."""
+        frame_rng = np.random.default_rng([int(self.art_phases[0] * 1e6), f])
+        if frame_rng.uniform() > 0.35:
+            return ()
+        n = int(frame_rng.integers(2, 7))
+        return tuple(
+            (
+                float(frame_rng.uniform(0, 2 * math.pi)),
+                float(frame_rng.uniform(0.45, 0.8)),  # fraction of the border radius
+                float(frame_rng.uniform(0.04, 0.1)),  # sigma, mm
+                float(frame_rng.uniform(0.2, 0.45)),  # peak intensity
+            )
+            for _ in range(n)
+        )
+
+    def _side_branch(self, f: int, guidewire_rad: float) -> tuple[float, float] | None:
+        for index, (start, end) in enumerate(self.side_branches):
+            if start <= f <= end:
+                s = (f - start) / max(end - start, 1)
+                half = math.radians(12 + 18 * math.sin(math.pi * s))
+                centre = guidewire_rad + math.pi + self.art_phases[1 + index]
+                return float(np.mod(centre, 2 * math.pi)), half
+        return None
 
     def _struts(self, f: int, geom: _FrameGeometry) -> tuple[_Strut, ...]:
         if not self.stent[0] <= f <= self.stent[1]:
@@ -297,6 +391,8 @@ class _Phantom:
             r += np.float32(geom.coeffs[2 * k]) * c + np.float32(geom.coeffs[2 * k + 1]) * s
         r *= np.float32(geom.radius_px)
         depth_px = self.rho - r
+        if geom.side_branch is not None:
+            depth_px = depth_px - self._ostium_recess_px(geom.side_branch)[self.theta_bin]
         depth_mm = depth_px * ps
         if geom.calcium is not None:
             depth_mm, calcium_value = self._calcium_layer(geom.calcium, depth_mm)
@@ -310,6 +406,9 @@ class _Phantom:
         shift = self.rng.integers(0, 64, size=2)
         speckle = self.speckle[f % len(self.speckle)]
         image *= np.roll(speckle, (int(shift[0]), int(shift[1])), axis=(0, 1))
+        for angle, fraction, sigma_mm, peak in geom.blood:
+            radius = float(geom.lumen_radius_px(angle)) * fraction
+            self._spot(image, angle, radius, sigma_mm / self.ps, peak, speckled=True)
         self._draw_catheter(image)
         for strut in geom.struts:
             self._spot(image, strut.angle_rad, strut.radius_px, 0.035 / self.ps, 0.97)
@@ -353,6 +452,16 @@ class _Phantom:
             gain = np.minimum(gain, np.where(diff <= half, floor, 1.0).astype(np.float32))
         return gain
 
+    def _ostium_recess_px(self, side_branch: tuple[float, float]) -> np.ndarray:
+        """Per-angle-bin recess of the wall (px) at a side-branch ostium: steep flanks (a few
+        degrees), about 1.2 mm deep across the ostium."""
+        centre, half = side_branch
+        bins = np.arange(self.N_ANGLE_BINS) * (2 * math.pi / self.N_ANGLE_BINS)
+        diff = np.abs((bins - centre + math.pi) % (2 * math.pi) - math.pi)
+        flank = math.radians(4)
+        ramp = np.clip((half - diff) / flank, 0, 1)
+        return (ramp * (1.2 / self.ps)).astype(np.float32)
+
     def _draw_catheter(self, image: np.ndarray) -> None:
         r_px = self.catheter_radius_mm / self.ps
         inside = self.rho < r_px
@@ -363,9 +472,16 @@ class _Phantom:
         image[lens] = 0.6
 
     def _spot(
-        self, image: np.ndarray, angle: float, radius: float, sigma: float, peak: float
+        self,
+        image: np.ndarray,
+        angle: float,
+        radius: float,
+        sigma: float,
+        peak: float,
+        *,
+        speckled: bool = False,
     ) -> None:
-        """A bright Gaussian spot (strut blooming, guidewire) drawn in a local box."""
+        """A bright Gaussian spot (strut blooming, guidewire, blood swirl) drawn in a local box."""
         x0 = self.cx + radius * math.cos(angle)
         y0 = self.cy + radius * math.sin(angle)
         sigma = max(sigma, 1.0)
@@ -376,6 +492,8 @@ class _Phantom:
             return
         yy, xx = np.mgrid[r0:r1, c0:c1]
         blob = peak * np.exp(-((xx - x0) ** 2 + (yy - y0) ** 2) / (2 * sigma**2))
+        if speckled:
+            blob = blob * self.speckle[1][r0:r1, c0:c1]
         np.maximum(image[r0:r1, c0:c1], blob.astype(np.float32), out=image[r0:r1, c0:c1])
 
     # -- ground truth ---------------------------------------------------------------------
@@ -392,6 +510,11 @@ class _Phantom:
         lumen = [self.point(float(a), float(geom.lumen_radius_px(a))) for a in angles]
         area_mm2 = _polygon_area_px(lumen) * self.ps * self.ps
         entry: dict[str, Any] = {"lumen": lumen, "lumen_area_mm2": round(area_mm2, 6)}
+        if self.artefacts:
+            entry["blood_residue"] = bool(geom.blood)
+            entry["side_branch"] = geom.side_branch is not None
+            entry["eccentric"] = math.hypot(geom.coeffs[0], geom.coeffs[1]) >= 0.5
+            entry["guidewire_deg"] = round(math.degrees(geom.guidewire_rad), 3)
         if geom.struts:
             entry.update(self._strut_truth(geom, lumen))
         entry["calcium_arc_deg"] = None
@@ -761,6 +884,7 @@ def make_synthetic_pullback(
     bits_allocated: int = 8,
     burned_in_annotation: bool = False,
     sop_instance_uid: str | None = None,
+    artefacts: bool = False,
 ) -> dict[str, Any]:
     """Write a synthetic IVOCT-like multi-frame DICOM to ``path`` and return its ground truth.
 
@@ -818,7 +942,12 @@ def make_synthetic_pullback(
         lossy=encoding in LOSSY_ENCODINGS,
     )
     phantom = _Phantom(
-        n_frames=n_frames, rows=rows, columns=columns, pixel_spacing_mm=pixel_spacing_mm, seed=seed
+        n_frames=n_frames,
+        rows=rows,
+        columns=columns,
+        pixel_spacing_mm=pixel_spacing_mm,
+        seed=seed,
+        artefacts=artefacts,
     )
     truth_frames: dict[str, Any] = {}
 
@@ -846,6 +975,31 @@ def make_synthetic_pullback(
         "phi": {**PHI_DEFAULTS, "PatientName": patient_name, "PatientID": patient_id},
         "frames": truth_frames,
     }
+
+
+def synthetic_frames(
+    *,
+    n_frames: int = 60,
+    rows: int = 512,
+    columns: int = 512,
+    seed: int = 0,
+    pixel_spacing_mm: float = 0.01,
+    artefacts: bool = True,
+) -> Iterator[tuple[np.ndarray, dict[str, Any]]]:
+    """The phantom's frames as 8-bit grayscale arrays with each frame's ground truth (the
+    ``frames`` entries of :func:`make_synthetic_pullback`), without writing a DICOM file.
+    The stented frames are those of ``make_synthetic_pullback``'s ``stent`` (30–70 %)."""
+    phantom = _Phantom(
+        n_frames=n_frames,
+        rows=rows,
+        columns=columns,
+        pixel_spacing_mm=pixel_spacing_mm,
+        seed=seed,
+        artefacts=artefacts,
+    )
+    for f in range(n_frames):
+        geom = phantom.geometry(f)
+        yield _to_pixels(phantom.render(f, geom), "MONOCHROME2", 8), phantom.frame_truth(geom)
 
 
 def _write(

@@ -27,7 +27,14 @@ MAX_CALCIUM_PER_FRAME = 20
 MAX_CALCIUM_SEGMENTS = 100
 
 TOP_LEVEL_KEYS = frozenset({"stent", "calcium_segments", "frames"})
-FRAME_KEYS = frozenset({"lumen", "stent", "struts", "calcium"})
+FRAME_KEYS = frozenset(
+    {"lumen", "stent", "struts", "calcium", "lumen_ctrl", "stent_ctrl", "source"}
+)
+# Provenance of a frame's elements (SPEC §11): proposed and accepted unedited, proposed and
+# corrected, or drawn by hand. ``source.<element>`` needs that element on the frame.
+SOURCE_KEYS = frozenset({"lumen", "stent", "struts"})
+SOURCE_VALUES = frozenset({"auto", "auto_edited", "manual"})
+MAX_CONTROL_POINTS = 200
 CALCIUM_KEYS = frozenset({"arc", "thickness", "center"})
 _FRAME_KEY = re.compile(r"(0|[1-9][0-9]{0,8})")
 
@@ -46,12 +53,18 @@ class CalciumEntry:
 @dataclass(frozen=True)
 class FrameAnnotation:
     """One annotated frame, in pixels: lumen and stent polygons (None when not drawn), strut
-    centres and calcium entries (empty when none)."""
+    centres and calcium entries (empty when none), and where each element came from."""
 
     lumen: tuple[Point, ...] | None
     stent: tuple[Point, ...] | None
     struts: tuple[Point, ...]
     calcium: tuple[CalciumEntry, ...]
+    # SPEC §11 provenance, e.g. (("lumen", "auto"),); control points are not kept here (the
+    # stored curve is what every consumer measures)
+    source: tuple[tuple[str, str], ...] = ()
+
+    def source_of(self, element: str) -> str | None:
+        return dict(self.source).get(element)
 
 
 @dataclass(frozen=True)
@@ -219,7 +232,41 @@ def _frame(value: Any, field: str, rows: int | None, columns: int | None) -> Fra
             raise _fail(f"{field}.calcium", f"has more than {MAX_CALCIUM_PER_FRAME} entries")
         for i, raw in enumerate(raw_calcium):
             calcium.append(_calcium_entry(raw, f"{field}.calcium[{i}]", lumen, rows, columns))
-    return FrameAnnotation(lumen=lumen, stent=stent, struts=struts, calcium=tuple(calcium))
+    for curve in ("lumen", "stent"):
+        ctrl = frame.get(f"{curve}_ctrl")
+        if ctrl is None:
+            continue
+        if frame.get(curve) is None:
+            raise _fail(f"{field}.{curve}_ctrl", f"control points need the {curve} curve")
+        points = _points(
+            ctrl, f"{field}.{curve}_ctrl", limit=MAX_CONTROL_POINTS, rows=rows, columns=columns
+        )
+        if len(points) < 3:
+            raise _fail(f"{field}.{curve}_ctrl", "a closed curve needs at least 3 control points")
+    source = _source(frame.get("source"), field, frame)
+    return FrameAnnotation(
+        lumen=lumen, stent=stent, struts=struts, calcium=tuple(calcium), source=source
+    )
+
+
+def _source(value: Any, field: str, frame: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    source = _check_object(value, f"{field}.source", SOURCE_KEYS)
+    out = []
+    for element in sorted(source):
+        origin = source[element]
+        if origin is None:
+            continue
+        if origin not in SOURCE_VALUES:
+            raise _fail(
+                f"{field}.source.{element}",
+                f"must be one of {', '.join(sorted(SOURCE_VALUES))}",
+            )
+        if not frame.get(element):
+            raise _fail(f"{field}.source.{element}", f"the frame has no {element}")
+        out.append((element, str(origin)))
+    return tuple(out)
 
 
 def _stent(value: Any, n_frames: int | None) -> tuple[int | None, int | None]:
@@ -362,11 +409,21 @@ def _plain_frame(raw: Any) -> FrameAnnotation:
         calcium = []
     if type(calcium) is not list or len(calcium) > MAX_CALCIUM_PER_FRAME:
         raise _NotPlain
+    source = raw.get("source")
+    if source is not None and (
+        type(source) is not dict
+        or not source.keys() <= SOURCE_KEYS
+        or not all(v is None or v in SOURCE_VALUES for v in source.values())
+    ):
+        raise _NotPlain
     return FrameAnnotation(
         lumen=_plain_points(lumen, MAX_POLYGON_POINTS) if lumen is not None else None,
         stent=_plain_points(stent, MAX_POLYGON_POINTS) if stent is not None else None,
         struts=_plain_points(struts, MAX_STRUTS_PER_FRAME) if struts is not None else (),
         calcium=tuple([_plain_calcium(entry) for entry in calcium]),
+        source=tuple(sorted((k, str(v)) for k, v in source.items() if v is not None))
+        if source
+        else (),
     )
 
 

@@ -191,6 +191,16 @@ READ_METRICS: tuple[MetricDef, ...] = (
         "max_malapposition_um > sm_significant_distance_um or (sm_significant_rule = all: "
         "and) malapposition_length_mm > sm_significant_length_mm.",
     ),
+    MetricDef(
+        "auto_accepted_pct",
+        "%",
+        C,
+        LU,
+        "Annotated lumen contours accepted from the automatic proposal unedited "
+        "(source.lumen = auto) x 100 / annotated lumen contours. Where both readers accepted "
+        "one proposal unedited, their measurements are not independent (SPEC 11).",
+        compared=False,
+    ),
 )
 
 FRAME_METRICS: tuple[MetricDef, ...] = (

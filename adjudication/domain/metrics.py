@@ -36,6 +36,7 @@ from .geometry import (
     ray_polygon_distances,
 )
 from .metric_defs import FRAME_METRICS, READ_METRICS
+from .provenance import auto_accepted_pct
 from .settings import StudySettings
 
 _FRAME_METRIC_NAMES = tuple(m.name for m in FRAME_METRICS)
@@ -620,4 +621,5 @@ def compute_read_metrics(
     values.update(_expansion_values(doc, frames, settings, n_frames, frame_spacing_mm))
     values.update(_calcium_values(doc, frames, settings, frame_spacing_mm))
     values.update(_malapposition_values(doc, frames, measures, settings, frame_spacing_mm))
+    values["auto_accepted_pct"] = auto_accepted_pct(doc)
     return ReadMetricsResult(values=values, frames=frames, analysis_frames=analysis)

@@ -2,6 +2,7 @@
 
 from .adjudication import Adjudication, Decision, Flag
 from .audit import AuditEvent
+from .auto_annotation import AutoAnnotation, AutoAnnotationStatus
 from .consensus import Consensus
 from .pullback import Pseudonymisation, Pullback, Subject
 from .reading import FrameMetrics, Read, ReadMetrics
@@ -10,6 +11,8 @@ from .study import Membership, Study
 __all__ = [
     "Adjudication",
     "AuditEvent",
+    "AutoAnnotation",
+    "AutoAnnotationStatus",
     "Consensus",
     "Decision",
     "Flag",

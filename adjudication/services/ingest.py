@@ -59,6 +59,7 @@ from adjudication.models import Pseudonymisation, Pullback, Study, Subject
 from adjudication.models.pullback import Timepoint
 
 from .audit import audit_record, snapshot
+from .auto_annotations import auto_annotation_schedule
 from .workflow import transition
 
 log = logging.getLogger(__name__)
@@ -572,6 +573,7 @@ def _ingest_locked(pullback: Pullback) -> None:
             "error": "",
         },
     )
+    auto_annotation_schedule(pullback_pk=pullback.pk)  # on commit; ready never waits for it
     _set_progress(pullback.pk, 100)
 
 

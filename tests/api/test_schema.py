@@ -20,6 +20,7 @@ def test_schema_validates_without_warnings(tmp_path: Any, db: Any) -> None:
         "/api/v1/pullbacks/{id}/",
         "/api/v1/pullbacks/{id}/frames/{frame}",
         "/api/v1/pullbacks/{id}/assign/",
+        "/api/v1/pullbacks/{id}/auto-annotations/",
         "/api/v1/reads/",
         "/api/v1/reads/{id}/annotations/",
         "/api/v1/reads/{id}/submit/",

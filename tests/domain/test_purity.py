@@ -35,3 +35,22 @@ def test_every_domain_module_imports_without_django_drf_pydicom_or_pillow() -> N
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_every_image_analysis_module_imports_without_django_drf_pydicom_or_pillow() -> None:
+    """The pre-annotation's image analysis is pure too: arrays in, a document out (SPEC §11)."""
+    import adjudication.imaging
+
+    modules = sorted(
+        f"adjudication.imaging.{m.name}"
+        for m in pkgutil.iter_modules(adjudication.imaging.__path__)
+    )
+    assert "adjudication.imaging.lumen" in modules
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT.format(blocked=BLOCKED, modules=modules)],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr

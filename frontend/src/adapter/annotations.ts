@@ -1,6 +1,15 @@
 import { frameKey, frameOf } from "../document/document.js";
 import type { DocumentStore } from "../document/store.js";
-import type { AnnotationDocument, CalciumEntry, CalciumSegment, FrameAnnotations, Point, StentEdges } from "../document/types.js";
+import type {
+  AnnotationDocument,
+  CalciumEntry,
+  CalciumSegment,
+  FrameAnnotations,
+  FrameSource,
+  Point,
+  Provenance,
+  StentEdges,
+} from "../document/types.js";
 import { polygonCentroidPx } from "../geometry/polygonCentroidPx.js";
 import type { PointPx } from "../geometry/types.js";
 
@@ -20,6 +29,30 @@ function ensureFrame(draft: AnnotationDocument, frame: number): FrameAnnotations
 
 /** Which polygon of a frame a contour tool edits. */
 export type ContourKind = "lumen" | "stent";
+
+/** Options of a contour edit: its spline control points and its provenance (SPEC §11). */
+export interface ContourEdit {
+  /** The control points the contour is the spline of; absent: a plain polygon (no ctrl kept). */
+  ctrl?: readonly PointPx[];
+  /** Absent: "auto_edited" when the contour came from the proposal, else "manual". */
+  source?: Provenance;
+}
+
+/** A hand edit of something the proposal gave becomes "auto_edited"; anything else is manual. */
+export function editedSource(previous: Provenance | undefined): Provenance {
+  return previous === "auto" || previous === "auto_edited" ? "auto_edited" : "manual";
+}
+
+function setSource(entry: FrameAnnotations, element: keyof FrameSource, value: Provenance | null): void {
+  if (value === null) {
+    if (entry.source) {
+      delete entry.source[element];
+      if (Object.keys(entry.source).length === 0) delete entry.source;
+    }
+    return;
+  }
+  (entry.source ??= {})[element] = value;
+}
 
 /**
  * The only way tools change annotations: each method is one undoable edit of the document
@@ -53,13 +86,20 @@ export class AnnotationAdapter {
    * explicit `center` of that frame's calcium arcs, so they keep their angle and the document
    * stays valid (SPEC §4: an arc without lumen needs a centre).
    */
-  setContour(kind: ContourKind, frame: number, points: readonly PointPx[] | null): boolean {
+  setContour(kind: ContourKind, frame: number, points: readonly PointPx[] | null, edit: ContourEdit = {}): boolean {
     return this.store.edit((draft) => {
       const entry = ensureFrame(draft, frame);
+      const ctrlKey = kind === "lumen" ? "lumen_ctrl" : "stent_ctrl";
       if (points !== null) {
+        const previous = entry.source?.[kind];
         entry[kind] = points.map(toPoint);
+        if (edit.ctrl) entry[ctrlKey] = edit.ctrl.map(toPoint);
+        else delete entry[ctrlKey];
+        setSource(entry, kind, edit.source ?? editedSource(previous));
         return;
       }
+      delete entry[ctrlKey];
+      setSource(entry, kind, null);
       if (kind === "lumen" && entry.lumen && entry.calcium?.some((c) => !c.center)) {
         const centroid = polygonCentroidPx(entry.lumen);
         if (centroid) for (const c of entry.calcium) c.center ??= toPoint(centroid);
@@ -68,18 +108,34 @@ export class AnnotationAdapter {
     });
   }
 
-  addStrut(frame: number, point: PointPx): boolean {
+  addStrut(frame: number, point: PointPx, source?: Provenance): boolean {
     return this.store.edit((draft) => {
       const entry = ensureFrame(draft, frame);
+      const first = !entry.struts?.length;
       (entry.struts ??= []).push(toPoint(point));
+      setSource(entry, "struts", source ?? (first ? "manual" : editedSource(entry.source?.struts)));
     });
   }
 
   removeStrut(frame: number, index: number): boolean {
     return this.store.edit((draft) => {
-      const struts = draft.frames[frameKey(frame)]?.struts;
-      if (struts && index >= 0 && index < struts.length) struts.splice(index, 1);
+      const entry = draft.frames[frameKey(frame)];
+      const struts = entry?.struts;
+      if (!entry || !struts || index < 0 || index >= struts.length) return;
+      struts.splice(index, 1);
+      if (struts.length === 0) setSource(entry, "struts", null);
+      else setSource(entry, "struts", editedSource(entry.source?.struts));
     });
+  }
+
+  /** Replaces the whole frame's proposal-derived elements in one undoable edit. */
+  applyFrame(frame: number, apply: (entry: FrameAnnotations) => void): boolean {
+    return this.store.edit((draft) => apply(ensureFrame(draft, frame)));
+  }
+
+  /** Several frames (and the stent edges) in one undoable edit. */
+  applyDocument(apply: (draft: AnnotationDocument) => void): boolean {
+    return this.store.edit(apply);
   }
 
   /** Adds a calcium entry (arc swept clockwise from `first` to `second`); `center` only when given. */

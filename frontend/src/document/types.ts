@@ -24,9 +24,24 @@ export interface CalciumEntry {
   center?: Point;
 }
 
+/** Where a frame's element came from (SPEC §11). */
+export type Provenance = "auto" | "auto_edited" | "manual";
+
+export interface FrameSource {
+  lumen?: Provenance;
+  stent?: Provenance;
+  struts?: Provenance;
+}
+
 export interface FrameAnnotations {
   /** Closed polygon on the luminal border (≥ 3 points, no self-intersection). */
   lumen?: Point[];
+  /** Control points of a smooth lumen (the stored `lumen` is their spline, densely sampled). */
+  lumen_ctrl?: Point[];
+  /** Control points of a smooth stent contour. */
+  stent_ctrl?: Point[];
+  /** Provenance of the lumen, stent contour and struts (SPEC §11). */
+  source?: FrameSource;
   /** Closed polygon on the struts' luminal surface. */
   stent?: Point[];
   /** Centre of each strut's luminal (blooming) surface. */

@@ -1,5 +1,6 @@
 import type { ContourKind } from "../adapter/annotations.js";
 import type { FrameAnnotations } from "../document/types.js";
+import { closedSplinePx, spanOfDenseIndex } from "../auto/spline.js";
 import { polygonSelfIntersects } from "../geometry/polygonSelfIntersects.js";
 import type { PointPx } from "../geometry/types.js";
 import { Tool, type OverlayContext, type ToolMove, type ToolPointer } from "./tool.js";
@@ -16,6 +17,9 @@ const DRAFT_COLOUR = "#7fd8ff";
  *   cancels; Backspace removes the last draft point; closing replaces the frame's contour;
  * - edit: with no draft, drag a vertex of the saved contour to move it, Shift+click a vertex to
  *   remove it (a contour keeps ≥ 3 points); each edit is one undo step and must stay simple;
+ * - smooth contours (a spline kept with its control points, e.g. an accepted proposal): the
+ *   control points are the handles; drag one to reshape the curve, Shift+click one to remove
+ *   it, press on the curve between them to insert one (and drag it);
  * - delete: Delete (or Backspace with no draft) removes the frame's contour.
  */
 export abstract class ContourTool extends Tool {
@@ -23,7 +27,7 @@ export abstract class ContourTool extends Tool {
   protected abstract readonly colour: string;
   private draft: PointPx[] = [];
   private hover: PointPx | null = null;
-  private drag: { index: number; points: PointPx[]; moved: boolean } | null = null;
+  private drag: { index: number; points: PointPx[]; moved: boolean; ctrl?: PointPx[] } | null = null;
 
   override get hasDraft(): boolean {
     return this.draft.length > 0;
@@ -45,6 +49,48 @@ export abstract class ContourTool extends Tool {
     return this.ctx.annotations.frame(this.ctx.currentFrame())?.[this.kind];
   }
 
+  /** The saved contour's spline control points, when it is a smooth contour. */
+  protected savedCtrl(): readonly PointPx[] | undefined {
+    const frame = this.ctx.annotations.frame(this.ctx.currentFrame());
+    const ctrl = frame?.[this.kind === "lumen" ? "lumen_ctrl" : "stent_ctrl"];
+    return ctrl && ctrl.length >= 3 ? ctrl : undefined;
+  }
+
+  /** Press on a smooth contour: grab, remove or insert a control point. */
+  private pressSmooth(pointer: ToolPointer, saved: readonly PointPx[], ctrl: readonly PointPx[]): boolean {
+    const copy = ctrl.map((p) => [p[0], p[1]] as PointPx);
+    const handle = this.vertexAt(pointer.screen, ctrl);
+    if (handle !== null) {
+      if (pointer.shift) {
+        if (ctrl.length <= 3) {
+          this.ctx.notify("A contour keeps at least 3 control points; press Delete to remove it.");
+          return true;
+        }
+        copy.splice(handle, 1);
+        this.commitSmooth(copy);
+        return true;
+      }
+      this.drag = { index: handle, points: [...saved], moved: false, ctrl: copy };
+      return true;
+    }
+    const onCurve = this.vertexAt(pointer.screen, saved);
+    if (onCurve === null || pointer.shift) return false;
+    const span = spanOfDenseIndex(ctrl, saved, onCurve);
+    copy.splice(span + 1, 0, [pointer.image[0], pointer.image[1]]);
+    this.drag = { index: span + 1, points: closedSplinePx(copy, this.ctx.pixelSpacingMm), moved: true, ctrl: copy };
+    this.ctx.requestRender();
+    return true;
+  }
+
+  private commitSmooth(ctrl: readonly PointPx[]): void {
+    const points = closedSplinePx(ctrl, this.ctx.pixelSpacingMm);
+    if (polygonSelfIntersects(points)) {
+      this.ctx.notify("That change would make the contour cross itself; not applied.");
+      return;
+    }
+    this.ctx.annotations.setContour(this.kind, this.ctx.currentFrame(), points, { ctrl });
+  }
+
   override onPointerDown(pointer: ToolPointer): boolean {
     if (!this.accepting) return false;
     if (pointer.clickCount >= 2) {
@@ -54,7 +100,11 @@ export abstract class ContourTool extends Tool {
     }
     if (this.draft.length === 0) {
       const saved = this.saved();
-      const vertex = saved ? this.vertexAt(pointer.screen, saved) : null;
+      const ctrl = this.savedCtrl();
+      if (saved && ctrl) {
+        if (this.pressSmooth(pointer, saved, ctrl)) return true;
+      }
+      const vertex = saved && !ctrl ? this.vertexAt(pointer.screen, saved) : null;
       if (saved && vertex !== null) {
         if (pointer.shift) {
           this.removeVertex(saved, vertex);
@@ -80,7 +130,12 @@ export abstract class ContourTool extends Tool {
   override onPointerMove(pointer: ToolMove | null): void {
     if (!this.accepting) return;
     if (this.drag && pointer?.dragging && this.ctx.coords.containsImagePoint(pointer.image)) {
-      this.drag.points[this.drag.index] = [pointer.image[0], pointer.image[1]];
+      if (this.drag.ctrl) {
+        this.drag.ctrl[this.drag.index] = [pointer.image[0], pointer.image[1]];
+        this.drag.points = closedSplinePx(this.drag.ctrl, this.ctx.pixelSpacingMm);
+      } else {
+        this.drag.points[this.drag.index] = [pointer.image[0], pointer.image[1]];
+      }
       this.drag.moved = true;
       this.ctx.requestRender();
       return;
@@ -94,7 +149,8 @@ export abstract class ContourTool extends Tool {
     const drag = this.drag;
     if (!drag) return;
     this.drag = null;
-    if (drag.moved) {
+    if (drag.moved && drag.ctrl) this.commitSmooth(drag.ctrl);
+    else if (drag.moved) {
       if (polygonSelfIntersects(drag.points)) this.ctx.notify("That move would make the contour cross itself; not applied.");
       else this.ctx.annotations.setContour(this.kind, this.ctx.currentFrame(), drag.points);
     }
@@ -207,8 +263,9 @@ export abstract class ContourTool extends Tool {
       g.stroke();
       g.setLineDash([]);
       if (this.mode === "active" && this.draft.length === 0) {
-        // Editable: show the vertices as handles.
-        for (const p of saved) {
+        // Editable: show the control points (smooth contour) or the vertices as handles.
+        const handles = this.drag ? (this.drag.ctrl ?? saved) : (this.savedCtrl() ?? saved);
+        for (const p of handles) {
           const [x, y] = toScreen(p);
           g.fillRect(x - 2, y - 2, 4, 4);
         }

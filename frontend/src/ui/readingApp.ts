@@ -1,6 +1,7 @@
 import { AnnotationAdapter } from "../adapter/annotations.js";
 import type { ViewportAdapter } from "../adapter/viewport.js";
 import { ApiClient, ApiError, type PullbackResponse, type ReadResponse } from "../api/client.js";
+import { AutoAssist } from "../auto/autoAssist.js";
 import { Autosaver } from "../document/autosave.js";
 import { documentFromServer, frameOf } from "../document/document.js";
 import { DocumentStore } from "../document/store.js";
@@ -118,6 +119,8 @@ export class ReadingApp {
   private readonly angleInput: HTMLInputElement;
   private readonly spacing: PixelSpacingMm | null;
   private analysis: number[] = [];
+  /** The automatic proposal (SPEC §11): its own module; this page only wires it in. */
+  auto: AutoAssist | null = null;
   private cine: { handle: number; last: number; carry: number } | null = null;
 
   constructor(
@@ -285,7 +288,8 @@ export class ReadingApp {
     };
     this.loader.onFrameCached = () => this.lmode?.frameCached();
     this.viewer = new FrameViewer(viewport, this.loader, {
-      onPress: (press) => this.currentTool()?.onPointerDown(press) ?? false,
+      onPress: (press) =>
+        (this.activeTool === "struts" && !!this.auto?.onStrutPress(press)) || (this.currentTool()?.onPointerDown(press) ?? false),
       onHover: (hover) => this.currentTool()?.onPointerMove(hover),
       onRelease: () => this.currentTool()?.onPointerUp(),
       onFrameChange: (frame) => this.frameChanged(frame),
@@ -294,6 +298,7 @@ export class ReadingApp {
       if (this.viewer.frame < 0) return;
       const frame = frameOf(this.store.document, this.viewer.frame);
       this.drawLModeLine(g);
+      this.auto?.render(g);
       for (const tool of Object.values(this.tools)) tool.render(g, frame);
       this.drawStrutLabels(g);
     };
@@ -319,6 +324,27 @@ export class ReadingApp {
       frameCount: this.pullback.n_frames,
     };
     this.tools = createToolSet(context);
+    this.auto = new AutoAssist({
+      api: this.api,
+      pullbackId: this.pullback.id,
+      annotations: context.annotations,
+      coords: viewport,
+      currentFrame: () => this.viewer.frame,
+      analysisFramesFor: (doc) =>
+        this.pullback.frame_spacing_mm
+          ? analysisFrames({
+              nFrames: this.pullback.n_frames,
+              frameSpacingMm: this.pullback.frame_spacing_mm,
+              stentDistalFrame: doc.stent?.distal_frame,
+              stentProximalFrame: doc.stent?.proximal_frame,
+              samplingIntervalMm: this.boot.sampling_interval_mm,
+              referenceLengthMm: this.boot.reference_length_mm,
+            })
+          : [],
+      requestRender: () => viewport.requestRender(),
+      notify: (message) => this.status.flash(message, 8000),
+    });
+    this.panel.prepend(this.auto.element);
 
     this.store.subscribe((event) => {
       if (event.type === "document") {
@@ -352,6 +378,7 @@ export class ReadingApp {
       this.lmode.setAngle(Number(this.angleInput.value));
     };
     this.loader.get(0).then(afterFirst, afterFirst);
+    void this.auto.load();
     stats.expose({
       goTo: (n: number) => this.viewer.goTo(n),
       frame: () => this.viewer.frame,
@@ -412,6 +439,7 @@ export class ReadingApp {
     this.readout["frame"]!.textContent = `${frame} / ${this.pullback.n_frames}`;
     this.readout["position"]!.textContent = positionText;
     this.lmode?.setCursor(frame);
+    this.auto?.frameChanged();
     this.updateReadout();
     if (this.store.dirty) void this.autosaver.flush();
   }
@@ -709,6 +737,10 @@ export class ReadingApp {
       return;
     }
     const onSlider = ev.target === this.slider;
+    if (this.auto?.onKeyDown(key)) {
+      ev.preventDefault();
+      return;
+    }
     const toolKey = TOOL_ENTRIES.find(([, , k]) => k.toLowerCase() === key.toLowerCase());
     if (toolKey) {
       this.selectTool(toolKey[0]);
