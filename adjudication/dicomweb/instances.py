@@ -20,7 +20,6 @@ kept as DICOM JSON. What each role sees of a header:
 
 from __future__ import annotations
 
-import copy
 import fnmatch
 import threading
 from collections import OrderedDict
@@ -310,7 +309,7 @@ def _pick(data: JSON, keywords: Iterable[str]) -> JSON:
 
 def _includes(data: JSON, query: Query) -> JSON:
     if "all" in query.includefields:
-        return copy.deepcopy(data)
+        return dict(data)  # shallow: cached elements are never modified
     return {t: data[t] for t in query.includefields if t in data}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 
@@ -74,10 +75,12 @@ class FrameChoice:
     transfer_syntax: str
 
 
+@functools.lru_cache(maxsize=256)
 def choose_frame_type(accept: str, *, stored_is_jpeg: bool) -> FrameChoice | None:
     """Pick the frame media type from ``Accept`` (PS3.18 §8.7.3.5): the stored JPEG bytes when
     the client accepts ``image/jpeg`` (baseline) or anything; raw little-endian pixels for
-    ``application/octet-stream``; None → 406. Ranges are tried by their ``q`` (default 1)."""
+    ``application/octet-stream``; None → 406. Ranges are tried by their ``q`` (default 1).
+    Cached: a viewer sends the same header with every frame."""
     ranges: list[tuple[float, int, str, str]] = []
     for position, item in enumerate((accept or "*/*").split(",")):
         if not item.strip():

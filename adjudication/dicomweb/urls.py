@@ -33,6 +33,8 @@ R = f"{S}/series/<uid:series_uid>"
 I = f"{R}/instances/<uid:sop_uid>"  # noqa: E741 - the PS3.18 resource name
 
 urlpatterns = [
+    # Frames first: the hot path resolves without trying the other patterns.
+    path(f"{I}/frames/<frames:frame_list>", views.frames, name="dicomweb-frames"),
     path("studies", views.studies, name="dicomweb-studies"),
     path("series", views.search_series, name="dicomweb-series"),
     path("instances", views.search_instances, name="dicomweb-instances"),
@@ -45,5 +47,4 @@ urlpatterns = [
     path(f"{S}/metadata", views.metadata, name="dicomweb-study-metadata"),
     path(f"{R}/metadata", views.metadata, name="dicomweb-series-metadata"),
     path(f"{I}/metadata", views.metadata, name="dicomweb-instance-metadata"),
-    path(f"{I}/frames/<frames:frame_list>", views.frames, name="dicomweb-frames"),
 ]

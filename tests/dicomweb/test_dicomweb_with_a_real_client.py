@@ -281,3 +281,21 @@ def test_raw_http_needs_credentials(live_server: Any, pullbacks: dict[str, Pullb
     response = requests.get(f"{live_server.url}/dicomweb/studies", timeout=10)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Token"
+
+
+def test_a_bearer_token_works_like_a_token(
+    live_server: Any, world: Any, pullbacks: dict[str, Pullback]
+) -> None:
+    """3D Slicer's importFromDICOMWeb and OHIF send ``Authorization: Bearer <token>``."""
+    token, _ = Token.objects.get_or_create(user=world.reader_a)
+    client = DICOMwebClient(
+        url=f"{live_server.url}/dicomweb", headers={"Authorization": f"Bearer {token.key}"}
+    )
+    study, series, sop = uids(pullbacks["assigned"])
+    assert [s["0020000D"]["Value"][0] for s in client.search_for_studies()] == [study]
+    [frame] = client.retrieve_instance_frames(study, series, sop, frame_numbers=[1])
+    assert frame[:2] == b"\xff\xd8"  # a JPEG
+    hidden = uids(pullbacks["unassigned"])
+    with pytest.raises(requests.HTTPError) as caught:
+        client.retrieve_instance_frames(*hidden, frame_numbers=[1])
+    assert caught.value.response.status_code == 404
