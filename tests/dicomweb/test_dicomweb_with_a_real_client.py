@@ -3,6 +3,7 @@ live test server: what a reader finds, frames byte for byte, metadata, STOW-RS i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,20 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 N_FRAMES = 6
 SIZE = 64
+
+
+@pytest.fixture(autouse=True)
+def _live_server_closes_connections() -> Iterator[None]:
+    """The live server answers each request in a new thread; with persistent connections
+    (``CONN_MAX_AGE``) those threads would leave sessions open on the test database and its
+    teardown would fail. The wrappers share this settings dict, so 0 applies to them."""
+    from django.db import connections
+
+    db = connections.settings["default"]
+    before = db["CONN_MAX_AGE"]
+    db["CONN_MAX_AGE"] = 0
+    yield
+    db["CONN_MAX_AGE"] = before
 
 
 @pytest.fixture
