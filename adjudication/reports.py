@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from adjudication.dicom import sr
-from adjudication.dicomweb.instances import header_json, tag_hex
+from adjudication.dicomweb.instances import summary_json, tag_hex
 from adjudication.domain.errors import Refused
 from adjudication.domain.workflow import ReadState
 from adjudication.models import Consensus, Pullback, Read, ReadMetrics, Study
@@ -29,7 +29,7 @@ def _first(data: dict[str, Any], keyword: str) -> str:
 
 def source_image(pullback: Pullback, *, coordinator: bool) -> sr.SourceImage:
     """The pullback's de-identified instance; patient attributes only for coordinators."""
-    data = header_json(str(pullback.storage_key))
+    data = summary_json(str(pullback.storage_key))
     if data is None:
         raise Refused("The pullback's DICOM file is not available.", code="not_ready")
     return sr.SourceImage(

@@ -21,6 +21,7 @@ kept as DICOM JSON. What each role sees of a header:
 from __future__ import annotations
 
 import fnmatch
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -115,7 +116,13 @@ class Instance:
     storage_key: str
     n_frames: int
     content_type: str
-    json: JSON  # DICOM JSON of the header, already redacted for the caller
+    json: JSON  # the header summary (no sequences), already redacted for the caller
+    is_coordinator: bool  # the caller coordinates its study (sees the unredacted header)
+
+    def full_json(self) -> JSON | None:
+        """The whole header, redacted like ``json``."""
+        data = header_json(self.storage_key)
+        return data if data is None or self.is_coordinator else redacted(data)
 
     def value(self, keyword: str) -> Any:
         element = self.json.get(tag_hex(keyword))
@@ -137,39 +144,95 @@ class Instance:
 
 # --- headers ---------------------------------------------------------------------------------
 
-_HEADERS: OrderedDict[str, JSON] = OrderedDict()
-_HEADERS_LOCK = threading.Lock()
-_HEADERS_MAX = 1024
+# Two JSON forms of a header, each computed once from ``source.dcm`` and kept beside it (like
+# the L-mode images: the pullback's files never change once it is ready, and the folder is
+# removed with the pullback):
+# - the summary: every top-level attribute except sequences (a few KB) — what searches match
+#   and return; kept in memory for many pullbacks;
+# - the full header: with sequences (per-frame functional groups: ~100 KB and ~1 s of pydicom
+#   work for 540 frames) — what ``…/metadata`` returns; kept in memory for a few.
+SUMMARY_NAME = "dicomweb-summary.json"
+METADATA_NAME = "dicomweb-metadata.json"
 BULK_DATA_THRESHOLD_BYTES = 64 * 1024
 
 
-def header_json(storage_key: str) -> JSON | None:
-    """The de-identified header of ``source.dcm`` (no pixel data) as DICOM JSON, cached per
-    process; None when the file is missing. Binary values over ``BULK_DATA_THRESHOLD_BYTES``
-    are left out (not inlined)."""
-    cached = _HEADERS.get(storage_key)
-    if cached is not None:
-        return cached
-    path = Path(settings.MEDIA_ROOT) / "pullbacks" / storage_key / storage.SOURCE_NAME
-    try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True)
-    except FileNotFoundError:
-        return None
-    data = ds.to_json_dict(
-        bulk_data_threshold=BULK_DATA_THRESHOLD_BYTES,
-        bulk_data_element_handler=lambda element: "",
-    )
-    data = {
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[str, JSON] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> JSON | None:
+        return self.items.get(key)
+
+    def put(self, key: str, value: JSON) -> None:
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_SUMMARIES = _LRU(8192)
+_HEADERS = _LRU(16)
+
+
+def _public(data: JSON) -> JSON:
+    """Private groups never leave (they are not de-identified); bulk data is not inlined."""
+    return {
         tag: element
         for tag, element in data.items()
-        if not int(tag[:4], 16) % 2  # private groups never leave (they are not de-identified)
-        and "BulkDataURI" not in element
+        if not int(tag[:4], 16) % 2 and "BulkDataURI" not in element
     }
-    with _HEADERS_LOCK:
-        _HEADERS[storage_key] = data
-        while len(_HEADERS) > _HEADERS_MAX:
-            _HEADERS.popitem(last=False)
+
+
+def _summary(ds: pydicom.Dataset) -> JSON:
+    flat = pydicom.Dataset()
+    for element in ds:
+        if element.VR != "SQ":
+            flat.add(element)
+    return _public(
+        flat.to_json_dict(
+            bulk_data_threshold=BULK_DATA_THRESHOLD_BYTES,
+            bulk_data_element_handler=lambda element: "",
+        )
+    )
+
+
+def _full(ds: pydicom.Dataset) -> JSON:
+    return _public(
+        ds.to_json_dict(
+            bulk_data_threshold=BULK_DATA_THRESHOLD_BYTES,
+            bulk_data_element_handler=lambda element: "",
+        )
+    )
+
+
+def _stored_json(storage_key: str, name: str, build: Any, memory: _LRU) -> JSON | None:
+    cached = memory.get(storage_key)
+    if cached is not None:
+        return cached
+    folder = Path(settings.MEDIA_ROOT) / "pullbacks" / storage_key
+    try:
+        data: JSON = json.loads((folder / name).read_bytes())
+    except FileNotFoundError:
+        try:
+            ds = pydicom.dcmread(folder / storage.SOURCE_NAME, stop_before_pixels=True)
+        except FileNotFoundError:
+            return None
+        data = build(ds)
+        storage.write_atomically(folder / name, json.dumps(data).encode())
+    memory.put(storage_key, data)
     return data
+
+
+def summary_json(storage_key: str) -> JSON | None:
+    """The de-identified header without sequences, as DICOM JSON; None without a file."""
+    return _stored_json(storage_key, SUMMARY_NAME, _summary, _SUMMARIES)
+
+
+def header_json(storage_key: str) -> JSON | None:
+    """The whole de-identified header (no pixel data) as DICOM JSON; None without a file."""
+    return _stored_json(storage_key, METADATA_NAME, _full, _HEADERS)
 
 
 def redacted(data: JSON) -> JSON:
@@ -199,12 +262,13 @@ def visible_instances(user: Any, *, pullback_pks: Iterable[int] | None = None) -
     for pk, study_id, key, n_frames, content_type in rows.order_by("pk").values_list(
         "pk", "study_id", "storage_key", "n_frames", "frame_content_type"
     ):
-        data = header_json(str(key))
+        data = summary_json(str(key))
         if data is None:
             continue
-        if roles.get(study_id) != Role.COORDINATOR.value:
+        is_coordinator = roles.get(study_id) == Role.COORDINATOR.value
+        if not is_coordinator:
             data = redacted(data)
-        out.append(Instance(pk, str(key), int(n_frames or 0), content_type, data))
+        out.append(Instance(pk, str(key), int(n_frames or 0), content_type, data, is_coordinator))
     return out
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import io
 import uuid
 from dataclasses import dataclass
+from typing import Any, BinaryIO
 
 JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
 EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1"
@@ -39,32 +41,62 @@ def _params(header_value: str) -> tuple[str, dict[str, str]]:
     return media.strip().lower(), params
 
 
-def decode_parts(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
-    """A multipart/related request body → ``[(part content type, part body), …]``."""
+def part_ranges(content_type: str, body: Any) -> list[tuple[str, int, int]]:
+    """Where each part of a multipart/related body lies: ``[(content type, start, end), …]``.
+    ``body`` is anything with ``find`` and slicing (bytes, or an ``mmap`` of a spooled upload:
+    pullbacks are hundreds of MB, so the body is never copied whole)."""
     media, params = _params(content_type)
     if media != "multipart/related":
         raise MultipartError('Send multipart/related; type="application/dicom".')
     boundary = params.get("boundary")
     if not boundary:
         raise MultipartError("The Content-Type has no boundary.")
-    default_type = params.get("type", "application/octet-stream")
+    default_type = params.get("type", "application/octet-stream").lower()
     delimiter = b"--" + boundary.encode("latin-1")
-    pieces = body.split(delimiter)
-    if len(pieces) < 3 or not pieces[-1].startswith(b"--"):
+    at = body.find(delimiter)
+    if at < 0:
         raise MultipartError("The body is not a complete multipart message.")
     parts = []
-    for piece in pieces[1:-1]:
-        piece = piece.removeprefix(b"\r\n")
-        head, sep, content = piece.partition(b"\r\n\r\n")
-        if not sep:
-            raise MultipartError("A part has no header block.")
+    while True:
+        after = at + len(delimiter)
+        if body[after : after + 2] == b"--":
+            return parts  # the close delimiter
+        head_end = body.find(b"\r\n\r\n", after)
+        following = body.find(b"\r\n" + delimiter, after)
+        if head_end < 0 or following < 0 or head_end > following:
+            raise MultipartError("The body is not a complete multipart message.")
         part_type = default_type
-        for line in head.decode("latin-1").split("\r\n"):
+        for line in bytes(body[after:head_end]).decode("latin-1").split("\r\n"):
             name, _, value = line.partition(":")
             if name.strip().lower() == "content-type":
                 part_type = _params(value)[0]
-        parts.append((part_type, content.removesuffix(b"\r\n")))
-    return parts
+        parts.append((part_type, head_end + 4, following))
+        at = following + 2
+
+
+def decode_parts(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
+    """A multipart/related body in memory → ``[(part content type, part body), …]``."""
+    return [(t, body[a:b]) for t, a, b in part_ranges(content_type, body)]
+
+
+class FileRange(io.RawIOBase):
+    """Bytes ``start … end`` of an open binary file, as a readable file object."""
+
+    def __init__(self, fh: BinaryIO, start: int, end: int) -> None:
+        self.fh, self.position, self.end = fh, start, end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size = min(len(buffer), self.end - self.position)
+        if size <= 0:
+            return 0
+        self.fh.seek(self.position)
+        data = self.fh.read(size)
+        buffer[: len(data)] = data
+        self.position += len(data)
+        return len(data)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ searches return only visible instances. Errors are JSON ``{detail, code[, field]
 - WADO-RS ``…/metadata`` at study, series and instance level: DICOM JSON, bulk data not
   inlined (``PixelData`` is a ``BulkDataURI`` naming the instance).
 - STOW-RS ``POST studies?study=&subject_code=&timepoint=&lesion=`` (coordinators of that
-  study): each ``application/dicom`` part becomes a pullback through the upload service and
-  is ingested before the answer, so the answer lists the de-identified UIDs stored
+  study): the body is spooled to disk (``UPLOAD_MAX_BYTES``, else 413), each
+  ``application/dicom`` part becomes a pullback through the upload service and is ingested
+  before the answer, so the answer lists the de-identified UIDs stored
   (``ReferencedSOPSequence``) and the parts refused (``FailedSOPSequence``): 200 all stored,
   202 some, 409 none.
 """
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import io
 import json
+import mmap
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,11 +53,12 @@ from adjudication.services import ingest
 
 from . import instances as idx
 from .multipart import (
+    FileRange,
     MultipartError,
     choose_frame_type,
-    decode_parts,
     encode_parts,
     new_boundary,
+    part_ranges,
 )
 
 DICOM_JSON = "application/dicom+json"
@@ -203,17 +206,10 @@ def metadata(
         return _not_found()
     out = []
     for instance in scope:
-        data = dict(instance.json)
+        data = dict(instance.full_json() or instance.json)
         data["7FE00010"] = {"vr": "OB", "BulkDataURI": _instance_url(request, instance)}
         out.append(idx.sorted_json(data))
     return _dicom_json(out)
-
-
-def _is_coordinator(user: Any, pullback_pk: int) -> bool:
-    study_id = Pullback.objects.filter(pk=pullback_pk).values_list("study_id", flat=True).first()
-    return Membership.objects.filter(
-        user=user, study_id=study_id, role=Role.COORDINATOR.value
-    ).exists()
 
 
 def _dicom_file_chunks(instance: idx.Instance, coordinator: bool) -> Iterator[bytes]:
@@ -261,7 +257,7 @@ def retrieve(
     def body() -> Iterator[bytes]:
         for instance in scope:
             yield f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode("ascii")
-            yield from _dicom_file_chunks(instance, _is_coordinator(user, instance.pullback_pk))
+            yield from _dicom_file_chunks(instance, instance.is_coordinator)
             yield b"\r\n"
         yield f"--{boundary}--\r\n".encode("ascii")
 
@@ -405,22 +401,52 @@ def _stow_target(request: HttpRequest) -> tuple[Any, Study] | HttpResponse:
     return user, study
 
 
+def _spool(request: HttpRequest, folder: Path) -> Path | None:
+    """The request body copied to ``folder`` (never held in memory whole), or None when it
+    exceeds ``UPLOAD_MAX_BYTES``."""
+    path = folder / "stow-body"
+    total = 0
+    with open(path, "wb") as out:
+        while chunk := request.read(1024 * 1024):
+            total += len(chunk)
+            if total > settings.UPLOAD_MAX_BYTES:
+                return None
+            out.write(chunk)
+    return path
+
+
 def _stow(request: HttpRequest) -> HttpResponse:
     target = _stow_target(request)
     if isinstance(target, HttpResponse):
         return target
     user, study = target
+    folder = storage.new_staging_dir()
     try:
-        parts = decode_parts(request.META.get("CONTENT_TYPE", ""), request.body)
-    except MultipartError as exc:
-        return _error(415, str(exc), "unsupported_media_type")
+        body = _spool(request, folder)
+        if body is None:
+            return _error(
+                413, f"The upload exceeds {settings.UPLOAD_MAX_BYTES} bytes.", "too_large"
+            )
+        with open(body, "rb") as fh:
+            return _stow_parts(request, user, study, fh)
+    finally:
+        storage.remove_tree(folder)
+
+
+def _stow_parts(request: HttpRequest, user: Any, study: Study, fh: Any) -> HttpResponse:
+    content_type = request.META.get("CONTENT_TYPE", "")
+    try:
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            parts = part_ranges(content_type, view)
+    except (MultipartError, ValueError) as exc:  # ValueError: an empty body cannot be mapped
+        return _error(415, str(exc) or "The body is empty.", "unsupported_media_type")
     if not parts:
         return _error(400, "The message has no part.", "required", "file")
-    if any(part_type != "application/dicom" for part_type, _ in parts):
+    if any(part_type != "application/dicom" for part_type, _, _ in parts):
         return _error(415, "Every part must be application/dicom.", "unsupported_media_type")
     sources = [
-        ingest.UploadSource(f"stow-part-{n}.dcm", io.BytesIO(body), len(body))
-        for n, (_, body) in enumerate(parts, start=1)
+        ingest.UploadSource(f"stow-part-{n}.dcm", FileRange(fh, start, end), end - start)
+        for n, (_, start, end) in enumerate(parts, start=1)
     ]
     try:
         pullbacks = ingest.pullbacks_create_from_upload(

@@ -314,3 +314,32 @@ def test_a_bearer_token_works_like_a_token(
     with pytest.raises(requests.HTTPError) as caught:
         client.retrieve_instance_frames(*hidden, frame_numbers=[1])
     assert caught.value.response.status_code == 404
+
+
+def test_stow_rs_answers_202_listing_stored_and_refused_parts(
+    live_server: Any, world: Any, media: Path, tmp_path: Path
+) -> None:
+    """Two parts, one refused at ingest (burned-in annotation): the stored one is listed with
+    its de-identified UID, the refused one in FailedSOPSequence; the refused pullback keeps a
+    readable reason, as after a browser upload."""
+    client = dicomweb(live_server, world.coordinator)
+    statuses: list[int] = []
+    client._session.hooks["response"].append(lambda r, *a, **k: statuses.append(r.status_code))
+    good = pydicom.dcmread(synthetic(tmp_path, 21))
+    bad = pydicom.dcmread(synthetic(tmp_path, 22, burned_in_annotation=True))
+    answer = client.store_instances(
+        [good, bad],
+        additional_params={
+            "study": str(world.study.pk),
+            "subject_code": "S-0021",
+            "timepoint": "post",
+        },
+    )
+    assert statuses == [202]
+    [stored] = answer.ReferencedSOPSequence
+    [refused] = answer.FailedSOPSequence
+    ready = Pullback.objects.get(subject__code="S-0021", status="ready")
+    assert stored.ReferencedSOPInstanceUID == uids(ready)[2]
+    assert refused.FailureReason > 0
+    failed = Pullback.objects.get(subject__code="S-0021", status="failed")
+    assert failed.error
