@@ -9,8 +9,11 @@ anyone else carry none (readers never see the subject code). Observers are role 
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from typing import Any
 
+from adjudication import storage
 from adjudication.dicom import sr
 from adjudication.dicomweb.instances import summary_json, tag_hex
 from adjudication.domain.errors import Refused
@@ -42,6 +45,23 @@ def source_image(pullback: Pullback, *, coordinator: bool) -> sr.SourceImage:
     )
 
 
+def _kept(pullback: Pullback, seed: str, build: Callable[[], bytes]) -> bytes:
+    """The report named by ``seed``, built once and kept beside the pullback's files.
+
+    A report takes about a second to build (highdicom, thousands of content items), and a
+    study export carries one per pullback: kept, a second export or download costs a file
+    read. ``seed`` names the content (read version, when its metrics or the consensus were
+    computed, the audience), so a changed read or consensus gets a new report."""
+    name = hashlib.sha256(seed.encode()).hexdigest()[:32]
+    path = storage.pullback_dir(pullback) / "sr" / f"{name}.dcm"
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        data = build()
+        storage.write_atomically(path, data)
+        return data
+
+
 def _read_content(read: Read) -> sr.ReadContent:
     try:
         metrics = read.metrics.values()
@@ -68,13 +88,19 @@ def read_sr_bytes(read: Read, *, coordinator: bool) -> bytes:
         ) from None
     audience = "coordinator" if coordinator else "reader"
     seed = f"read:{read.pk}:{read.version}:{measured.computed_at.isoformat()}:{audience}"
-    document = sr.read_report(
-        seed=seed,
-        source=source_image(read.pullback, coordinator=coordinator),
-        read=_read_content(read),
-        settings_used=measured.settings_used,
+    source = source_image(read.pullback, coordinator=coordinator)
+    return _kept(
+        read.pullback,
+        seed,
+        lambda: sr.to_bytes(
+            sr.read_report(
+                seed=seed,
+                source=source,
+                read=_read_content(read),
+                settings_used=measured.settings_used,
+            )
+        ),
     )
-    return sr.to_bytes(document)
 
 
 def _consensus_reads(pullback: Pullback, consensus: Consensus) -> list[Read]:
@@ -101,14 +127,21 @@ def consensus_sr_bytes(pullback: Pullback) -> bytes:
     consensus = Consensus.objects.filter(pullback=pullback).first()
     if consensus is None:
         raise Refused("This pullback has no consensus yet.", code="invalid_transition")
-    document = sr.consensus_report(
-        seed=f"consensus:{pullback.pk}:{consensus.computed_at.isoformat()}",
-        source=source_image(pullback, coordinator=True),
-        values=consensus.values(),
-        reads=[_read_content(r) for r in _consensus_reads(pullback, consensus)],
-        settings_used=consensus.settings_used,
+    seed = f"consensus:{pullback.pk}:{consensus.computed_at.isoformat()}"
+    source = source_image(pullback, coordinator=True)
+    return _kept(
+        pullback,
+        seed,
+        lambda: sr.to_bytes(
+            sr.consensus_report(
+                seed=seed,
+                source=source,
+                values=consensus.values(),
+                reads=[_read_content(r) for r in _consensus_reads(pullback, consensus)],
+                settings_used=consensus.settings_used,
+            )
+        ),
     )
-    return sr.to_bytes(document)
 
 
 def study_sr_files(study: Study, level: str) -> list[tuple[str, bytes]]:

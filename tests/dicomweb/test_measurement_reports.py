@@ -284,3 +284,29 @@ def test_export_zip_carries_the_sr_files(
     } <= set(readers.namelist())
     data = readers.read(f"sr/pullback-{pullback.pk}-reader-2.dcm")
     assert read_back(data).SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.34"
+
+
+def test_a_report_is_built_once_and_kept(
+    world: Any, agreed: tuple[Pullback, pydicom.Dataset], api: Any
+) -> None:
+    """Reports carry their creation time, so equal bytes mean the kept copy was served."""
+    pullback, _ = agreed
+    read = read_of(pullback, world.reader_a)
+    first = api(world.reader_a).get(f"/api/v1/reads/{read.pk}/sr/").content
+    assert api(world.reader_a).get(f"/api/v1/reads/{read.pk}/sr/").content == first
+    coordinator_copy = api(world.coordinator).get(f"/api/v1/reads/{read.pk}/sr/").content
+    assert coordinator_copy != first  # another audience, another document (subject code)
+    assert read_back(coordinator_copy).SOPInstanceUID != read_back(first).SOPInstanceUID
+
+
+def test_the_adjudicator_gets_both_reads_reports_without_patient_identity(
+    world: Any, media: Path, tmp_path: Path, api: Any
+) -> None:
+    pullback = read_and_compare(world, sample_document(150), document_with_mla(100))
+    give_source_file(pullback, tmp_path)
+    assert pullback.status == "flagged"
+    for reader in (world.reader_a, world.reader_b):
+        response = api(world.adjudicator).get(f"/api/v1/reads/{read_of(pullback, reader).pk}/sr/")
+        assert response.status_code == 200
+        report = read_back(response.content)
+        assert report.PatientID == "" and reader.username.encode() not in response.content
