@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import mmap
 import os
 from collections.abc import Iterator
@@ -60,6 +61,8 @@ from .multipart import (
     new_boundary,
     part_ranges,
 )
+
+log = logging.getLogger(__name__)
 
 DICOM_JSON = "application/dicom+json"
 QIDO_MAX_LIMIT = 1000
@@ -212,16 +215,28 @@ def metadata(
     return _dicom_json(out)
 
 
+PIXEL_DATA_TAG = b"\xe0\x7f\x10\x00"  # (7FE0,0010), little endian
+
+
+def _header_and_pixel_data_at(path: Path) -> tuple[pydicom.Dataset, int | None]:
+    """The header, and where the (7FE0,0010) element starts in the file: pydicom leaves the
+    file at that tag when it stops before the pixels; the tag's bytes there prove it (None
+    otherwise, and the caller re-encodes the whole file)."""
+    with open(path, "rb") as fh:
+        header = pydicom.dcmread(fh, stop_before_pixels=True)
+        at = fh.tell()
+        return header, (at if fh.read(4) == PIXEL_DATA_TAG else None)
+
+
 def _dicom_file_chunks(instance: idx.Instance, coordinator: bool) -> Iterator[bytes]:
-    """The stored de-identified file: header (redacted for non-coordinators, as in QIDO) as
-    rewritten by pydicom, then the pixel data element copied byte for byte from disk."""
+    """The stored de-identified file: header (private groups dropped; redacted for
+    non-coordinators, as in QIDO) as rewritten by pydicom, then the pixel data element
+    copied byte for byte from disk."""
     path = Path(settings.MEDIA_ROOT) / "pullbacks" / instance.storage_key / storage.SOURCE_NAME
-    header = pydicom.dcmread(path, stop_before_pixels=True)
-    last = header.get_item(list(header.keys())[-1]) if len(header) else None
-    if last is None or last.value_tell is None:
-        pixel_at = 0
-    else:
-        pixel_at = int(last.value_tell) + int(last.length)
+    header, pixel_at = _header_and_pixel_data_at(path)
+    if pixel_at is None:
+        header = pydicom.dcmread(path)  # the slow, always-correct way
+    header.remove_private_tags()
     if not coordinator:
         for tag in list(header.keys()):
             hex_tag = f"{int(tag):08X}"
@@ -230,6 +245,8 @@ def _dicom_file_chunks(instance: idx.Instance, coordinator: bool) -> Iterator[by
     out = io.BytesIO()
     header.save_as(out, enforce_file_format=True)
     yield out.getvalue()
+    if pixel_at is None:
+        return
     with open(path, "rb") as fh:
         fh.seek(pixel_at)
         while chunk := fh.read(1024 * 1024):
@@ -464,7 +481,17 @@ def _stow_parts(request: HttpRequest, user: Any, study: Study, fh: Any) -> HttpR
     except DicomRefused as exc:
         return _error(400, getattr(exc, "message", str(exc)), getattr(exc, "code", "refused"))
     for pullback in pullbacks:
-        ingest.pullback_ingest(pullback_pk=pullback.pk)
+        try:
+            ingest.pullback_ingest(pullback_pk=pullback.pk)
+        except Exception:
+            # Unexpected (expected refusals become ``failed`` inside the service): leave it
+            # to the worker, which retries, rather than to a pullback stuck ``ingesting``.
+            log.exception(
+                "STOW-RS: ingest of pullback %s failed; queued for the worker", pullback.pk
+            )
+            from adjudication.tasks import pullback_ingest as pullback_ingest_task
+
+            pullback_ingest_task.delay(pullback_pk=pullback.pk)
     return _stow_answer(request, user, [p.pk for p in pullbacks])
 
 
