@@ -89,6 +89,19 @@ def _dicom_json(data: Any, status: int = 200) -> HttpResponse:
     return HttpResponse(json.dumps(data), content_type=DICOM_JSON, status=status)
 
 
+_JSON_TYPES = ("application/dicom+json", "application/json", "application/*", "*/*")
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    """QIDO-RS and metadata answer DICOM JSON only (no XML): any other Accept → 406."""
+    accept = request.META.get("HTTP_ACCEPT", "").lower()
+    return not accept.strip() or any(t in accept for t in _JSON_TYPES)
+
+
+def _not_acceptable() -> JsonResponse:
+    return _error(406, "This server answers application/dicom+json.", "not_acceptable")
+
+
 def _base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/dicomweb").rstrip("/")
 
@@ -143,6 +156,8 @@ def _qido(
     user = _user_or_401(request)
     if isinstance(user, HttpResponse):
         return user
+    if not _wants_json(request):
+        return _not_acceptable()
     try:
         query = idx.parse_query(dict(request.GET.lists()), max_limit=QIDO_MAX_LIMIT)
     except idx.QueryError as exc:
@@ -202,6 +217,8 @@ def metadata(
     user = _user_or_401(request)
     if isinstance(user, HttpResponse):
         return user
+    if not _wants_json(request):
+        return _not_acceptable()
     scope = [
         i for i in _scoped(user, study_uid, series_uid) if sop_uid is None or i.sop_uid == sop_uid
     ]

@@ -16,6 +16,8 @@ from adjudication.dicomweb.instances import header_json, tag_hex
 from adjudication.services import ingest
 from adjudication.services.assignment import pullback_assign_readers
 from adjudication.services.ingest import UploadSource
+from adjudication.services.reassignment import read_reassign
+from tests.factories import MembershipFactory, UserFactory
 
 N_FRAMES = 4
 
@@ -125,17 +127,26 @@ def test_a_uid_from_one_study_does_not_open_another_studys_path(
     assert client.get(f"{path}/metadata").status_code == 404
 
 
-def test_unassigning_stops_frames_once_the_grant_expires(
+def test_a_reassigned_reader_loses_every_path_once_the_grant_expires(
     world: Any, hidden_and_visible: tuple[Any, Any], settings: Any
 ) -> None:
-    """Frames use the cached grants of frames_auth; with no TTL the check is immediate."""
+    """Frames use the cached grants of frames_auth (FRAME_GRANT_TTL_S); with no TTL the loss
+    is immediate, and every other path checks in full on each request."""
     settings.FRAME_GRANT_TTL_S = 0
     _, visible = hidden_and_visible
     client = token_client(world.reader_a)
-    path = _paths(*_uids(visible))[9]
-    assert client.get(path).status_code == 200
-    visible.reads.filter(reader=world.reader_a).delete()
-    assert client.get(path).status_code == 404
+    paths = _paths(*_uids(visible))
+    assert client.get(paths[9]).status_code == 200
+    MembershipFactory(study=world.study, user=UserFactory(username="reader_c"), role="analyst")
+    read_reassign(
+        read=visible.reads.get(reader=world.reader_a),
+        actor=world.coordinator,
+        username="reader_c",
+        reason="reader A is away",
+    )
+    for path in paths:
+        assert client.get(path).status_code == 404, path
+    assert token_client(world.reader_b).get(paths[9]).status_code == 200
 
 
 def test_no_credential_answers_401_and_a_bad_token_too(
@@ -157,3 +168,22 @@ def test_session_sign_in_works_like_a_token(
     assert client.get(_paths(*_uids(hidden))[9]).status_code == 404
     studies = client.get("/dicomweb/studies").json()
     assert [s["0020000D"]["Value"][0] for s in studies] == [_uids(visible)[0]]
+
+
+def test_searches_answer_406_to_an_xml_only_client_and_400_to_unknown_keys(
+    world: Any, hidden_and_visible: tuple[Any, Any]
+) -> None:
+    client = token_client(world.coordinator)
+    assert client.get("/dicomweb/studies", HTTP_ACCEPT="application/dicom+xml").status_code == 406
+    response = client.get("/dicomweb/studies?NoSuchKeyword=1")
+    assert response.status_code == 400
+    assert response.json()["field"] == "NoSuchKeyword"
+    assert client.get("/dicomweb/instances?limit=-1").json()["field"] == "limit"
+    frames = _paths(*_uids(hidden_and_visible[1]))[9]
+    assert client.get(frames, HTTP_ACCEPT='multipart/related; type="image/jp2"').status_code == 406
+    # DICOM numbers frames from 1: frame 0 is a bad request (whatever the instance), and one
+    # past the last frame is not found.
+    zero = client.get(frames.replace("/frames/1", "/frames/0"))
+    assert (zero.status_code, zero.json()["field"]) == (400, "frames")
+    assert client.get(frames.replace("/frames/1", f"/frames/{N_FRAMES + 1}")).status_code == 404
+    assert client.get(frames.replace("/frames/1", f"/frames/{N_FRAMES}")).status_code == 200
