@@ -310,3 +310,20 @@ def test_the_adjudicator_gets_both_reads_reports_without_patient_identity(
         assert response.status_code == 200
         report = read_back(response.content)
         assert report.PatientID == "" and reader.username.encode() not in response.content
+
+
+def test_render_reports_builds_what_the_export_then_reads(
+    world: Any, adjudicated: tuple[Pullback, pydicom.Dataset], api: Any
+) -> None:
+    from django.core.management import call_command
+
+    pullback, _ = adjudicated
+    out = io.StringIO()
+    call_command("render_reports", study=world.study.code, stdout=out)
+    assert "pullback: 1 report(s)" in out.getvalue() and "reader: 2 report(s)" in out.getvalue()
+    kept = sorted((storage.pullback_dir(pullback) / "sr").iterdir())
+    assert len(kept) == 3
+    before = [p.read_bytes() for p in kept]
+    base = f"/api/v1/studies/{world.study.pk}/export/?format=zip&level=pullback"
+    archive = zipfile.ZipFile(io.BytesIO(api(world.coordinator).get(base).content))
+    assert archive.read(f"sr/pullback-{pullback.pk}-consensus.dcm") in before
