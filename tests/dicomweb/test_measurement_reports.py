@@ -121,6 +121,11 @@ def test_reader_downloads_own_sr_that_dcmtk_and_highdicom_read_with_every_metric
     report = read_back(response.content)
     # In the pullback's de-identified study, pointing at its instance; no patient identity.
     assert report.StudyInstanceUID == source.StudyInstanceUID
+    [evidence] = report.CurrentRequestedProcedureEvidenceSequence
+    [series] = evidence.ReferencedSeriesSequence
+    assert [i.ReferencedSOPInstanceUID for i in series.ReferencedSOPSequence] == [
+        source.SOPInstanceUID
+    ]
     assert report.PatientID == "" and str(report.PatientName) == ""
     assert pullback.subject.code.encode() not in response.content
     assert b"reader_a" not in response.content  # the observer is a role label, not a username
