@@ -187,3 +187,16 @@ def test_searches_answer_406_to_an_xml_only_client_and_400_to_unknown_keys(
     assert (zero.status_code, zero.json()["field"]) == (400, "frames")
     assert client.get(frames.replace("/frames/1", f"/frames/{N_FRAMES + 1}")).status_code == 404
     assert client.get(frames.replace("/frames/1", f"/frames/{N_FRAMES}")).status_code == 200
+
+
+def test_stow_with_a_session_needs_the_csrf_token(world: Any, media: Path) -> None:
+    """A signed-in browser cannot be made to store pullbacks by another site (CSRF)."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.coordinator)
+    body = b"--b\r\nContent-Type: application/dicom\r\n\r\nDICM\r\n--b--\r\n"
+    response = client.post(
+        f"/dicomweb/studies?study={world.study.pk}&subject_code=S-1&timepoint=pre",
+        data=body,
+        content_type='multipart/related; type="application/dicom"; boundary=b',
+    )
+    assert (response.status_code, response.json()["code"]) == (403, "csrf_failed")
