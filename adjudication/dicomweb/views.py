@@ -303,10 +303,10 @@ def retrieve(
 
 # --- WADO-RS frames ---------------------------------------------------------------------------
 
-# SOP Instance UID → the pullbacks carrying it, as (pk, study uid, series uid). A fact about
+# SOP Instance UID → the pullbacks carrying it, as (pk, storage key, study uid, series uid). A fact about
 # the data (one de-identified file may be ingested into two trials), not about who may see
 # it: every request is still authorised through ``frame_grant``. Filled on first use.
-_SOP_PULLBACKS: dict[str, tuple[tuple[int, str, str], ...]] = {}
+_SOP_PULLBACKS: dict[str, tuple[tuple[int, str, str, str], ...]] = {}
 _SOP_PULLBACKS_MAX = 65536
 
 
@@ -320,17 +320,19 @@ def _parse_frame_numbers(text: str) -> list[int] | None:
 
 def _grant_for(request: HttpRequest, study_uid: str, series_uid: str, sop_uid: str) -> Any:
     """The frame grant for the instance, or None (→ 404); raises ``NotAuthenticated``."""
-    for pk, study, series in _SOP_PULLBACKS.get(sop_uid, ()):
+    for pk, key, study, series in _SOP_PULLBACKS.get(sop_uid, ()):
         if (study, series) == (study_uid, series_uid):
             grant = frame_grant(request, pk)
-            if grant is not None:
+            if grant is not None and grant.storage_key == key:  # the same pullback's files
                 return grant
     # Cold (or not visible through the known pullbacks): the full check, then remember.
     user = authenticated_user(request)
     found = [i for i in idx.visible_instances(user) if i.sop_uid == sop_uid]
     if found:
         known = dict.fromkeys(_SOP_PULLBACKS.get(sop_uid, ()))
-        known.update(dict.fromkeys((i.pullback_pk, i.study_uid, i.series_uid) for i in found))
+        known.update(
+            dict.fromkeys((i.pullback_pk, i.storage_key, i.study_uid, i.series_uid) for i in found)
+        )
         if len(_SOP_PULLBACKS) >= _SOP_PULLBACKS_MAX:
             _SOP_PULLBACKS.clear()
         _SOP_PULLBACKS[sop_uid] = tuple(known)
