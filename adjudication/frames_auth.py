@@ -95,6 +95,10 @@ def _user(request: Any) -> Any:
     return user
 
 
+# The full check, for other plain (non-DRF) views that authenticate like frames (dicomweb).
+authenticated_user = _user
+
+
 def _grant_key(credential: str, pullback_pk: int) -> str:
     return f"frames:grant:{credential}:{pullback_pk}"
 

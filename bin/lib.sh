@@ -118,3 +118,11 @@ ensure_chromium() {
     as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
   fi
 }
+
+ensure_dcmtk() {
+  # Debian's dcmtk: dsrdump/dcmdump check the DICOM SR reports in the tests.
+  if ! command -v dsrdump >/dev/null || ! command -v dcmdump >/dev/null; then
+    say "installing Debian's dcmtk for the DICOM SR tests"
+    as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dcmtk
+  fi
+}

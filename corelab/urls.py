@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("adjudication.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("dicomweb/", include("adjudication.dicomweb.urls")),
     path("", include("adjudication.urls")),
 ]

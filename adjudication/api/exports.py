@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from adjudication import selectors
+from adjudication import reports, selectors
 from adjudication.exports import tabular
 from adjudication.exports.dictionary import LEVELS
 from adjudication.models import AuditEvent, Consensus
@@ -94,7 +94,8 @@ class ExportView(APIView):
         if fmt == "xlsx":
             return _attachment(tabular.to_xlsx(dataset), tabular.XLSX_CONTENT_TYPE, f"{name}.xlsx")
         if fmt == "zip":
-            return _attachment(tabular.to_zip(dataset), "application/zip", f"{name}.zip")
+            sr_files = reports.study_sr_files(study, level)
+            return _attachment(tabular.to_zip(dataset, sr_files), "application/zip", f"{name}.zip")
         if part == "settings":
             return _attachment(tabular.settings_csv(dataset).encode(), CSV, f"{name}-settings.csv")
         body = tabular.to_csv(dataset.columns, dataset.rows).encode()

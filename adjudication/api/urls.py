@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import adjudications, auth, auto_annotations, exports, pullbacks, reads, studies
+from . import adjudications, auth, auto_annotations, exports, pullbacks, reads, reports, studies
 
 router = SimpleRouter()
 router.register("studies", studies.StudyViewSet, basename="study")
@@ -24,5 +24,11 @@ urlpatterns = [
     path("studies/<int:pk>/export/", exports.ExportView.as_view(), name="api-export"),
     path("studies/<int:pk>/agreement/", exports.AgreementView.as_view(), name="api-agreement"),
     path("audit/", exports.AuditView.as_view(), name="api-audit"),
+    path("reads/<int:pk>/sr/", reports.ReadSRView.as_view(), name="api-read-sr"),
+    path(
+        "pullbacks/<int:pk>/consensus-sr/",
+        reports.ConsensusSRView.as_view(),
+        name="api-consensus-sr",
+    ),
     *router.urls,
 ]

@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -301,8 +302,9 @@ def to_xlsx(dataset: Dataset) -> bytes:
     return out.getvalue()
 
 
-def to_zip(dataset: Dataset) -> bytes:
-    """``data.csv``, ``dictionary.csv``, ``settings.csv`` and ``settings.json`` in one zip."""
+def to_zip(dataset: Dataset, extra: Sequence[tuple[str, bytes]] = ()) -> bytes:
+    """``data.csv``, ``dictionary.csv``, ``settings.csv`` and ``settings.json`` in one zip,
+    plus ``extra`` ``(name, bytes)`` files (the DICOM SR reports, ``sr/…``)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.csv", to_csv(dataset.columns, dataset.rows))
@@ -311,6 +313,8 @@ def to_zip(dataset: Dataset) -> bytes:
         archive.writestr(
             "settings.json", json.dumps(dataset.settings_document(), indent=1, sort_keys=True)
         )
+        for name, data in extra:
+            archive.writestr(name, data)
     return out.getvalue()
 
 

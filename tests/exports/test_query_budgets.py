@@ -49,7 +49,8 @@ EXPORT_QUERIES = {
     ("csv", "pullback", "settings"): 2,
     ("xlsx", "pullback", "data"): 2,
     ("json", "frame", "data"): 3,
-    ("zip", "reader", "data"): 2,
+    # + the submitted reads and their frame metrics, for the DICOM SR files (issue 16)
+    ("zip", "reader", "data"): 4,
 }
 
 
