@@ -52,6 +52,7 @@ UCUM_UNITS = {
     "um": "um",
     "%": "%",
     "struts": "{count}",
+    "references": "{count}",
     "frame": "{frame}",
     "points": "{score}",
 }
@@ -108,7 +109,9 @@ def metric_concept(name: str) -> hd.sr.CodedConcept:
 
 
 def unit_concept(metric: MetricDef) -> hd.sr.CodedConcept:
-    ucum = UCUM_UNITS.get(metric.unit, "1")
+    # Every catalogue unit has its UCUM code (a test walks the catalogue): a missing one is a
+    # programming error, never a silently unitless number in a report.
+    ucum = UCUM_UNITS[metric.unit] if metric.unit else "1"
     return hd.sr.CodedConcept(ucum, "UCUM", ucum)
 
 

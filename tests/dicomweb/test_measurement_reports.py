@@ -31,6 +31,7 @@ UCUM = {
     "um": "um",
     "%": "%",
     "struts": "{count}",
+    "references": "{count}",
     "frame": "{frame}",
     "points": "{score}",
 }
@@ -332,3 +333,11 @@ def test_render_reports_builds_what_the_export_then_reads(
     base = f"/api/v1/studies/{world.study.pk}/export/?format=zip&level=pullback"
     archive = zipfile.ZipFile(io.BytesIO(api(world.coordinator).get(base).content))
     assert archive.read(f"sr/pullback-{pullback.pk}-consensus.dcm") in before
+
+
+def test_every_catalogue_unit_has_a_ucum_code() -> None:
+    from adjudication.dicom.sr import UCUM_UNITS
+    from adjudication.domain.metric_defs import FRAME_METRICS, READ_METRICS
+
+    units = {m.unit for m in (*READ_METRICS, *FRAME_METRICS) if m.unit}
+    assert units <= set(UCUM_UNITS), units - set(UCUM_UNITS)
