@@ -13,6 +13,7 @@ router.register("adjudications", adjudications.AdjudicationViewSet, basename="ad
 
 urlpatterns = [
     path("auth/token/", auth.TokenView.as_view(), name="api-token"),
+    path("auth/logout/", auth.LogoutView.as_view(), name="api-logout"),
     path("me/", auth.MeView.as_view(), name="api-me"),
     path("pullbacks/<int:pk>/frames/<int:frame>", pullbacks.FrameView.as_view(), name="api-frame"),
     path("studies/<int:pk>/consensus/", exports.ConsensusView.as_view(), name="api-consensus"),
