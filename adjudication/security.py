@@ -51,7 +51,9 @@ def client_address(request: Any) -> str:
     forwarded = [a.strip() for a in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
     if not forwarded:
         return remote
-    return forwarded[-min(proxies, len(forwarded))]
+    # Fewer entries than proxies (a misconfigured count) leaves a client-written entry:
+    # bounded, so it cannot make oversized cache keys.
+    return forwarded[-min(proxies, len(forwarded))][:64]
 
 
 def _name(username: str | None) -> str:
