@@ -135,3 +135,11 @@ def test_page_logout_ends_the_session_for_frames_within_the_grant_ttl(
     thief = Client()
     thief.cookies["sessionid"] = stolen_cookie
     assert thief.get(url).status_code == 401
+
+
+def test_expired_tokens_are_deleted_at_the_next_sign_in(world: Any) -> None:
+    old = sign_in(world, "reader_b")
+    ApiToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    sign_in(world)
+    assert not ApiToken.objects.filter(user=world.reader_b).exists()
+    assert with_token(old).get("/api/v1/me/").status_code == 401
