@@ -12,7 +12,8 @@ with the same credential cost one cache read and no query, until the grant expir
   credential itself. Requests forced-authenticated by DRF's test client are checked in full
   every time (there is no credential to key a grant on).
 - Revocation: a grant lives ``FRAME_GRANT_TTL_S`` seconds (default 30) from the full check
-  that created it and is never extended by use. Losing access — signing out, a deleted token,
+  that created it, never past the expiry of the token it was made for, and is never extended
+  by use. Losing access — signing out, a revoked or expired token,
   a reader unassigned, a membership removed, a pullback becoming invisible to an adjudicator —
   takes effect for frames within that TTL; every other endpoint sees it at once. Each process
   also keeps a small in-memory copy of the grants it used, expiring at the same instant as
@@ -27,6 +28,7 @@ with the same credential cost one cache read and no query, until the grant expir
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -34,10 +36,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 
 from adjudication.domain.workflow import PullbackState
 from adjudication.models import Pullback
+from adjudication.tokens import key_from_header, user_for_key
 
 # States whose frames exist on disk and may be shown (not ingesting, not failed).
 FRAME_STATES = tuple(
@@ -74,25 +76,26 @@ def _credential(request: Any) -> str | None:
     return None
 
 
-def _user(request: Any) -> Any:
-    """The full (database) authentication, mirroring DRF's session-then-token order."""
+def _user(request: Any) -> tuple[Any, float | None]:
+    """The full (database) authentication, mirroring DRF's token-then-session order: the
+    user, and when the credential ends (a token's expiry as a Unix time; None: a session)."""
     forced = getattr(request, "_force_auth_user", None)  # DRF's test client, as DRF honours it
     if forced is not None:
-        return forced
+        return forced, None
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header:
-        scheme, _, key = header.partition(" ")
-        if scheme.lower() != "token" or not key.strip():
+        key = key_from_header(header)
+        if key is None:
             raise NotAuthenticated("Use 'Authorization: Token <key>' or sign in.")
-        token = Token.objects.select_related("user").filter(key=key.strip()).first()
-        if token is None or not token.user.is_active:
-            raise NotAuthenticated("Invalid token.")
-        return token.user
+        found = user_for_key(key)
+        if found is None:
+            raise NotAuthenticated("Invalid or expired token.")
+        return found[0], found[1].timestamp()
     # The session, read directly: DRF may already have set ``request.user`` to anonymous.
     user = get_user(request) if hasattr(request, "session") else None
     if user is None or not user.is_authenticated:
         raise NotAuthenticated("Authentication credentials were not provided.")
-    return user
+    return user, None
 
 
 # The full check, for other plain (non-DRF) views that authenticate like frames (dicomweb).
@@ -145,7 +148,7 @@ def frame_grant(request: Any, pullback_pk: int) -> FrameGrant | None:
         cached = _cached(_grant_key(credential, pullback_pk))
         if cached is not None:
             return cached
-    user = _user(request)
+    user, credential_ends_at = _user(request)
     row = (
         Pullback.objects.visible_to(user)
         .filter(pk=pullback_pk, status__in=FRAME_STATES)
@@ -156,8 +159,10 @@ def frame_grant(request: Any, pullback_pk: int) -> FrameGrant | None:
         return None
     grant = FrameGrant(str(row[0]), int(row[1] or 0), row[2], int(row[3] or 0), int(row[4] or 0))
     if credential is not None:
-        ttl_s = settings.FRAME_GRANT_TTL_S
-        expires_at = time.time() + ttl_s
+        expires_at = time.time() + settings.FRAME_GRANT_TTL_S
+        if credential_ends_at is not None:
+            expires_at = min(expires_at, credential_ends_at)
+        ttl_s = max(1, math.ceil(expires_at - time.time()))
         fields = (grant.storage_key, grant.n_frames, grant.content_type, grant.rows, grant.columns)
         key = _grant_key(credential, pullback_pk)
         cache.set(key, (expires_at, fields), timeout=ttl_s)

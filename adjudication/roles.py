@@ -1,7 +1,10 @@
 """Per-study roles and what each may do, as a literal table (SPEC §1).
 
-The API's querysets (``models/querysets.py``) implement visibility; this table states the
-actions, and the permission-matrix tests are generated from it.
+The table is enforced where requests are served, not only tested: the querysets
+(``models/querysets.py``: ``visible_to``, ``Study.objects.restrict(user, action)``) ask
+``roles_with(action)`` which roles grant visibility, and the API's action checks
+(``api/common.py: require_action``) and the member services ask ``role_may``. The
+permission-matrix tests derive their expected answers from the same table.
 """
 
 from __future__ import annotations
@@ -49,3 +52,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
 def role_may(role: Role | str, action: Action) -> bool:
     """True when the role's row in the table lists the action."""
     return action in PERMISSIONS[Role(role)]
+
+
+def roles_with(action: Action) -> frozenset[Role]:
+    """Every role whose row lists ``action``."""
+    return frozenset(role for role, actions in PERMISSIONS.items() if action in actions)

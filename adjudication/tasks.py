@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 RETRY = {
     "autoretry_for": (OperationalError,),  # includes "could not obtain lock" (nowait)
     "retry_backoff": 2,
-    "retry_backoff_max": 60,
+    # Below the broker's visibility timeout: a retry waits out its countdown unacknowledged
+    # in the worker, and must not be redelivered meanwhile (corelab/celery.py checks it).
+    "retry_backoff_max": 30,
     "retry_jitter": True,
     "max_retries": 8,
 }

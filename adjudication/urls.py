@@ -16,6 +16,16 @@ urlpatterns = [
     path("studies/<int:pk>/", coordinator.study_page, name="study-page"),
     path("studies/<int:pk>/settings/", coordinator.study_settings, name="console-settings"),
     path("studies/<int:pk>/members/", coordinator.study_members, name="console-members"),
+    path(
+        "studies/<int:pk>/members/<str:username>/role/",
+        coordinator.member_change_role,
+        name="console-member-role",
+    ),
+    path(
+        "studies/<int:pk>/members/<str:username>/remove/",
+        coordinator.member_remove,
+        name="console-member-remove",
+    ),
     path("studies/<int:pk>/upload/", coordinator.study_upload, name="console-upload"),
     path("studies/<int:pk>/pullbacks/", coordinator.study_pullbacks, name="console-pullbacks"),
     path(

@@ -81,9 +81,9 @@ def _world(dicom: Path) -> dict[str, Any]:
     """Study, people, upload, ingest (timed) and assignment, through the services."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
 
     from adjudication.services import assignment, ingest, studies
+    from adjudication.tokens import token_issue
 
     call_command("migrate", verbosity=0)
     users = get_user_model().objects
@@ -113,7 +113,7 @@ def _world(dicom: Path) -> dict[str, Any]:
     assignment.pullback_assign_readers(
         pullback=pullback, actor=coordinator, usernames=[r.username for r in readers]
     )
-    token = Token.objects.create(user=readers[0]).key
+    token = token_issue(user=readers[0])
     return {
         "pullback": pullback.pk,
         "n_frames": pullback.n_frames,

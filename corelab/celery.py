@@ -15,12 +15,46 @@ from celery import (
     Celery,
     shared_task,  # noqa: TID251 - the one place allowed to wrap shared_task
 )
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corelab.settings")
 
 app = Celery("corelab")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def check_redelivery_limits(conf: Any, tasks: dict[str, Any]) -> list[str]:
+    """Problems with the time limits against Redis' visibility timeout (empty when fine).
+
+    A lost task (its worker killed) is redelivered once it is older than the visibility
+    timeout; a task that may still be running, or a retry waiting out its countdown in a
+    live worker, must never reach that age, or a second worker would run it at the same time.
+    """
+    visibility_s = (conf.broker_transport_options or {}).get("visibility_timeout", 3600)
+    problems = []
+    hard_s = conf.task_time_limit
+    if hard_s is None or hard_s >= visibility_s:
+        problems.append(f"task_time_limit ({hard_s}) must be below visibility_timeout")
+    for name, task in tasks.items():
+        limit = getattr(task, "time_limit", None) or hard_s
+        if name.startswith("adjudication.") and limit is not None and limit >= visibility_s:
+            problems.append(f"{name}: time_limit {limit} s ≥ visibility_timeout {visibility_s} s")
+        backoff = getattr(task, "retry_backoff_max", None)
+        if name.startswith("adjudication.") and getattr(task, "autoretry_for", ()) and backoff:
+            if backoff >= visibility_s:
+                problems.append(
+                    f"{name}: retry_backoff_max {backoff} s ≥ visibility_timeout {visibility_s} s"
+                )
+    return problems
+
+
+@worker_init.connect
+def _refuse_unsafe_limits(sender: Any = None, **kwargs: Any) -> None:
+    app.loader.import_default_modules()
+    problems = check_redelivery_limits(app.conf, dict(app.tasks))
+    if problems:
+        raise RuntimeError("unsafe Celery limits: " + "; ".join(problems))
 
 
 def idempotent_task(*args: Any, **kwargs: Any) -> Callable[..., Any]:

@@ -68,7 +68,10 @@ def database_from_url(url: str) -> dict[str, object]:
         "PASSWORD": unquote(parsed.password or ""),
         "HOST": parsed.hostname or "localhost",
         "PORT": str(parsed.port or 5432),
-        "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
+        # Persistent connections only pay off with a fixed pool of threads (gunicorn); the
+        # development server starts a thread per request, and each would strand its own
+        # connection (issue 12: 62 idle after 40 parallel requests). DEBUG → 0 by default.
+        "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 0 if DEBUG else 60),
         "CONN_HEALTH_CHECKS": True,
     }
 
@@ -90,7 +93,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "adjudication",
 ]
@@ -136,9 +138,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 ATOMIC_REQUESTS = False
 
 AUTHENTICATION_BACKENDS = ["adjudication.security.LockoutModelBackend"]
-# After this many failed passwords a username is locked for LOGIN_LOCKOUT_S seconds.
+# Sign-in lockout (adjudication/security.py): after LOGIN_FAILURE_LIMIT failed passwords for
+# one username *from one client address*, that username is locked for that address for
+# LOGIN_LOCKOUT_S seconds; after LOGIN_ADDRESS_FAILURE_LIMIT failures from one address (any
+# usernames) the address is locked. Signed-step password re-checks lock that step per user.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
 LOGIN_LOCKOUT_S = env_int("LOGIN_LOCKOUT_S", 900)
+# How many reverse proxies in front of the app append to X-Forwarded-For (nginx of
+# docker-compose: 1). 0 → the client address is REMOTE_ADDR and X-Forwarded-For is ignored;
+# N → the N-th address from the right, the one the outermost trusted proxy saw. Used by the
+# lockout and by every DRF throttle (NUM_PROXIES below).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+# API tokens (adjudication/tokens.py): valid this many hours from sign-in; any number per user.
+TOKEN_TTL_HOURS = env_int("TOKEN_TTL_HOURS", 12)
+if TOKEN_TTL_HOURS < 1:
+    raise ImproperlyConfigured("TOKEN_TTL_HOURS must be at least 1")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -184,10 +201,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
 REST_FRAMEWORK = {
     # Token first: an anonymous API call then answers 401 with WWW-Authenticate: Token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "adjudication.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Depth-limited JSON: a deeply nested body answers 400, never RecursionError (issue 12).
+    "DEFAULT_PARSER_CLASSES": [
+        "adjudication.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -195,6 +218,9 @@ REST_FRAMEWORK = {
     # `?format=` names the export format (SPEC §9), not a DRF renderer.
     "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_THROTTLE_RATES": {"auth": env_str("AUTH_THROTTLE_RATE", "20/min")},
+    # Without it DRF keys throttles on the whole X-Forwarded-For header, which the client
+    # writes: rotating it bypassed the token throttle (issue 12).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "OCT core-lab adjudication API",
@@ -214,14 +240,26 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT_S", 600)
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT_S", 660)
-# Redis redelivers an unacknowledged (acks_late) task after visibility_timeout: keep it above
-# the hard time limit so a long task is not run twice while still alive.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 900)
-}
+# A task whose worker dies (SIGKILL, OOM, a lost container) is still "unacknowledged" in
+# Redis; another worker gets it back once it is older than visibility_timeout, checked every
+# unacked_restore_interval seconds (kombu's default sweep is every 10 × 10 s). So a lost task
+# re-runs within visibility + sweep ≈ 50 s. The hard time limit stays below the visibility
+# timeout, so a task still running is never handed to a second worker (corelab/celery.py
+# refuses to start otherwise). Every task today finishes in seconds; a workload that needs
+# minutes belongs on its own queue and worker started with larger values of these four
+# variables (the unacked keys are per queue, so each worker only restores its own queue).
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT_S", 30)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT_S", 40)
+CELERY_VISIBILITY_TIMEOUT_S = env_int("CELERY_VISIBILITY_TIMEOUT_S", 45)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "corelab")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S,
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL_S", 5),
+    "unacked_restore_throttle": 1,
+    "unacked_key": f"unacked:{CELERY_TASK_DEFAULT_QUEUE}",
+    "unacked_index_key": f"unacked_index:{CELERY_TASK_DEFAULT_QUEUE}",
+    "unacked_mutex_key": f"unacked_mutex:{CELERY_TASK_DEFAULT_QUEUE}",
+}
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -11,9 +11,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.db.backends.signals import connection_created
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD, MembershipFactory, StudyFactory, UserFactory
+
+
+def _allow_audit_truncate(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """Django empties the database after a transactional test with TRUNCATE, which the audit
+    table refuses (migration 0003) unless the session allows it: test connections do."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET adjudication.allow_audit_truncate = 'on'")
+
+
+connection_created.connect(_allow_audit_truncate)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

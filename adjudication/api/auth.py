@@ -1,20 +1,20 @@
-"""Token sign-in and ``/me``."""
+"""Token sign-in and sign-out, and ``/me``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, logout
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from adjudication import tokens
 from adjudication.models import Membership
+from adjudication.security import AuthRateThrottle, clear_failures, client_address
 
 
 class TokenInput(serializers.Serializer):
@@ -27,7 +27,7 @@ class TokenView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [AuthRateThrottle]
     throttle_scope = "auth"
 
     @extend_schema(
@@ -50,8 +50,35 @@ class TokenView(APIView):
                 },
                 status=400,
             )
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        clear_failures(user.get_username(), client_address(request))
+        return Response({"token": tokens.token_issue(user=user)})
+
+
+class LogoutInput(serializers.Serializer):
+    all = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Also revoke every other token of the user (all scripts and devices).",
+    )
+
+
+class LogoutView(APIView):
+    """``POST`` revokes the token the request carries (the session, when signed in through
+    the browser); ``{"all": true}`` revokes every token of the user. 204."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=LogoutInput, responses={204: None})
+    def post(self, request: Request) -> Response:
+        data = LogoutInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        if data.validated_data["all"]:
+            tokens.tokens_revoke_all(user=request.user)
+        if isinstance(request.auth, str):
+            tokens.token_revoke(key=request.auth)
+        else:
+            logout(request._request)
+        return Response(status=204)
 
 
 class MembershipOutput(serializers.Serializer):

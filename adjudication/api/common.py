@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import OuterRef, Subquery
 from rest_framework.exceptions import NotFound, PermissionDenied
 
 from adjudication.models import Membership, Study
-from adjudication.roles import Role
+from adjudication.roles import Action, role_may
 
 
 def role_in(user: Any, study: Study | int) -> str | None:
@@ -19,14 +20,31 @@ def role_in(user: Any, study: Study | int) -> str | None:
     )
 
 
-def require_coordinator(user: Any, study: Study) -> None:
-    """Visible objects whose action the user's role does not allow → 403; else pass."""
-    if role_in(user, study) != Role.COORDINATOR.value:
-        raise PermissionDenied("Only the study's coordinators may do this.")
+def require_action(user: Any, study: Study | int, action: Action) -> None:
+    """A visible object whose ``action`` the user's role does not allow (roles.PERMISSIONS)
+    → 403; else pass."""
+    role = role_in(user, study)
+    if role is None or not role_may(role, action):
+        raise PermissionDenied("Your role in this study does not allow this.")
 
 
-def coordinated_study_or_404(user: Any, pk: Any) -> Study:
-    study = Study.objects.coordinated_by(user).filter(pk=pk).first()
+def require_coordinator(user: Any, study: Study, action: Action = Action.ASSIGN) -> None:
+    """``require_action`` for the coordinators' actions on a pullback (assign, calibrate)."""
+    require_action(user, study, action)
+
+
+def coordinated_study_or_404(user: Any, pk: Any, action: Action = Action.VIEW_STUDY) -> Study:
+    """The study if the user may see it (``VIEW_STUDY``), else 404; then 403 unless the
+    user's role also allows ``action`` (both from roles.PERMISSIONS)."""
+    role = Membership.objects.filter(study=OuterRef("pk"), user=user).values("role")[:1]
+    study = (
+        Study.objects.restrict(user, Action.VIEW_STUDY)
+        .filter(pk=pk)
+        .annotate(caller_role=Subquery(role))
+        .first()
+    )  # one query: list endpoints keep their query budgets
     if study is None:
         raise NotFound()
+    if not role_may(study.caller_role, action):
+        raise PermissionDenied("Your role in this study does not allow this.")
     return study

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.http import HttpResponse
@@ -17,6 +18,7 @@ from adjudication import reports, selectors
 from adjudication.exports import tabular
 from adjudication.exports.dictionary import LEVELS
 from adjudication.models import AuditEvent, Consensus
+from adjudication.roles import Action
 
 from .common import coordinated_study_or_404
 
@@ -36,7 +38,7 @@ class ConsensusView(generics.ListAPIView):
     serializer_class = ConsensusRowOutput
 
     def get_queryset(self) -> Any:
-        study = coordinated_study_or_404(self.request.user, self.kwargs["pk"])
+        study = coordinated_study_or_404(self.request.user, self.kwargs["pk"], Action.EXPORT)
         return (
             Consensus.objects.filter(pullback__study=study)
             .select_related("pullback__subject")
@@ -71,7 +73,7 @@ class ExportView(APIView):
         },
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
-        study = coordinated_study_or_404(request.user, pk)
+        study = coordinated_study_or_404(request.user, pk, Action.EXPORT)
         fmt = request.query_params.get("format", "csv")
         level = request.query_params.get("level", "pullback")
         part = request.query_params.get("part", "data")
@@ -115,7 +117,7 @@ def _attachment(body: bytes, content_type: str, filename: str) -> HttpResponse:
 class AgreementView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
-        study = coordinated_study_or_404(request.user, pk)
+        study = coordinated_study_or_404(request.user, pk, Action.VIEW_PROGRESS)
         return Response(selectors.study_agreement(study))
 
 
@@ -150,9 +152,10 @@ class AuditView(generics.ListAPIView):
 
     def get_queryset(self) -> Any:
         study_id = self.request.query_params.get("study")
-        if not study_id or not str(study_id).isdigit():
+        # ASCII digits only: "²".isdigit() is true, and int("²") fails.
+        if not study_id or not re.fullmatch(r"[0-9]{1,18}", study_id):
             raise ValidationError({"study": "give the study id"})
-        coordinated_study_or_404(self.request.user, int(study_id))
+        coordinated_study_or_404(self.request.user, int(study_id), Action.VIEW_AUDIT)
         return (
             AuditEvent.objects.visible_to(self.request.user)
             .filter(study_id=int(study_id))

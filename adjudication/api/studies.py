@@ -10,16 +10,19 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from adjudication.domain.errors import Refused
 from adjudication.models import Membership, Pullback, Study
 from adjudication.models.pullback import Timepoint
-from adjudication.roles import Role
+from adjudication.roles import Action, Role
 from adjudication.services import ingest, studies
 
+from .common import coordinated_study_or_404, require_action
+from .parsers import BoundedJSONParser
 from .pullbacks import PullbackForCoordinatorOutput
 
 
@@ -63,7 +66,16 @@ class MemberInput(serializers.Serializer):
 
 class MemberOutput(serializers.Serializer):
     username = serializers.CharField(source="user.username")
-    role = serializers.CharField()
+    role = serializers.ChoiceField(choices=[r.value for r in Role])
+
+
+class MemberUpdateInput(serializers.Serializer):
+    role = serializers.ChoiceField(choices=[r.value for r in Role])
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MemberRemoveInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class UploadInput(serializers.Serializer):
@@ -96,7 +108,7 @@ class StudyViewSet(
     """Studies the caller coordinates; others answer 404."""
 
     serializer_class = StudyOutput
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self) -> Any:
         return Study.objects.coordinated_by(self.request.user).order_by("code")
@@ -113,6 +125,7 @@ class StudyViewSet(
     @extend_schema(request=StudyUpdateInput, responses=StudyOutput)
     def partial_update(self, request: Request, pk: Any = None) -> Response:
         study = self.get_object()
+        require_action(request.user, study, Action.CONFIGURE_STUDY)
         data = StudyUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         study = studies.study_update(study=study, actor=request.user, **data.validated_data)
@@ -122,10 +135,13 @@ class StudyViewSet(
     @extend_schema(methods=["POST"], request=MemberInput, responses={201: MemberOutput})
     @action(detail=True, methods=["get", "post"])
     def members(self, request: Request, pk: Any = None) -> Response:
+        """The study's members (paginated like every list, SPEC §9); ``POST`` adds one."""
         study = self.get_object()
+        require_action(request.user, study, Action.MANAGE_MEMBERS)
         if request.method == "GET":
             members = Membership.objects.filter(study=study).select_related("user")
-            return Response(MemberOutput(members.order_by("user__username"), many=True).data)
+            page = self.paginate_queryset(members.order_by("user__username"))
+            return self.get_paginated_response(MemberOutput(page, many=True).data)
         data = MemberInput(data=request.data)
         data.is_valid(raise_exception=True)
         membership = studies.study_add_member(
@@ -155,10 +171,13 @@ class StudyViewSet(
         detail=True,
         methods=["get", "post"],
         # JSON is parsed only to answer "file: required" (400) rather than 415.
-        parser_classes=[MultiPartParser, FormParser, JSONParser],
+        parser_classes=[MultiPartParser, FormParser, BoundedJSONParser],
     )
     def pullbacks(self, request: Request, pk: Any = None) -> Response:
         study = self.get_object()
+        require_action(
+            request.user, study, Action.VIEW_PROGRESS if request.method == "GET" else Action.UPLOAD
+        )
         if request.method == "GET":
             qs = Pullback.objects.filter(study=study).select_related("subject").order_by("id")
             page = self.paginate_queryset(qs)
@@ -208,3 +227,33 @@ def _refuse_oversized_request(request: Request) -> None:
             f"The upload is {length} bytes; the limit is {settings.UPLOAD_MAX_BYTES}.",
             code="too_large",
         )
+
+
+class MemberDetailView(APIView):
+    """``PATCH /api/v1/studies/{id}/members/{username}/`` changes the member's role;
+    ``DELETE`` removes them. Coordinators of the study only (others: 404 for the study).
+    An analyst's unsubmitted reads are handed on to another analyst; the last coordinator
+    stays. Both audited."""
+
+    def _study(self, request: Request, pk: int) -> Study:
+        return coordinated_study_or_404(request.user, pk, Action.MANAGE_MEMBERS)
+
+    @extend_schema(request=MemberUpdateInput, responses=MemberOutput)
+    def patch(self, request: Request, pk: int, username: str) -> Response:
+        study = self._study(request, pk)
+        data = MemberUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = studies.membership_change_role(
+            study=study, actor=request.user, username=username, **data.validated_data
+        )
+        return Response(MemberOutput(membership).data)
+
+    @extend_schema(request=MemberRemoveInput, responses={204: None})
+    def delete(self, request: Request, pk: int, username: str) -> Response:
+        study = self._study(request, pk)
+        data = MemberRemoveInput(data=request.data if request.data else request.query_params)
+        data.is_valid(raise_exception=True)
+        studies.membership_remove(
+            study=study, actor=request.user, username=username, **data.validated_data
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

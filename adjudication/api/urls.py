@@ -1,11 +1,44 @@
-"""SPEC §9 paths."""
+"""SPEC §9 paths.
 
-from django.urls import path
+Object ids and frame numbers in paths are at most 18 digits: anything else (``null,null``,
+``-1``, ``1e3``, a 30-digit number) matches no route and answers 404 before any view runs,
+so no view ever sees a path parameter it cannot turn into a database integer.
+"""
+
+from typing import Any
+
+from django.urls import path, register_converter
 from rest_framework.routers import SimpleRouter
 
 from . import adjudications, auth, auto_annotations, exports, pullbacks, reads, reports, studies
 
-router = SimpleRouter()
+ID_PATTERN = "[0-9]{1,18}"
+
+
+class IdConverter:
+    """``<id:pk>``: a non-negative integer that fits a bigint column."""
+
+    regex = ID_PATTERN
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
+
+
+register_converter(IdConverter, "id")
+
+
+class Router(SimpleRouter):
+    """A SimpleRouter whose detail routes take only ids (``ID_PATTERN``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._default_value_pattern = ID_PATTERN
+
+
+router = Router()
 router.register("studies", studies.StudyViewSet, basename="study")
 router.register("pullbacks", pullbacks.PullbackViewSet, basename="pullback")
 router.register("reads", reads.ReadViewSet, basename="read")
@@ -13,20 +46,26 @@ router.register("adjudications", adjudications.AdjudicationViewSet, basename="ad
 
 urlpatterns = [
     path("auth/token/", auth.TokenView.as_view(), name="api-token"),
+    path("auth/logout/", auth.LogoutView.as_view(), name="api-logout"),
     path("me/", auth.MeView.as_view(), name="api-me"),
-    path("pullbacks/<int:pk>/frames/<int:frame>", pullbacks.FrameView.as_view(), name="api-frame"),
+    path("pullbacks/<id:pk>/frames/<id:frame>", pullbacks.FrameView.as_view(), name="api-frame"),
     path(
-        "pullbacks/<int:pk>/auto-annotations/",
+        "studies/<id:pk>/members/<str:username>/",
+        studies.MemberDetailView.as_view(),
+        name="api-member",
+    ),
+    path(
+        "pullbacks/<id:pk>/auto-annotations/",
         auto_annotations.AutoAnnotationView.as_view(),
         name="api-auto-annotations",
     ),
-    path("studies/<int:pk>/consensus/", exports.ConsensusView.as_view(), name="api-consensus"),
-    path("studies/<int:pk>/export/", exports.ExportView.as_view(), name="api-export"),
-    path("studies/<int:pk>/agreement/", exports.AgreementView.as_view(), name="api-agreement"),
+    path("studies/<id:pk>/consensus/", exports.ConsensusView.as_view(), name="api-consensus"),
+    path("studies/<id:pk>/export/", exports.ExportView.as_view(), name="api-export"),
+    path("studies/<id:pk>/agreement/", exports.AgreementView.as_view(), name="api-agreement"),
     path("audit/", exports.AuditView.as_view(), name="api-audit"),
-    path("reads/<int:pk>/sr/", reports.ReadSRView.as_view(), name="api-read-sr"),
+    path("reads/<id:pk>/sr/", reports.ReadSRView.as_view(), name="api-read-sr"),
     path(
-        "pullbacks/<int:pk>/consensus-sr/",
+        "pullbacks/<id:pk>/consensus-sr/",
         reports.ConsensusSRView.as_view(),
         name="api-consensus-sr",
     ),

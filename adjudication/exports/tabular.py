@@ -19,6 +19,7 @@ import csv
 import hashlib
 import io
 import json
+import unicodedata
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,15 +31,31 @@ from adjudication.models.reading import ReadKind
 
 from .dictionary import LEVELS, columns, data_dictionary, settings_dictionary
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet treats a cell as a formula when its first character is one of these (after
+# NFKC folding: a full-width ＝ ＋ － ＠ is evaluated like its ASCII twin by some spreadsheet
+# apps), and some also skip leading whitespace or control characters before looking.
+FORMULA_TRIGGERS = frozenset("=+-@")
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _is_formula_like(value: str) -> bool:
+    """True when a spreadsheet could read ``value`` as a formula (OWASP CSV injection rules,
+    widened): it starts with a control character (tab, CR, \x01 …), any whitespace or
+    invisible format character, or — folded with NFKC — with ``= + - @``."""
+    if not value:
+        return False
+    first = value[0]
+    if first.isspace() or unicodedata.category(first) in ("Cc", "Cf", "Zs", "Zl", "Zp"):
+        return True
+    return unicodedata.normalize("NFKC", first)[:1] in FORMULA_TRIGGERS
+
+
 def neutralise(value: Any) -> Any:
-    """A string starting with = + - @ (or tab/CR) gets a leading apostrophe; other values
-    (numbers, booleans, None) are returned unchanged, so ``-1.5`` stays a number."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """A string a spreadsheet could evaluate (see ``_is_formula_like``) gets a leading
+    apostrophe; other values (numbers, booleans, None) are returned unchanged, so ``-1.5``
+    stays a number."""
+    if isinstance(value, str) and _is_formula_like(value):
         return "'" + value
     return value
 

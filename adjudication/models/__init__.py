@@ -7,8 +7,10 @@ from .consensus import Consensus
 from .pullback import Pseudonymisation, Pullback, Subject
 from .reading import FrameMetrics, Read, ReadMetrics
 from .study import Membership, Study
+from .token import ApiToken
 
 __all__ = [
+    "ApiToken",
     "Adjudication",
     "AuditEvent",
     "AutoAnnotation",

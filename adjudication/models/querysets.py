@@ -1,6 +1,10 @@
 """``visible_to(user)``: the blinding filter every API queryset and page starts from.
 
 Anything outside these querysets answers 404, so its existence does not leak (SPEC §9).
+Which roles grant what is read from the role table (``roles.PERMISSIONS``) through
+``roles.roles_with(action)`` — NetBox's ``restrict(user, action)`` idea — so the table the
+permission-matrix test is generated from is the one production enforces. A person's reads
+count only while they still hold the role that made them (a removed analyst sees nothing).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
 from adjudication.domain.workflow import PullbackState
-from adjudication.roles import Role
+from adjudication.roles import Action, roles_with
 
 ADJUDICATOR_VISIBLE_STATES = (
     PullbackState.FLAGGED.value,
@@ -32,9 +36,11 @@ def _read_model() -> Any:
     return Read
 
 
-def _study_role(user: Any, role: Role, study_ref: str) -> Exists:
+def _study_may(user: Any, action: Action, study_ref: str) -> Exists:
+    """The user holds, in the study at ``study_ref``, a role the table allows ``action``."""
+    roles = sorted(r.value for r in roles_with(action))
     return Exists(
-        _membership_model().objects.filter(study=OuterRef(study_ref), user=user, role=role.value)
+        _membership_model().objects.filter(study=OuterRef(study_ref), user=user, role__in=roles)
     )
 
 
@@ -49,7 +55,13 @@ class StudyQuerySet(models.QuerySet):
         """Studies the user coordinates (the /studies/ API and console)."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(_study_role(user, Role.COORDINATOR, "pk"))
+        return self.restrict(user, Action.VIEW_STUDY)
+
+    def restrict(self, user: Any, action: Action) -> StudyQuerySet:
+        """Studies in which the user's role allows ``action`` (roles.PERMISSIONS)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(_study_may(user, action, "pk"))
 
 
 class MembershipQuerySet(models.QuerySet):
@@ -63,16 +75,17 @@ class PullbackQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         Read = _read_model()
-        is_reader = Exists(Read.objects.filter(pullback=OuterRef("pk"), reader=user))
         reads_as_reader = Exists(
             Read.objects.filter(pullback=OuterRef("pk"), reader=user, kind="reader")
         )
-        adjudicates = (
-            _study_role(user, Role.ADJUDICATOR, "study")
-            & Q(status__in=ADJUDICATOR_VISIBLE_STATES)
-            & ~reads_as_reader
+        own_adjudicator_read = Exists(
+            Read.objects.filter(pullback=OuterRef("pk"), reader=user, kind="adjudicator")
         )
-        return self.filter(_study_role(user, Role.COORDINATOR, "study") | is_reader | adjudicates)
+        reads_it = reads_as_reader & _study_may(user, Action.READ, "study")
+        adjudicates = _study_may(user, Action.ADJUDICATE, "study") & (
+            (Q(status__in=ADJUDICATOR_VISIBLE_STATES) & ~reads_as_reader) | own_adjudicator_read
+        )
+        return self.filter(_study_may(user, Action.VIEW_PROGRESS, "study") | reads_it | adjudicates)
 
     def read_by(self, user: Any) -> PullbackQuerySet:
         Read = _read_model()
@@ -81,10 +94,14 @@ class PullbackQuerySet(models.QuerySet):
 
 class ReadQuerySet(models.QuerySet):
     def visible_to(self, user: Any) -> ReadQuerySet:
-        """A reader sees only their own reads; nobody sees another's through this API."""
+        """A reader sees only their own reads, while their role allows reading (an adjudicator
+        their own adjudication annotation); nobody sees another's through this API."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(reader=user)
+        return self.filter(reader=user).filter(
+            (Q(kind="reader") & _study_may(user, Action.READ, "pullback__study"))
+            | (Q(kind="adjudicator") & _study_may(user, Action.ADJUDICATE, "pullback__study"))
+        )
 
 
 class AdjudicationQuerySet(models.QuerySet):
@@ -96,7 +113,7 @@ class AdjudicationQuerySet(models.QuerySet):
         read_it = Exists(
             Read.objects.filter(pullback=OuterRef("pullback"), reader=user, kind="reader")
         )
-        return self.filter(_study_role(user, Role.ADJUDICATOR, "pullback__study")).exclude(read_it)
+        return self.filter(_study_may(user, Action.ADJUDICATE, "pullback__study")).exclude(read_it)
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -104,4 +121,4 @@ class AuditEventQuerySet(models.QuerySet):
         """Coordinators see their studies' audit trail."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(_study_role(user, Role.COORDINATOR, "study"))
+        return self.filter(_study_may(user, Action.VIEW_AUDIT, "study"))

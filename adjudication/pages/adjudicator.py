@@ -9,7 +9,6 @@ the password again and never touches the readers' reads.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from adjudication import jsonsafe
 from adjudication.domain.errors import DomainError, FieldError
 from adjudication.domain.metric_defs import READ_METRIC_BY_NAME, READ_METRICS
 from adjudication.models import Adjudication, Consensus, FrameMetrics, Read, ReadMetrics
@@ -256,6 +256,6 @@ def _own_annotations(request: HttpRequest) -> Any:
     if not raw:
         return None
     try:
-        return json.loads(raw)
+        return jsonsafe.loads(raw)
     except ValueError:
         raise FieldError("annotations", "is not valid JSON") from None

@@ -207,7 +207,49 @@ def study_members(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{membership.user.username} added as {membership.role}.")
             return redirect("console-members", pk=study.pk)
     members = readouts.study_members(study)
-    return _render(request, "members.html", study, "members", form=form, members=members)
+    roles = [(value, label) for value, label in form.fields["role"].choices]
+    return _render(
+        request, "members.html", study, "members", form=form, members=members, roles=roles
+    )
+
+
+@login_required
+@require_POST
+def member_change_role(request: HttpRequest, pk: int, username: str) -> HttpResponse:
+    """Change a member's role (the services hand an analyst's open reads on; audited)."""
+    study = coordinated_study(request, pk)
+    try:
+        membership = studies.membership_change_role(
+            study=study,
+            actor=request.user,
+            username=username,
+            role=request.POST.get("role", ""),
+            reason=request.POST.get("reason", "").strip(),
+        )
+    except DomainError as exc:
+        messages.error(request, f"{username}: {exc.message}")
+    else:
+        messages.success(request, f"{username} is now {membership.role}.")
+    return redirect("console-members", pk=study.pk)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, pk: int, username: str) -> HttpResponse:
+    """Remove a member from the study (audited; their open reads go to another analyst)."""
+    study = coordinated_study(request, pk)
+    try:
+        studies.membership_remove(
+            study=study,
+            actor=request.user,
+            username=username,
+            reason=request.POST.get("reason", "").strip(),
+        )
+    except DomainError as exc:
+        messages.error(request, f"{username}: {exc.message}")
+    else:
+        messages.success(request, f"{username} was removed from the study.")
+    return redirect("console-members", pk=study.pk)
 
 
 # ----------------------------------------------------------------------------- pullbacks

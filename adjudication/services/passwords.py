@@ -7,7 +7,7 @@ from typing import Any
 from django.db import models, transaction
 
 from adjudication.domain.errors import PasswordRequired
-from adjudication.security import clear_failures, is_locked_out, record_failure
+from adjudication.security import step_clear_failures, step_is_locked_out, step_record_failure
 
 from .audit import audit_record
 
@@ -19,12 +19,12 @@ def require_password(
 
     The refusal is written in its own committed transaction, so it survives the error.
     """
-    locked = is_locked_out(actor.get_username())
+    locked = step_is_locked_out(actor.get_username())
     if not locked and password and actor.check_password(password):
-        clear_failures(actor.get_username())
+        step_clear_failures(actor.get_username())
         return
     if not locked:
-        record_failure(actor.get_username())
+        step_record_failure(actor.get_username())
     with transaction.atomic(durable=True):
         audit_record(
             actor=actor,

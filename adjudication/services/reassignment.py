@@ -75,34 +75,42 @@ def read_reassign(*, read: Read, actor: Any, username: str, reason: str) -> Read
             raise FieldError("username", "not an analyst of this study")
         if Read.objects.filter(pullback=pullback, reader=user).exists():
             raise FieldError("username", "already reads this pullback; the two readers must differ")
-        before = {
-            "read": old.pk,
-            "slot": old.slot,
-            "reader": old.reader.username,
-            "status": old.status,
-            "version": old.version,
-            "annotations": document_summary(old.annotations or {}),
-        }
-        slot = old.slot
-        # Deleting (rather than editing) the row: the state table has no way back from
-        # in_progress to assigned, and a new row gives the new reader nothing of the old one.
-        old.delete()
-        new = Read.objects.create(
-            pullback=pullback, reader=user, slot=slot, annotations={"frames": {}}
+        new = reassign_locked(
+            old=old, pullback=pullback, user=user, actor=actor, reason=reason.strip()
         )
-        audit_record(
-            actor=actor,
-            action="read.reassign",
-            obj=new,
-            study=study,
-            before=before,
-            after={
-                "read": new.pk,
-                "slot": new.slot,
-                "reader": user.username,
-                "status": new.status,
-                "version": new.version,
-            },
-            reason=reason.strip(),
-        )
+    return new
+
+
+def reassign_locked(*, old: Read, pullback: Pullback, user: Any, actor: Any, reason: str) -> Read:
+    """The reassignment itself, inside the caller's transaction, with ``pullback`` and ``old``
+    locked and every rule already checked: the old read goes with its annotations, a fresh
+    read in the same slot belongs to ``user``; one ``read.reassign`` audit event."""
+    before = {
+        "read": old.pk,
+        "slot": old.slot,
+        "reader": old.reader.username,
+        "status": old.status,
+        "version": old.version,
+        "annotations": document_summary(old.annotations or {}),
+    }
+    slot = old.slot
+    # Deleting (rather than editing) the row: the state table has no way back from
+    # in_progress to assigned, and a new row gives the new reader nothing of the old one.
+    old.delete()
+    new = Read.objects.create(pullback=pullback, reader=user, slot=slot, annotations={"frames": {}})
+    audit_record(
+        actor=actor,
+        action="read.reassign",
+        obj=new,
+        study=pullback.study,
+        before=before,
+        after={
+            "read": new.pk,
+            "slot": new.slot,
+            "reader": user.username,
+            "status": new.status,
+            "version": new.version,
+        },
+        reason=reason,
+    )
     return new

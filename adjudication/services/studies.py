@@ -6,11 +6,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 
 from adjudication.domain.errors import Conflict, FieldError, Refused
 from adjudication.domain.settings import StudySettings
-from adjudication.models import Membership, Study
-from adjudication.roles import Role
+from adjudication.domain.workflow import ReadState
+from adjudication.models import Membership, Pullback, Read, Study
+from adjudication.models.reading import ReadKind
+from adjudication.roles import Action, Role, role_may
 
 from .audit import audit_record, snapshot
 
@@ -130,3 +133,157 @@ def study_add_member(*, study: Study, actor: Any, username: str, role: str) -> M
             after={"username": username, "role": role_value},
         )
     return membership
+
+
+def _require_member_manager(study: Study, actor: Any) -> None:
+    role = (
+        Membership.objects.filter(study=study, user_id=getattr(actor, "pk", None))
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role is None or not role_may(role, Action.MANAGE_MEMBERS):
+        raise Refused("Only the study's coordinators may manage members.", code="permission_denied")
+
+
+def _locked_membership(study: Study, username: str) -> Membership:
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(study=study, user__username=username)
+        .first()
+    )
+    if membership is None:
+        raise FieldError("username", "not a member of this study", code="not_found")
+    return membership
+
+
+def _keep_a_coordinator(study: Study, membership: Membership) -> None:
+    """Refuse to leave the study without a coordinator (someone must be able to run it)."""
+    if membership.role != Role.COORDINATOR.value:
+        return
+    others = (
+        Membership.objects.select_for_update()
+        .filter(study=study, role=Role.COORDINATOR.value, user__is_active=True)
+        .exclude(pk=membership.pk)
+    )
+    if not others.exists():
+        raise Conflict(
+            "A study keeps at least one coordinator: add another coordinator first.",
+            code="last_coordinator",
+        )
+
+
+def _hand_on_open_reads(*, study: Study, membership: Membership, actor: Any, reason: str) -> int:
+    """Give every unsubmitted read of the departing analyst to another analyst of the study,
+    as ``read_reassign`` does (their work is discarded, never shown to the next reader); the
+    least-loaded eligible analyst takes each. Submitted reads stay: they are immutable, signed
+    results the comparison and the consensus rest on. Returns how many reads moved."""
+    from .reassignment import reassign_locked
+
+    mine = Read.objects.filter(pullback__study=study, reader=membership.user, kind=ReadKind.READER)
+    open_mine = mine.exclude(status=ReadState.SUBMITTED)
+    # Pullbacks first, then reads (the order of the comparison and of read_reassign), so
+    # concurrent steps wait rather than deadlock.
+    list(
+        Pullback.objects.select_for_update(of=("self",))
+        .filter(pk__in=open_mine.values("pullback_id"))
+        .order_by("pk")
+    )
+    open_reads = list(
+        open_mine.select_for_update(of=("self",))
+        .select_related("reader", "pullback", "pullback__study")
+        .order_by("pullback_id")
+    )
+    for read in open_reads:
+        taken = Read.objects.filter(pullback_id=read.pullback_id).values_list("reader_id")
+        candidate = (
+            Membership.objects.filter(study=study, role=Role.ANALYST.value, user__is_active=True)
+            .exclude(user=membership.user)
+            .exclude(user__in=taken)
+            .annotate(
+                open_reads=Count(
+                    "user__reads",
+                    filter=Q(user__reads__pullback__study=study)
+                    & ~Q(user__reads__status=ReadState.SUBMITTED),
+                )
+            )
+            .select_related("user")
+            .order_by("open_reads", "user__username")
+            .first()
+        )
+        if candidate is None:
+            raise Conflict(
+                f"{membership.user.username} holds unsubmitted reads and no other analyst of the "
+                "study can take them over: add an analyst first.",
+                code="no_analyst_to_take_over",
+            )
+        reassign_locked(
+            old=read,
+            pullback=read.pullback,
+            user=candidate.user,
+            actor=actor,
+            reason=reason or f"{membership.user.username} left the readers of the study",
+        )
+    return len(open_reads)
+
+
+def membership_change_role(
+    *, study: Study, actor: Any, username: str, role: str, reason: str = ""
+) -> Membership:
+    """Give a member another role. A departing analyst's unsubmitted reads are handed on
+    (``_hand_on_open_reads``); the last coordinator keeps the role. Audited
+    (``membership.update``; ``read.reassign`` per read handed on)."""
+    try:
+        role_value = Role(role).value
+    except ValueError:
+        raise FieldError("role", f"must be one of {', '.join(r.value for r in Role)}") from None
+    _require_member_manager(study, actor)
+    with transaction.atomic(durable=True):
+        membership = _locked_membership(study, username)
+        before = membership.role
+        if before == role_value:
+            return membership
+        _keep_a_coordinator(study, membership)
+        moved = 0
+        if before == Role.ANALYST.value:
+            moved = _hand_on_open_reads(
+                study=study, membership=membership, actor=actor, reason=reason
+            )
+        membership.role = role_value
+        membership.save(update_fields=["role"])
+        audit_record(
+            actor=actor,
+            action="membership.update",
+            obj=membership,
+            study=study,
+            before={"username": username, "role": before},
+            after={"username": username, "role": role_value, "reads_handed_on": moved},
+            reason=reason,
+        )
+    return membership
+
+
+def membership_remove(*, study: Study, actor: Any, username: str, reason: str = "") -> None:
+    """Remove a member from the study. They lose access at once (frames within
+    ``FRAME_GRANT_TTL_S``); an analyst's unsubmitted reads are handed on, submitted ones stay
+    (hidden from the removed person like everything of the study). The last coordinator
+    cannot be removed. Audited (``membership.delete``; ``read.reassign`` per read)."""
+    _require_member_manager(study, actor)
+    with transaction.atomic(durable=True):
+        membership = _locked_membership(study, username)
+        _keep_a_coordinator(study, membership)
+        moved = 0
+        if membership.role == Role.ANALYST.value:
+            moved = _hand_on_open_reads(
+                study=study, membership=membership, actor=actor, reason=reason
+            )
+        audit_record(
+            actor=actor,
+            action="membership.delete",
+            obj=membership,
+            study=study,
+            before={"username": username, "role": membership.role},
+            after={"reads_handed_on": moved},
+            reason=reason,
+        )
+        membership.delete()

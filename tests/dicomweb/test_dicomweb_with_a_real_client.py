@@ -13,13 +13,13 @@ import pytest
 import requests
 from dicomweb_client.api import DICOMwebClient
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.models import Pullback
 from adjudication.services import ingest
 from adjudication.services.assignment import pullback_assign_readers
 from adjudication.services.ingest import UploadSource
+from adjudication.tokens import token_issue
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -97,9 +97,9 @@ def pullbacks(world: Any, media: Path, tmp_path: Path) -> dict[str, Pullback]:
 
 
 def dicomweb(live_server: Any, user: Any) -> DICOMwebClient:
-    token, _ = Token.objects.get_or_create(user=user)
+    token = token_issue(user=user)
     return DICOMwebClient(
-        url=f"{live_server.url}/dicomweb", headers={"Authorization": f"Token {token.key}"}
+        url=f"{live_server.url}/dicomweb", headers={"Authorization": f"Token {token}"}
     )
 
 
@@ -256,7 +256,7 @@ def test_stow_rs_is_refused_to_readers_and_outsiders(
     body = synthetic(tmp_path, 8).read_bytes()
     params = {"study": world.study.pk, "subject_code": "S-0088", "timepoint": "pre"}
     for user, status in [(world.reader_a, 403), (world.outsider, 404)]:
-        token, _ = Token.objects.get_or_create(user=user)
+        token = token_issue(user=user)
         boundary = "b0undary"
         payload = (
             f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode()
@@ -268,7 +268,7 @@ def test_stow_rs_is_refused_to_readers_and_outsiders(
             params=params,
             data=payload,
             headers={
-                "Authorization": f"Token {token.key}",
+                "Authorization": f"Token {token}",
                 "Content-Type": f'multipart/related; type="application/dicom"; boundary={boundary}',
             },
             timeout=30,
@@ -302,9 +302,9 @@ def test_a_bearer_token_works_like_a_token(
     live_server: Any, world: Any, pullbacks: dict[str, Pullback]
 ) -> None:
     """3D Slicer's importFromDICOMWeb and OHIF send ``Authorization: Bearer <token>``."""
-    token, _ = Token.objects.get_or_create(user=world.reader_a)
+    token = token_issue(user=world.reader_a)
     client = DICOMwebClient(
-        url=f"{live_server.url}/dicomweb", headers={"Authorization": f"Bearer {token.key}"}
+        url=f"{live_server.url}/dicomweb", headers={"Authorization": f"Bearer {token}"}
     )
     study, series, sop = uids(pullbacks["assigned"])
     assert [s["0020000D"]["Value"][0] for s in client.search_for_studies()] == [study]

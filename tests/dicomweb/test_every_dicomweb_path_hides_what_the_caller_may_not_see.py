@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.dicomweb.instances import header_json, tag_hex
@@ -17,6 +16,7 @@ from adjudication.services import ingest
 from adjudication.services.assignment import pullback_assign_readers
 from adjudication.services.ingest import UploadSource
 from adjudication.services.reassignment import read_reassign
+from adjudication.tokens import token_issue
 from tests.factories import MembershipFactory, UserFactory
 
 N_FRAMES = 4
@@ -84,8 +84,8 @@ def hidden_and_visible(world: Any, media: Path, tmp_path: Path) -> tuple[Any, An
 
 
 def token_client(user: Any) -> Client:
-    token, _ = Token.objects.get_or_create(user=user)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = token_issue(user=user)
+    return Client(HTTP_AUTHORIZATION=f"Token {token}")
 
 
 def test_reader_gets_404_on_every_path_of_an_unassigned_pullback(

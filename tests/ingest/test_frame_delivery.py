@@ -18,7 +18,6 @@ import pytest
 from django.test import Client
 from PIL import Image
 from pydicom.encaps import generate_frames
-from rest_framework.authtoken.models import Token
 
 from adjudication import storage
 from adjudication.dicom.lmode import lmode_sample_points
@@ -27,6 +26,7 @@ from adjudication.models import Read
 from adjudication.services import ingest
 from adjudication.services.assignment import pullback_assign_readers
 from adjudication.services.ingest import UploadSource
+from adjudication.tokens import token_issue
 
 N_FRAMES = 12
 SIZE = 96
@@ -68,8 +68,7 @@ def jpeg_pullback(world: Any, media: Path, tmp_path: Path) -> tuple[Any, list[by
 
 
 def token_client(user: Any) -> Client:
-    token, _ = Token.objects.get_or_create(user=user)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return Client(HTTP_AUTHORIZATION=f"Token {token_issue(user=user)}")
 
 
 def session_client(user: Any) -> Client:

@@ -5,6 +5,10 @@ see → 404 (never 403, so existence does not leak); a visible object whose acti
 persona's role lacks in ``roles.PERMISSIONS`` → 403; otherwise the endpoint's own answer
 (bodies are deliberately minimal, so a write that is allowed answers its validation error
 and changes nothing).
+
+Visibility, too, is derived from the table (which action makes which object visible), and
+production reads the same table (``roles_with``/``role_may`` in the querysets and API
+checks): the matrix also runs against an altered table, and production must follow it.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 import pytest
 
 from adjudication import storage
-from adjudication.roles import Action, role_may
+from adjudication.roles import PERMISSIONS, Action, Role, role_may
 from adjudication.services import metrics as metric_services
 from adjudication.services.assignment import pullback_assign_readers
 from adjudication.services.reads import read_save_annotations, read_submit
@@ -51,6 +55,17 @@ ENDPOINTS = [
     Endpoint("get", "/api/v1/studies/{study}/members/", "study", Action.MANAGE_MEMBERS, 200),
     Endpoint("post", "/api/v1/studies/{study}/members/", "study", Action.MANAGE_MEMBERS, 400, {}),
     Endpoint(
+        "patch",
+        "/api/v1/studies/{study}/members/reader_b/",
+        "study",
+        Action.MANAGE_MEMBERS,
+        400,
+        {},
+    ),
+    Endpoint(
+        "delete", "/api/v1/studies/{study}/members/nobody/", "study", Action.MANAGE_MEMBERS, 400
+    ),
+    Endpoint(
         "post", "/api/v1/studies/{study}/pullbacks/", "study", Action.UPLOAD, 400, {}, "multipart"
     ),
     Endpoint("get", "/api/v1/studies/{study}/consensus/", "study", Action.EXPORT, 200),
@@ -85,13 +100,28 @@ ROLES = {
 }
 
 
+READERS_OF_THE_PULLBACK = ("reader_a", "reader_b")
+
+
+def may(persona: str, action: Action) -> bool:
+    role = ROLES[persona]
+    return role is not None and role_may(role, action)
+
+
 def visible(scope: str, persona: str) -> bool:
+    """Which objects the persona may see, from the table: a study with VIEW_STUDY; the
+    flagged pullback with VIEW_PROGRESS, or READ as one of its readers, or ADJUDICATE when
+    not one of them; reader A's read as reader A with READ; the adjudication with
+    ADJUDICATE when not a reader of its pullback."""
+    reads_it = persona in READERS_OF_THE_PULLBACK
     return {
         "signed_in": True,
-        "study": persona == "coordinator",
-        "pullback": persona in ("coordinator", "reader_a", "reader_b", "adjudicator"),
-        "read_a": persona == "reader_a",
-        "adjudication": persona == "adjudicator",
+        "study": may(persona, Action.VIEW_STUDY),
+        "pullback": may(persona, Action.VIEW_PROGRESS)
+        or (reads_it and may(persona, Action.READ))
+        or (not reads_it and may(persona, Action.ADJUDICATE)),
+        "read_a": persona == "reader_a" and may(persona, Action.READ),
+        "adjudication": not reads_it and may(persona, Action.ADJUDICATE),
     }[scope]
 
 
@@ -148,6 +178,45 @@ def test_permission_matrix(
     world: Any, flagged: Any, api: Any, endpoint: Endpoint, persona: str | None
 ) -> None:
     client = api(getattr(world, persona) if persona else None)
+    url = endpoint.url.format(**flagged)
+    call = getattr(client, endpoint.method)
+    response = (
+        call(url, endpoint.body, format=endpoint.fmt) if endpoint.body is not None else call(url)
+    )
+    assert response.status_code == expected_status(endpoint, persona), response.content[:300]
+
+
+# An altered table: coordinators lose export, audit and assignment; analysts lose reading.
+ALTERED = {
+    Role.COORDINATOR: PERMISSIONS[Role.COORDINATOR]
+    - {Action.EXPORT, Action.VIEW_AUDIT, Action.ASSIGN},
+    Role.ANALYST: frozenset(),
+    Role.ADJUDICATOR: PERMISSIONS[Role.ADJUDICATOR],
+}
+ALTERED_CELLS = [
+    (e, p)
+    for e in ENDPOINTS
+    if e.action is not None or e.scope in ("pullback", "read_a")
+    for p in ("coordinator", "reader_a", "adjudicator")
+]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "persona"),
+    ALTERED_CELLS,
+    ids=[f"{e.method.upper()} {e.url} as {p}" for e, p in ALTERED_CELLS],
+)
+def test_production_follows_the_role_table(
+    world: Any,
+    flagged: Any,
+    api: Any,
+    monkeypatch: Any,
+    endpoint: Endpoint,
+    persona: str,
+) -> None:
+    for role, actions in ALTERED.items():
+        monkeypatch.setitem(PERMISSIONS, role, actions)
+    client = api(getattr(world, persona))
     url = endpoint.url.format(**flagged)
     call = getattr(client, endpoint.method)
     response = (

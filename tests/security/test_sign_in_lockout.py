@@ -75,3 +75,34 @@ def test_guessing_the_submit_password_locks_it_and_is_audited(world: Any, api: A
     a.refresh_from_db()
     assert a.status == "in_progress"
     assert AuditEvent.objects.filter(action="read.submit.refused", object_id=str(a.pk)).count() == 3
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=3)
+def test_failures_at_the_admin_sign_in_lock_the_other_ways_in_too(world: Any, api: Any) -> None:
+    world.coordinator.is_staff = True
+    world.coordinator.save(update_fields=["is_staff"])
+    admin = Client()
+    for _ in range(3):
+        admin.post("/admin/login/", {"username": "coordinator", "password": "wrong"})
+    admin.post("/admin/login/", {"username": "coordinator", "password": world.password})
+    assert "_auth_user_id" not in admin.session
+    assert not _sign_in(Client(), "coordinator", world.password)
+    r = api(None).post(
+        "/api/v1/auth/token/",
+        {"username": "coordinator", "password": world.password},
+        format="json",
+    )
+    assert r.status_code == 400
+
+
+@override_settings(LOGIN_FAILURE_LIMIT=2)
+def test_guessing_a_signed_step_password_does_not_lock_sign_in(world: Any, api: Any) -> None:
+    # Wrong step passwords come from a session already signed in as the user: they lock the
+    # signed steps, never the user's sign-in.
+    pullback = PullbackFactory(study=world.study)
+    a, _ = pullback_assign_readers(
+        pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
+    )
+    for _ in range(3):
+        api(world.reader_a).post(f"/api/v1/reads/{a.pk}/submit/", {"password": "x"}, format="json")
+    assert _sign_in(Client(), "reader_a", world.password)
