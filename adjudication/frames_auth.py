@@ -98,8 +98,10 @@ def _user(request: Any) -> tuple[Any, float | None]:
     return user, None
 
 
-# The full check, for other plain (non-DRF) views that authenticate like frames (dicomweb).
-authenticated_user = _user
+def authenticated_user(request: Any) -> Any:
+    """The full check, for other plain (non-DRF) views that authenticate like frames
+    (dicomweb): the user alone; raises ``NotAuthenticated``."""
+    return _user(request)[0]
 
 
 def _grant_key(credential: str, pullback_pk: int) -> str:

@@ -45,7 +45,13 @@ def ids(world: Any) -> dict[str, int]:
     )
     for read, user, radius in [(fa, world.reader_a, 150), (fb, world.reader_b, 100)]:
         read_save_annotations(read=read, actor=user, version=1, annotations=sample_document(radius))
-        read_submit(read=read, actor=user, password=world.password)
+        read_submit(
+            read=read,
+            actor=user,
+            password=world.password,
+            allow_incomplete=True,
+            reason="test fixture: partial document",
+        )
         metric_services.read_compute_metrics(read_pk=read.pk)
     metric_services.pullback_compare_reads(pullback_pk=flagged.pk)
     flagged.refresh_from_db()

@@ -36,7 +36,13 @@ def reading(world: Any) -> dict[str, Read]:
         pullback=done, actor=world.coordinator, usernames=["reader_a", "reader_b"]
     )
     read_save_annotations(read=a1, actor=world.reader_a, version=1, annotations=sample_document())
-    read_submit(read=a1, actor=world.reader_a, password=world.password)
+    read_submit(
+        read=a1,
+        actor=world.reader_a,
+        password=world.password,
+        allow_incomplete=True,
+        reason="test fixture: partial document",
+    )
     a2, _ = pullback_assign_readers(
         pullback=open_, actor=world.coordinator, usernames=["reader_a", "reader_b"]
     )

@@ -48,8 +48,20 @@ def objects(world: Any, settings: Any, tmp_path: Any) -> dict[str, int]:
     )
     read_save_annotations(read=a, actor=world.reader_a, version=1, annotations=sample_document(150))
     read_save_annotations(read=b, actor=world.reader_b, version=1, annotations=sample_document(100))
-    read_submit(read=a, actor=world.reader_a, password=world.password)
-    read_submit(read=b, actor=world.reader_b, password=world.password)
+    read_submit(
+        read=a,
+        actor=world.reader_a,
+        password=world.password,
+        allow_incomplete=True,
+        reason="test fixture: partial document",
+    )
+    read_submit(
+        read=b,
+        actor=world.reader_b,
+        password=world.password,
+        allow_incomplete=True,
+        reason="test fixture: partial document",
+    )
     metric_services.read_compute_metrics(read_pk=a.pk)
     metric_services.read_compute_metrics(read_pk=b.pk)
     metric_services.pullback_compare_reads(pullback_pk=pullback.pk)
