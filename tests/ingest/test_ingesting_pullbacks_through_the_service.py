@@ -28,7 +28,7 @@ from adjudication.dicom.synthetic import (
 from adjudication.domain.errors import DomainError
 from adjudication.models import AuditEvent, Pullback
 from adjudication.services import ingest
-from adjudication.services.ingest import UploadSource
+from adjudication.services.ingest import UploadSource, progress
 
 SIZE = 64
 FRAMES = 4
@@ -325,13 +325,13 @@ def test_ingest_progress_is_published_while_ingesting_and_complete_after(
     pullback = upload(world, good)
     assert ingest.ingest_progress_pct(pullback) == 0  # queued, the worker has not started
     seen: list[int] = []
-    real = ingest._set_progress
+    real = progress.set_progress
 
     def spy(pk: int, pct: int) -> None:
         seen.append(pct)
         real(pk, pct)
 
-    monkeypatch.setattr(ingest, "_set_progress", spy)
+    monkeypatch.setattr(progress, "set_progress", spy)
     ingest.pullback_ingest(pullback_pk=pullback.pk)
     assert seen == sorted(seen) and seen[0] == 0 and seen[-1] == 100
     assert len(set(seen)) >= 5 + 2  # one step per frame (5) plus inspected and done

@@ -1,0 +1,166 @@
+"""Rewrite a dataset's encapsulated frames so that only what a decoder needs is stored.
+
+Run at ingest on the accepted (``inspect``) dataset, before it is written anywhere:
+
+- JPEG baseline: every frame through ``jpeg.clean_jpeg`` (marker walk, structural checks,
+  rebuilt from the decoder's segments), then the first, the last and ``DECODE_SAMPLE`` random
+  frames decoded with warnings as errors (``jpeg.hidden_bytes_problem``): bytes hidden inside
+  the entropy-coded data refuse the file (code ``hidden_data``), any other decoder complaint
+  refuses it as corrupt (code ``truncated``).
+- JPEG-LS and JPEG 2000: every frame through ``codestreams``; the first and the last frame are
+  decoded before and after and must give the same pixels.
+- RLE and native pixel data carry no metadata: untouched.
+
+The rewritten frames are re-encapsulated one fragment per frame with a Basic Offset Table
+(an Extended Offset Table, if any, is dropped: it would point at the old fragments).
+"""
+
+from __future__ import annotations
+
+import random
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from pydicom.encaps import encapsulate, generate_frames
+from pydicom.uid import (
+    JPEG2000,
+    UID,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGLSLossless,
+    JPEGLSNearLossless,
+)
+
+from .codestreams import CodestreamMalformed, clean_jpeg_2000, clean_jpeg_ls
+from .inspect import DicomRefused, InspectedPullback
+from .jpeg import JpegMalformed, clean_jpeg, hidden_bytes_problem, is_hidden_bytes_warning
+
+# JPEG-baseline frames decoded (warnings as errors) besides the first and the last.
+DECODE_SAMPLE = 8
+_LS = frozenset({JPEGLSLossless, JPEGLSNearLossless})
+_J2K = frozenset({JPEG2000Lossless, JPEG2000})
+
+
+def decode_sample(n_frames: int, sample: int = DECODE_SAMPLE) -> set[int]:
+    """The frames decoded at ingest: the first, the last and ``sample`` others picked at
+    random (unpredictably: ``random.SystemRandom``)."""
+    rest = range(1, max(n_frames - 1, 1))
+    picked = set(random.SystemRandom().sample(rest, min(sample, len(rest))))
+    return picked | {0, n_frames - 1}
+
+
+def source_frames(inspected: InspectedPullback) -> list[bytes]:
+    """The encapsulated frames of the dataset, one ``bytes`` per frame."""
+    ds = inspected.dataset
+    extended = None
+    if "ExtendedOffsetTable" in ds and "ExtendedOffsetTableLengths" in ds:
+        extended = (bytes(ds.ExtendedOffsetTable), bytes(ds.ExtendedOffsetTableLengths))
+    try:
+        frames = [
+            bytes(f)
+            for _, f in zip(
+                range(inspected.n_frames),
+                generate_frames(
+                    ds.PixelData, number_of_frames=inspected.n_frames, extended_offsets=extended
+                ),
+                strict=False,
+            )
+        ]
+    except Exception as exc:  # noqa: BLE001 - malformed encapsulation
+        raise DicomRefused(
+            "truncated", f"The frames could not be read ({type(exc).__name__}: {exc})."
+        ) from exc
+    if len(frames) != inspected.n_frames:
+        raise DicomRefused(
+            "truncated", f"Only {len(frames)} of {inspected.n_frames} frames could be read."
+        )
+    return frames
+
+
+def _clean_jpeg_frames(
+    inspected: InspectedPullback, frames: list[bytes], on_frame: Callable[[int], None] | None
+) -> list[bytes]:
+    cleaned = []
+    for index, data in enumerate(frames):
+        try:
+            cleaned.append(
+                clean_jpeg(
+                    data,
+                    rows=inspected.rows,
+                    columns=inspected.columns,
+                    components=inspected.samples_per_pixel,
+                )
+            )
+        except JpegMalformed as exc:
+            raise DicomRefused("truncated", f"Frame {index} is a broken JPEG: {exc}.") from exc
+        if on_frame is not None:
+            on_frame(index)
+    for index in sorted(decode_sample(len(cleaned))):
+        problem = hidden_bytes_problem(cleaned[index], components=inspected.samples_per_pixel)
+        if problem is None:
+            continue
+        if is_hidden_bytes_warning(problem):
+            raise DicomRefused(
+                "hidden_data",
+                f"Frame {index} carries bytes inside its image data that a decoder skips "
+                f"({problem}): they may hide patient details. Export the pullback again from "
+                "the imaging system.",
+            )
+        raise DicomRefused("truncated", f"Frame {index} is a broken JPEG ({problem}).")
+    return cleaned
+
+
+def _decoded(ds: Any, ts: UID, index: int) -> np.ndarray:
+    from pydicom.pixels import get_decoder
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        array, _ = get_decoder(ts).as_array(ds, index=index)
+    return array
+
+
+def _clean_other(
+    inspected: InspectedPullback, frames: list[bytes], clean: Callable[[bytes], bytes]
+) -> list[bytes]:
+    cleaned = []
+    for index, data in enumerate(frames):
+        try:
+            cleaned.append(clean(data))
+        except CodestreamMalformed as exc:
+            raise DicomRefused("truncated", f"Frame {index} is broken: {exc}.") from exc
+    return cleaned
+
+
+def clean_frames(
+    inspected: InspectedPullback, *, on_frame: Callable[[int], None] | None = None
+) -> int:
+    """Rewrite ``inspected.dataset``'s encapsulated frames in place (module doc); returns how
+    many frames changed. ``on_frame(i)`` after JPEG frame ``i``. Raises
+    :class:`DicomRefused` for a broken frame or hidden data."""
+    ts = UID(inspected.transfer_syntax_uid)
+    if not inspected.is_encapsulated or ts not in (_LS | _J2K | {JPEGBaseline8Bit}):
+        return 0
+    ds = inspected.dataset
+    frames = source_frames(inspected)
+    if ts == JPEGBaseline8Bit:
+        cleaned = _clean_jpeg_frames(inspected, frames, on_frame)
+        before: dict[int, np.ndarray] = {}
+    else:
+        cleaned = _clean_other(inspected, frames, clean_jpeg_ls if ts in _LS else clean_jpeg_2000)
+        before = {i: _decoded(ds, ts, i) for i in {0, len(frames) - 1}}
+    changed = sum(1 for a, b in zip(frames, cleaned, strict=True) if a != b)
+    for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
+        if keyword in ds:
+            delattr(ds, keyword)
+    ds.PixelData = encapsulate(cleaned, has_bot=True)
+    ds["PixelData"].is_undefined_length = True
+    for index, array in before.items():
+        if not np.array_equal(_decoded(ds, ts, index), array):
+            raise DicomRefused(
+                "unsupported_transfer_syntax",
+                f"Frame {index} decodes differently once its metadata segments are removed; "
+                "export the pullback again (uncompressed or JPEG baseline).",
+            )
+    return changed
