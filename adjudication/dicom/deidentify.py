@@ -208,7 +208,7 @@ PROFILE_CODES = (
     ("113100", "DCM", "Basic Application Confidentiality Profile"),
     ("113105", "DCM", "Clean Descriptors Option"),
 )
-METHOD = "PS3.15 E.1 Basic Profile + Clean Descriptors (allow-list), keyed UIDs"
+METHOD = "PS3.15 Basic Profile, Clean Descriptors; allow-list; keyed UIDs"
 _UID_KEY_CONTEXT = b"corelab.deidentify.uid"
 
 

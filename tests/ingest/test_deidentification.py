@@ -100,3 +100,67 @@ def test_it_leaves_the_pullback_renderable(source):
     inspected = inspect_file(path, limits=Limits())
     deidentify(inspected.dataset, subject_code="S-0042")
     assert len(list(iter_frame_images(inspected))) == 4
+
+
+def test_replacement_uids_are_keyed_so_an_original_uid_cannot_be_linked(source):
+    """Issue 12, finding 2: unsalted uuid5 let anyone holding an original UID compute its
+    replacement. The replacement is an HMAC: another key gives unrelated UIDs."""
+    import uuid
+
+    path, _ = source
+    a, b = pydicom.dcmread(path), pydicom.dcmread(path)
+    original = str(a.SOPInstanceUID)
+    deidentify(a, subject_code="S-1", key=b"key one")
+    deidentify(b, subject_code="S-1", key=b"key two")
+    assert a.SOPInstanceUID != b.SOPInstanceUID
+    assert str(uuid.uuid5(uuid.NAMESPACE_OID, original).int) not in str(a.SOPInstanceUID)
+    assert a.file_meta.MediaStorageSOPInstanceUID == a.SOPInstanceUID
+
+
+def test_the_uid_key_comes_from_settings(source, settings):
+    path, _ = source
+    settings.DEIDENTIFY_UID_SECRET = "from-settings"
+    a, b = pydicom.dcmread(path), pydicom.dcmread(path)
+    deidentify(a, subject_code="S-1")
+    deidentify(b, subject_code="S-1", key=b"from-settings")
+    assert a.SOPInstanceUID == b.SOPInstanceUID
+    settings.DEIDENTIFY_UID_SECRET = ""  # derived from SECRET_KEY then, never the key itself
+    c = pydicom.dcmread(path)
+    deidentify(c, subject_code="S-1")
+    d = pydicom.dcmread(path)
+    deidentify(d, subject_code="S-1", key=settings.SECRET_KEY.encode())
+    assert c.SOPInstanceUID not in (a.SOPInstanceUID, d.SOPInstanceUID)
+
+
+def test_every_allowed_keyword_is_a_real_dicom_keyword():
+    """A typo in the allow-list would silently drop an attribute the product needs."""
+    from pydicom.datadict import keyword_dict
+
+    from adjudication.dicom.deidentify import EMPTY, KEEP
+
+    assert sorted(k for k in KEEP if k not in keyword_dict) == []
+    assert EMPTY <= KEEP
+
+
+def test_the_file_meta_is_rebuilt_and_the_preamble_zeroed(tmp_path, source):
+    from adjudication.dicom.deidentify import write_dicom
+
+    path, _ = source
+    ds = pydicom.dcmread(path)
+    ds.preamble = b"DOE^JANE".ljust(128, b" ")
+    ds.file_meta.SourceApplicationEntityTitle = "DOEJANE"
+    ds.file_meta.add_new(0x00020100, "UI", "1.2.3.4")  # PrivateInformationCreatorUID
+    deidentify(ds, subject_code="S-1")
+    write_dicom(ds, tmp_path / "out.dcm")
+    data = (tmp_path / "out.dcm").read_bytes()
+    assert data[:132] == bytes(128) + b"DICM"
+    assert b"DOE" not in data
+    meta = pydicom.dcmread(tmp_path / "out.dcm").file_meta
+    assert sorted(set(meta.dir()) - {"FileMetaInformationGroupLength"}) == [
+        "FileMetaInformationVersion",
+        "ImplementationClassUID",
+        "ImplementationVersionName",
+        "MediaStorageSOPClassUID",
+        "MediaStorageSOPInstanceUID",
+        "TransferSyntaxUID",
+    ]

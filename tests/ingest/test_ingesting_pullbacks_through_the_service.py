@@ -275,6 +275,22 @@ def test_a_second_copy_of_a_dicom_fails_as_a_duplicate(
     assert not (media / "pullbacks" / str(second.storage_key)).exists()
 
 
+@pytest.mark.parametrize("encoding", ["explicit_little", "jpeg_baseline"])
+@pytest.mark.parametrize("cut", [-301, -9, 0.5])
+def test_a_truncated_copy_of_a_known_dicom_is_named_truncated_not_duplicate(
+    world: Any, media: Path, tmp_path: Path, encoding: str, cut: float
+) -> None:
+    """Issue 12, finding 8: the truncation check runs before the duplicate check."""
+    src, copy = tmp_path / "src.dcm", tmp_path / "cut.dcm"
+    make_synthetic_pullback(src, n_frames=3, rows=SIZE, columns=SIZE, encoding=encoding)
+    keep = int(src.stat().st_size * cut) if isinstance(cut, float) else int(cut)
+    write_truncated(src, copy, keep)
+    assert upload_and_ingest(world, src).status == "ready"
+    second = upload_and_ingest(world, copy)
+    assert second.status == "failed"
+    assert "truncated" in second.error and "Duplicate" not in second.error
+
+
 def test_the_same_dicom_in_another_study_is_not_a_duplicate(
     world: Any, media: Path, good: Path
 ) -> None:

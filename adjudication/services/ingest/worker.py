@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 
 from adjudication import storage
 from adjudication.dicom.deidentify import Deidentified, deidentify, uid_secret
@@ -54,8 +54,9 @@ log = logging.getLogger(__name__)
 _ADVISORY_NAMESPACE = zlib.crc32(b"corelab.ingest") & 0x7FFFFFFF
 
 
-class LockNotAcquired(DatabaseError):
-    """Another worker holds this pullback's ingest claim; the task retries later."""
+class LockNotAcquired(OperationalError):
+    """Another worker holds this pullback's ingest claim; the task retries later (an
+    ``OperationalError``, which the task's ``autoretry_for`` covers)."""
 
 
 def limits_from_settings() -> Limits:
