@@ -246,3 +246,33 @@ def test_bytes_hidden_inside_the_scan_refuse_the_file_with_a_reason(
     assert "skips" in pullback.error and "extraneous bytes" in pullback.error
     assert leaks(pullback.error.encode()) == []
     assert [p for p in media.rglob("*") if p.is_file()] == []  # nothing kept
+
+
+def planted_codestream(encoding: str, frame: bytes) -> bytes:
+    """A COM segment (and APP8 for JPEG-LS) with the patient details, plus trailing bytes."""
+    text = f"{NAME} {PATIENT_ID}".encode()
+    if encoding.startswith("jpegls"):
+        return frame[:2] + segment(0xFE, text) + segment(0xE8, text) + frame[2:] + text
+    siz_end = 4 + struct.unpack_from(">H", frame, 4)[0]  # after SOC + SIZ
+    return frame[:siz_end] + segment(0x64, b"\x00\x01" + text) + frame[siz_end:]
+
+
+@pytest.mark.parametrize("encoding", ["jpegls", "jpegls_near", "jpeg2000", "jpeg2000_lossless"])
+def test_comments_in_other_codestreams_are_not_stored(
+    world: Any, media: Path, tmp_path: Path, encoding: str
+) -> None:
+    path = tmp_path / "codestream.dcm"
+    make_synthetic_pullback(path, n_frames=3, rows=SIZE, columns=SIZE, encoding=encoding)
+    ds = pydicom.dcmread(path)
+    frames = [
+        planted_codestream(encoding, bytes(f))
+        for f in generate_frames(ds.PixelData, number_of_frames=3)
+    ]
+    ds.PixelData = encapsulate(frames, has_bot=True)
+    ds["PixelData"].is_undefined_length = True
+    ds.save_as(path, enforce_file_format=False)
+    assert leaks(path.read_bytes())
+    pullback = ingest_file(world, path)
+    assert pullback.status == "ready", pullback.error
+    files = [p for p in media.rglob("*") if p.is_file()]
+    assert {str(p): leaks(p.read_bytes()) for p in files if leaks(p.read_bytes())} == {}
