@@ -18,12 +18,13 @@ The rewritten frames are re-encapsulated one fragment per frame with a Basic Off
 from __future__ import annotations
 
 import random
+import struct
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from pydicom.encaps import encapsulate, generate_frames
+from pydicom.encaps import generate_frames
 from pydicom.uid import (
     JPEG2000,
     UID,
@@ -112,6 +113,27 @@ def _clean_jpeg_frames(
     return cleaned
 
 
+_ITEM_TAG = b"\xfe\xff\x00\xe0"
+
+
+def _encapsulate(frames: list[bytes]) -> bytes:
+    """PS3.5 A.4 encapsulation, one fragment per frame (odd lengths padded with one 0x00)
+    and a Basic Offset Table — what ``pydicom.encaps.encapsulate`` writes, joined once."""
+    parts: list[bytes] = []
+    offsets: list[int] = []
+    position = 0
+    for frame in frames:
+        if len(frame) % 2:
+            frame += b"\x00"
+        offsets.append(position)
+        parts += [_ITEM_TAG + struct.pack("<I", len(frame)), frame]
+        position += 8 + len(frame)
+    if position >= 2**32:
+        raise DicomRefused("too_large", "The frames are too large for one DICOM file (4 GB).")
+    table = struct.pack(f"<{len(offsets)}I", *offsets)
+    return b"".join([_ITEM_TAG + struct.pack("<I", len(table)), table, *parts])
+
+
 def _decoded(ds: Any, ts: UID, index: int) -> np.ndarray:
     from pydicom.pixels import get_decoder
 
@@ -154,7 +176,7 @@ def clean_frames(
     for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
         if keyword in ds:
             delattr(ds, keyword)
-    ds.PixelData = encapsulate(cleaned, has_bot=True)
+    ds.PixelData = _encapsulate(cleaned)
     ds["PixelData"].is_undefined_length = True
     for index, array in before.items():
         if not np.array_equal(_decoded(ds, ts, index), array):

@@ -203,3 +203,22 @@ def test_jpeg_2000_loses_comments_in_main_and_tile_part_headers() -> None:
     cleaned = clean_jpeg_2000(dirty)
     assert SECRET not in cleaned
     assert np.array_equal(openjpeg.decode(cleaned), pixels)
+
+
+@pytest.mark.parametrize(
+    "scan",
+    [
+        b"\x12\xff\x00\x34\xff\xd9",  # one scan, stuffed byte
+        b"\x12\xff\xd0\x34\xff\xd9",  # a restart marker inside the scan
+        b"\x12\xff\xff\x00\x34\xff\xd9",  # a fill byte before a stuffed byte
+        b"\x12\xff\xff\xd9",  # fill bytes before EOI
+        b"\x12\xff\xc4\x00\x02\xff\xda\x00\x02\x34\xff\xd9",  # a table, then a second scan
+        b"\x12\xff\xfe\x00\x03x\xff\xd9",  # a comment after the scan
+    ],
+)
+def test_the_fast_scan_end_agrees_with_a_marker_by_marker_walk(scan: bytes) -> None:
+    from adjudication.dicom.jpeg import _MARKER_AFTER_SCAN, _scan_end
+
+    expected = _MARKER_AFTER_SCAN.search(scan, 0)
+    assert expected is not None
+    assert _scan_end(scan, 0) == expected.start()
