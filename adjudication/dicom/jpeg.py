@@ -239,12 +239,13 @@ def _next_marker(data: bytes, pos: int) -> tuple[int, int]:
 def clean_jpeg(data: bytes, *, rows: int, columns: int, components: int) -> bytes:
     """``data`` rebuilt from SOI, DQT, DHT, DRI, SOF, SOS + entropy-coded data and EOI only
     (module doc); raises :class:`JpegMalformed` when its structure is not a sequential 8-bit
-    JPEG of ``columns``×``rows`` with ``components`` components."""
+    JPEG of ``columns``×``rows`` with ``components`` components. A frame that already is
+    exactly that (the usual case) is returned as the same object, without a copy."""
     data = bytes(data)
     if len(data) < 4 or not data.startswith(SOI):
         raise JpegMalformed("not a JPEG stream (no SOI marker)")
     header = _Header(rows, columns, components)
-    kept: list[bytes] = []
+    kept: list[tuple[int, int]] = []  # (start, stop) of each kept piece of ``data``
     interpretation = _Interpretation()
     scans = 0
     pos = 2
@@ -260,20 +261,36 @@ def clean_jpeg(data: bytes, *, rows: int, columns: int, components: int) -> byte
             continue  # TEM / a restart marker outside a scan: nothing a decoder uses
         end = _segment_end(data, pos, marker)
         payload = memoryview(data)[pos + 2 : end]
-        segment = data[pos - 2 : end]
         if marker == _SOS:
             header.sos(payload)
             scan_end = _scan_end(data, end)
-            kept += [b"\xff\xda", data[pos:end], data[end:scan_end]]
+            kept.append((pos - 2, scan_end))  # the scan header and its entropy-coded data
             scans += 1
             pos = scan_end
             continue
         if marker in _APP:
             interpretation.app(marker, payload)
         elif header.segment(marker, payload, after_scan=scans > 0):
-            kept.append(segment)
+            kept.append((pos - 2, end))
         pos = end
-    return b"".join([SOI, interpretation.segments(), *kept, EOI])
+    return _assemble(data, interpretation.segments(), kept, eoi_at=pos - 2)
+
+
+def _assemble(
+    data: bytes, interpretation: bytes, kept: list[tuple[int, int]], eoi_at: int
+) -> bytes:
+    """SOI + ``interpretation`` + the kept pieces + EOI; ``data`` itself when that is what
+    it already holds (allowing DICOM's one 0x00 of even-length padding after EOI)."""
+    at = 2 + len(interpretation)
+    contiguous = data[2:at] == interpretation
+    for start, stop in kept:
+        contiguous = contiguous and start == at
+        at = stop
+    tail = data[at:]
+    if contiguous and at == eoi_at and tail in (EOI, EOI + b"\x00") and len(data) % 2 == 0:
+        return data
+    view = memoryview(data)
+    return b"".join([SOI, interpretation, *(view[a:b] for a, b in kept), EOI])
 
 
 def jpeg_structure_problem(

@@ -35,7 +35,7 @@ from pydicom.uid import (
 )
 
 from .codestreams import CodestreamMalformed, clean_jpeg_2000, clean_jpeg_ls
-from .inspect import DicomRefused, InspectedPullback
+from .inspect import DicomRefused, InspectedPullback, encapsulated_fragments
 from .jpeg import JpegMalformed, clean_jpeg, hidden_bytes_problem, is_hidden_bytes_warning
 
 # JPEG-baseline frames decoded (warnings as errors) besides the first and the last.
@@ -116,6 +116,13 @@ def _clean_jpeg_frames(
 _ITEM_TAG = b"\xfe\xff\x00\xe0"
 
 
+def _one_fragment_per_frame(inspected: InspectedPullback) -> bool:
+    ds = inspected.dataset
+    if "ExtendedOffsetTable" in ds:
+        return False
+    return len(encapsulated_fragments(ds.PixelData)) == inspected.n_frames
+
+
 def _encapsulate(frames: list[bytes]) -> bytes:
     """PS3.5 A.4 encapsulation, one fragment per frame (odd lengths padded with one 0x00)
     and a Basic Offset Table — what ``pydicom.encaps.encapsulate`` writes, joined once."""
@@ -123,11 +130,12 @@ def _encapsulate(frames: list[bytes]) -> bytes:
     offsets: list[int] = []
     position = 0
     for frame in frames:
-        if len(frame) % 2:
-            frame += b"\x00"
+        padded = len(frame) + len(frame) % 2
         offsets.append(position)
-        parts += [_ITEM_TAG + struct.pack("<I", len(frame)), frame]
-        position += 8 + len(frame)
+        parts += [_ITEM_TAG + struct.pack("<I", padded), frame]
+        if padded != len(frame):
+            parts.append(b"\x00")
+        position += 8 + padded
     if position >= 2**32:
         raise DicomRefused("too_large", "The frames are too large for one DICOM file (4 GB).")
     table = struct.pack(f"<{len(offsets)}I", *offsets)
@@ -168,11 +176,14 @@ def clean_frames(
     frames = source_frames(inspected)
     if ts == JPEGBaseline8Bit:
         cleaned = _clean_jpeg_frames(inspected, frames, on_frame)
-        before: dict[int, np.ndarray] = {}
     else:
         cleaned = _clean_other(inspected, frames, clean_jpeg_ls if ts in _LS else clean_jpeg_2000)
-        before = {i: _decoded(ds, ts, i) for i in {0, len(frames) - 1}}
-    changed = sum(1 for a, b in zip(frames, cleaned, strict=True) if a != b)
+    changed = sum(1 for a, b in zip(frames, cleaned, strict=True) if a is not b and a != b)
+    del frames
+    if not changed and _one_fragment_per_frame(inspected):
+        return 0  # nothing to drop: the pixel data stays as it is, no copy
+    checked = sorted({0, len(cleaned) - 1}) if ts != JPEGBaseline8Bit else []
+    before = {i: _decoded(ds, ts, i) for i in checked}
     for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
         if keyword in ds:
             delattr(ds, keyword)

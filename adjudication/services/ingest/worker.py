@@ -129,24 +129,30 @@ def pullback_ingest(*, pullback_pk: int) -> None:
 
 def _claim(pullback_pk: int) -> Pullback | None:
     """Short transaction: row lock (nowait), state guard, advisory claim (module doc)."""
-    with transaction.atomic(durable=True):
-        pullback = (
-            # of=self: locking the joined study row too would make every ingest of one study
-            # wait for the others.
-            Pullback.objects.select_for_update(nowait=True, of=("self",))
-            .select_related("study", "subject")
-            .get(pk=pullback_pk)
-        )
-        if pullback.status != PullbackState.INGESTING:
-            log.info("pullback %s is %s: nothing to ingest", pullback_pk, pullback.status)
-            return None
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_try_advisory_lock(%s, %s)", [_ADVISORY_NAMESPACE, pullback_pk]
+    claimed = False
+    try:
+        with transaction.atomic(durable=True):
+            pullback = (
+                # of=self: locking the joined study row too would make every ingest of one
+                # study wait for the others.
+                Pullback.objects.select_for_update(nowait=True, of=("self",))
+                .select_related("study", "subject")
+                .get(pk=pullback_pk)
             )
-            (claimed,) = cursor.fetchone()
-        if not claimed:
-            raise LockNotAcquired(f"pullback {pullback_pk} is being ingested by another worker")
+            if pullback.status != PullbackState.INGESTING:
+                log.info("pullback %s is %s: nothing to ingest", pullback_pk, pullback.status)
+                return None
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_try_advisory_lock(%s, %s)", [_ADVISORY_NAMESPACE, pullback_pk]
+                )
+                (claimed,) = cursor.fetchone()
+            if not claimed:
+                raise LockNotAcquired(f"pullback {pullback_pk} is being ingested by another worker")
+    except BaseException:
+        if claimed:  # the transaction failed after the claim: do not keep it
+            _release(pullback_pk)
+        raise
     return pullback
 
 
