@@ -222,3 +222,12 @@ def test_the_fast_scan_end_agrees_with_a_marker_by_marker_walk(scan: bytes) -> N
     expected = _MARKER_AFTER_SCAN.search(scan, 0)
     assert expected is not None
     assert _scan_end(scan, 0) == expected.start()
+
+
+def test_text_right_before_eoi_marks_a_frame_for_decoding_outside_the_sample() -> None:
+    from adjudication.dicom.pixels import looks_like_text_before_eoi
+
+    plain = encode("L")
+    assert not looks_like_text_before_eoi(plain)
+    for hidden in (SECRET, SECRET.decode().encode("utf-16-le")):
+        assert looks_like_text_before_eoi(plain[: eoi(plain)] + hidden + plain[eoi(plain) :])

@@ -276,3 +276,20 @@ def test_comments_in_other_codestreams_are_not_stored(
     assert pullback.status == "ready", pullback.error
     files = [p for p in media.rglob("*") if p.is_file()]
     assert {str(p): leaks(p.read_bytes()) for p in files if leaks(p.read_bytes())} == {}
+
+
+def test_text_hidden_in_one_frame_outside_the_random_sample_is_still_refused(
+    world: Any, media: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from adjudication.dicom import pixels
+
+    monkeypatch.setattr(pixels, "decode_sample", lambda n: {0, n - 1})
+    calls = iter(range(FRAMES))
+    pullback = ingest_file(
+        world,
+        corpus_file(
+            tmp_path, frame=lambda f: hidden_frame(f) if next(calls) == 3 else planted_frame(f)
+        ),
+    )
+    assert pullback.status == "failed"
+    assert "Frame 3" in pullback.error and "extraneous bytes" in pullback.error
