@@ -92,7 +92,7 @@ def pullback_ingest(*, pullback_pk: int) -> None:
     on disk and the pseudonym map stored, or ``failed`` with a readable ``error`` and no files
     left behind. Progress is published to the cache. Schedules nothing (see module doc for the
     claim / work / finish steps and where to hook follow-up work). Raises
-    ``LockNotAcquired`` (a ``DatabaseError``: the task retries) while another worker holds
+    ``LockNotAcquired`` (an ``OperationalError``: the task retries) while another worker holds
     the claim.
     """
     pullback = _claim(pullback_pk)
