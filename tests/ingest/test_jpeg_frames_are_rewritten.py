@@ -12,14 +12,18 @@ from __future__ import annotations
 import functools
 import io
 import struct
+from typing import Any
 
 import numpy as np
 import pytest
 import simplejpeg
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
-from adjudication.dicom.codestreams import clean_jpeg_2000, clean_jpeg_ls
+from adjudication.dicom.codestreams import CodestreamMalformed, clean_jpeg_2000, clean_jpeg_ls
 from adjudication.dicom.jpeg import (
+    JpegMalformed,
     clean_jpeg,
     hidden_bytes_problem,
     is_hidden_bytes_warning,
@@ -231,3 +235,64 @@ def test_text_right_before_eoi_marks_a_frame_for_decoding_outside_the_sample() -
     assert not looks_like_text_before_eoi(plain)
     for hidden in (SECRET, SECRET.decode().encode("utf-16-le")):
         assert looks_like_text_before_eoi(plain[: eoi(plain)] + hidden + plain[eoi(plain) :])
+
+
+@given(
+    cut=st.integers(min_value=0, max_value=4000),
+    flips=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)), max_size=6),
+    insert_at=st.integers(0, 4000),
+    inserted=st.binary(max_size=40),
+)
+@settings(max_examples=300, deadline=None)
+def test_any_mangled_stream_is_cleaned_or_refused_never_crashes(
+    cut: int, flips: list[tuple[int, int]], insert_at: int, inserted: bytes
+) -> None:
+    data = bytearray(_FUZZ_BASE)
+    for at, value in flips:
+        data[at % len(data)] = value
+    data[insert_at % len(data) : insert_at % len(data)] = inserted
+    data = data[: len(data) - cut % len(data)] if cut % 3 == 0 else data
+    try:
+        out = clean_jpeg(bytes(data), rows=SIZE, columns=SIZE, components=1)
+    except JpegMalformed:
+        return
+    assert out.startswith(b"\xff\xd8") and out.endswith(b"\xff\xd9")
+    # What comes out is itself a clean stream: rewriting it again changes nothing.
+    assert clean_jpeg(out, rows=SIZE, columns=SIZE, components=1) == out
+
+
+_FUZZ_BASE = encode("L", restart_marker_blocks=4)
+
+
+def _codestream_bases() -> list[tuple[Any, bytes]]:
+    import jpeg_ls
+    import openjpeg
+
+    pixels = (np.arange(SIZE * SIZE) % 251).astype(np.uint8).reshape(SIZE, SIZE)
+    return [
+        (clean_jpeg_ls, bytes(jpeg_ls.encode(pixels))),
+        (clean_jpeg_2000, bytes(openjpeg.encode(pixels, codec_format=0))),
+    ]
+
+
+_CODESTREAMS = _codestream_bases()
+
+
+@given(
+    which=st.sampled_from([0, 1]),
+    flips=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)), max_size=6),
+    cut=st.integers(0, 4000),
+)
+@settings(max_examples=200, deadline=None)
+def test_mangled_codestreams_are_cleaned_or_refused_never_crash(
+    which: int, flips: list[tuple[int, int]], cut: int
+) -> None:
+    clean, base = _CODESTREAMS[which]
+    data = bytearray(base)
+    for at, value in flips:
+        data[at % len(data)] = value
+    data = data[: len(data) - cut % len(data)]
+    try:
+        clean(bytes(data))
+    except CodestreamMalformed:
+        pass
