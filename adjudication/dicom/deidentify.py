@@ -24,7 +24,8 @@ removed elsewhere), Retain Safe Private, Retain UIDs. Manufacturer and model nam
 - **UIDs** (study, series, SOP instance, frame of reference, dimension organisation,
   references inside sequences, the file meta's Media Storage SOP Instance UID) are replaced by
   ``2.25.<int>`` where the int is the first 128 bits of HMAC-SHA256(key, original). The key is
-  ``settings.DEIDENTIFY_UID_SECRET`` (derived from ``SECRET_KEY`` when unset): the same file
+  passed in (ingest uses ``settings.DEIDENTIFY_UID_SECRET``, derived from ``SECRET_KEY``
+  when unset: ``services.ingest.worker.uid_secret``): the same file
   always maps to the same UIDs, references stay consistent, and without the key nobody can
   tell which replacement belongs to an original UID they hold. Well-known UIDs (SOP classes,
   transfer syntaxes) are kept.
@@ -209,18 +210,6 @@ PROFILE_CODES = (
     ("113105", "DCM", "Clean Descriptors Option"),
 )
 METHOD = "PS3.15 Basic Profile, Clean Descriptors; allow-list; keyed UIDs"
-_UID_KEY_CONTEXT = b"corelab.deidentify.uid"
-
-
-def uid_secret() -> bytes:
-    """The key of the UID hash: ``DEIDENTIFY_UID_SECRET``, or one derived from ``SECRET_KEY``
-    (an HMAC with a fixed context, so the UID key is never the signing key itself)."""
-    from django.conf import settings
-
-    explicit = getattr(settings, "DEIDENTIFY_UID_SECRET", "")
-    if explicit:
-        return str(explicit).encode()
-    return hmac.new(str(settings.SECRET_KEY).encode(), _UID_KEY_CONTEXT, hashlib.sha256).digest()
 
 
 @dataclass
@@ -310,11 +299,14 @@ def _new_file_meta(ds: Dataset, walker: _Walker) -> FileMetaDataset:
 
 
 def deidentify(
-    ds: Dataset, *, subject_code: str, key: bytes | None = None, uid_root: str = "2.25."
+    ds: Dataset, *, subject_code: str, key: bytes, uid_root: str = "2.25."
 ) -> Deidentified:
     """Apply the allow-list to ``ds`` in place (module doc); return what was replaced.
 
-    ``key`` defaults to ``uid_secret()`` (settings)."""
+    ``key`` is the secret of the UID hash (``services.ingest.worker.uid_secret`` reads it
+    from the settings); it must not be empty."""
+    if not key:
+        raise ValueError("de-identification needs a non-empty UID key")
     keywords = (
         "PatientName",
         "PatientID",
@@ -324,9 +316,7 @@ def deidentify(
         "FrameOfReferenceUID",
     )
     originals = {k: str(ds.get(k, "") or "") for k in keywords}
-    walker = _Walker(
-        subject_code=subject_code, key=key if key is not None else uid_secret(), uid_root=uid_root
-    )
+    walker = _Walker(subject_code=subject_code, key=key, uid_root=uid_root)
     walker.dataset(ds)
     meta = getattr(ds, "file_meta", None)
     if "SOPInstanceUID" not in ds and meta is not None and meta.get("MediaStorageSOPInstanceUID"):

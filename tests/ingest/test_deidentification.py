@@ -13,6 +13,7 @@ from adjudication.dicom.render import iter_frame_images
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.dicom.tags import calibration_tags
 
+KEY = b"test uid key"
 UID_RE = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 
 
@@ -27,7 +28,7 @@ def source(tmp_path):
 
 def _deidentified_bytes(src, dst, code="S-0042"):
     ds = pydicom.dcmread(src)
-    result = deidentify(ds, subject_code=code)
+    result = deidentify(ds, subject_code=code, key=KEY)
     ds.save_as(dst, enforce_file_format=False)
     return result, dst.read_bytes()
 
@@ -71,7 +72,7 @@ def test_it_returns_the_original_to_pseudonym_mapping(source):
     path, truth = source
     ds = pydicom.dcmread(path)
     originals = {k: str(ds[k].value) for k in ("StudyInstanceUID", "SOPInstanceUID")}
-    result = deidentify(ds, subject_code="S-0042")
+    result = deidentify(ds, subject_code="S-0042", key=KEY)
     assert result.mapping["DOE^JANE"] == "S-0042"
     assert result.mapping["PHI-12345"] == "S-0042"
     assert result.mapping[originals["SOPInstanceUID"]] == ds.SOPInstanceUID
@@ -83,8 +84,8 @@ def test_it_returns_the_original_to_pseudonym_mapping(source):
 def test_it_remaps_uids_the_same_way_every_time(source):
     path, _ = source
     first, second = pydicom.dcmread(path), pydicom.dcmread(path)
-    a = deidentify(first, subject_code="S-0001")
-    b = deidentify(second, subject_code="S-0001")
+    a = deidentify(first, subject_code="S-0001", key=KEY)
+    b = deidentify(second, subject_code="S-0001", key=KEY)
     assert a.mapping == b.mapping
     for keyword in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
         new = str(first[keyword].value)
@@ -98,7 +99,7 @@ def test_it_remaps_uids_the_same_way_every_time(source):
 def test_it_leaves_the_pullback_renderable(source):
     path, _ = source
     inspected = inspect_file(path, limits=Limits())
-    deidentify(inspected.dataset, subject_code="S-0042")
+    deidentify(inspected.dataset, subject_code="S-0042", key=KEY)
     assert len(list(iter_frame_images(inspected))) == 4
 
 
@@ -117,19 +118,22 @@ def test_replacement_uids_are_keyed_so_an_original_uid_cannot_be_linked(source):
     assert a.file_meta.MediaStorageSOPInstanceUID == a.SOPInstanceUID
 
 
-def test_the_uid_key_comes_from_settings(source, settings):
-    path, _ = source
+def test_the_uid_key_comes_from_settings(settings):
+    from adjudication.services.ingest.worker import uid_secret
+
     settings.DEIDENTIFY_UID_SECRET = "from-settings"
-    a, b = pydicom.dcmread(path), pydicom.dcmread(path)
-    deidentify(a, subject_code="S-1")
-    deidentify(b, subject_code="S-1", key=b"from-settings")
-    assert a.SOPInstanceUID == b.SOPInstanceUID
+    assert uid_secret() == b"from-settings"
     settings.DEIDENTIFY_UID_SECRET = ""  # derived from SECRET_KEY then, never the key itself
-    c = pydicom.dcmread(path)
-    deidentify(c, subject_code="S-1")
-    d = pydicom.dcmread(path)
-    deidentify(d, subject_code="S-1", key=settings.SECRET_KEY.encode())
-    assert c.SOPInstanceUID not in (a.SOPInstanceUID, d.SOPInstanceUID)
+    derived = uid_secret()
+    assert derived and derived != settings.SECRET_KEY.encode()
+    settings.SECRET_KEY = settings.SECRET_KEY + "-other"
+    assert uid_secret() != derived
+
+
+def test_an_empty_key_is_refused(source):
+    path, _ = source
+    with pytest.raises(ValueError):
+        deidentify(pydicom.dcmread(path), subject_code="S-1", key=b"")
 
 
 def test_every_allowed_keyword_is_a_real_dicom_keyword():
@@ -150,7 +154,7 @@ def test_the_file_meta_is_rebuilt_and_the_preamble_zeroed(tmp_path, source):
     ds.preamble = b"DOE^JANE".ljust(128, b" ")
     ds.file_meta.SourceApplicationEntityTitle = "DOEJANE"
     ds.file_meta.add_new(0x00020100, "UI", "1.2.3.4")  # PrivateInformationCreatorUID
-    deidentify(ds, subject_code="S-1")
+    deidentify(ds, subject_code="S-1", key=KEY)
     write_dicom(ds, tmp_path / "out.dcm")
     data = (tmp_path / "out.dcm").read_bytes()
     assert data[:132] == bytes(128) + b"DICM"

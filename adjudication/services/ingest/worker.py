@@ -36,7 +36,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 
 from adjudication import storage
-from adjudication.dicom.deidentify import Deidentified, deidentify, uid_secret
+from adjudication.dicom.deidentify import Deidentified, deidentify
 from adjudication.dicom.inspect import DicomRefused, InspectedPullback, Limits, inspect_file
 from adjudication.dicom.pixels import clean_frames
 from adjudication.dicom.tags import calibration_tag_name
@@ -67,6 +67,18 @@ def limits_from_settings() -> Limits:
         max_columns=settings.PULLBACK_MAX_COLUMNS,
         max_decoded_bytes=settings.PULLBACK_MAX_DECODED_BYTES,
     )
+
+
+_UID_KEY_CONTEXT = b"corelab.deidentify.uid"
+
+
+def uid_secret() -> bytes:
+    """The key of the UID hash: ``DEIDENTIFY_UID_SECRET``, or one derived from ``SECRET_KEY``
+    (an HMAC with a fixed context, so the UID key is never the signing key itself)."""
+    explicit = getattr(settings, "DEIDENTIFY_UID_SECRET", "")
+    if explicit:
+        return str(explicit).encode()
+    return hmac.new(str(settings.SECRET_KEY).encode(), _UID_KEY_CONTEXT, hashlib.sha256).digest()
 
 
 def source_uid_digest(sop_instance_uid: str) -> str:
@@ -205,7 +217,9 @@ def _work(pullback: Pullback) -> _Result:
     on_frame = progress.Progress(pullback.pk, inspected.n_frames)
     # Frames are served byte for byte: everything but what a decoder needs goes (dicom.jpeg).
     rewritten = clean_frames(inspected, on_frame=on_frame)
-    deidentified = deidentify(inspected.dataset, subject_code=pullback.subject.code)
+    deidentified = deidentify(
+        inspected.dataset, subject_code=pullback.subject.code, key=uid_secret()
+    )
     if rewritten:
         deidentified.mapping["frames_rewritten_to_decoder_segments"] = str(rewritten)
     progress.set_progress(pullback.pk, progress.PROGRESS_INSPECTED_PCT)
