@@ -60,6 +60,7 @@ class FrameGrant:
     content_type: str
     rows: int
     columns: int
+    user_pk: int  # whose grant: keys per-user caches such as the L-mode images
 
 
 def _credential(request: Any) -> str | None:
@@ -124,8 +125,8 @@ def _cached(key: str) -> FrameGrant | None:
     if shared is None:
         return None
     expires_at, fields = shared
-    if expires_at <= now:
-        return None
+    if expires_at <= now or len(fields) != len(FrameGrant.__dataclass_fields__):
+        return None  # expired, or written by an older release with other fields
     grant = FrameGrant(*fields)
     _remember(key, expires_at, grant)
     return grant
@@ -159,13 +160,22 @@ def frame_grant(request: Any, pullback_pk: int) -> FrameGrant | None:
     )
     if row is None:
         return None
-    grant = FrameGrant(str(row[0]), int(row[1] or 0), row[2], int(row[3] or 0), int(row[4] or 0))
+    grant = FrameGrant(
+        str(row[0]), int(row[1] or 0), row[2], int(row[3] or 0), int(row[4] or 0), int(user.pk)
+    )
     if credential is not None:
         expires_at = time.time() + settings.FRAME_GRANT_TTL_S
         if credential_ends_at is not None:
             expires_at = min(expires_at, credential_ends_at)
         ttl_s = max(1, math.ceil(expires_at - time.time()))
-        fields = (grant.storage_key, grant.n_frames, grant.content_type, grant.rows, grant.columns)
+        fields = (
+            grant.storage_key,
+            grant.n_frames,
+            grant.content_type,
+            grant.rows,
+            grant.columns,
+            grant.user_pk,
+        )
         key = _grant_key(credential, pullback_pk)
         cache.set(key, (expires_at, fields), timeout=ttl_s)
         _remember(key, expires_at, grant)

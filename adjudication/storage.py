@@ -9,7 +9,8 @@ MEDIA_ROOT/
     frames.idx               where each frame's bytes are: in source.dcm or in frames.bin
     frames.bin               re-encoded sources only: every frame's JPEG, one after another
     frames/00000.jpg …       older layout (one file per frame): still served when no frames.idx
-    lmode/000.png …          L-mode images per whole degree, computed on first request
+    lmode/u<user>/000.png …  L-mode images per whole degree, computed on a user's first
+                             request and cached for that user only (no shared timing)
 ```
 Frames are stored **once**. A JPEG-baseline source with one fragment per frame is served
 straight from ``source.dcm``: each fragment is contiguous in the file, and ``frames.idx``
@@ -223,8 +224,17 @@ def read_frames(storage_key: str, start: int, stop: int, content_type: str) -> l
     return out
 
 
-def lmode_path(storage_key: str, angle_deg: int) -> Path:
-    return Path(settings.MEDIA_ROOT) / "pullbacks" / storage_key / "lmode" / f"{angle_deg:03d}.png"
+def lmode_path(storage_key: str, angle_deg: int, *, user_pk: int) -> Path:
+    """One user's cached L-mode image: per user, so its timing reveals nothing about what
+    anyone else viewed (``services.ingest.lmode``)."""
+    return (
+        Path(settings.MEDIA_ROOT)
+        / "pullbacks"
+        / storage_key
+        / "lmode"
+        / f"u{int(user_pk)}"
+        / f"{angle_deg:03d}.png"
+    )
 
 
 def write_atomically(path: Path, data: bytes) -> None:

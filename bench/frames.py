@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH_DB = "corelab_bench"
+BENCH_DB = os.environ.get("BENCH_DB", "corelab_bench")  # one per engineer on a shared machine
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@localhost:5432")
 
 

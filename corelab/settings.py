@@ -320,3 +320,9 @@ FRAME_GRANT_TTL_S = env_int("FRAME_GRANT_TTL_S", 30)
 FRAMES_BATCH_MAX_COUNT = env_int("FRAMES_BATCH_MAX_COUNT", 64)
 # Ingest progress (cache key per pullback) is written every this many frames.
 INGEST_PROGRESS_EVERY_FRAMES = env_int("INGEST_PROGRESS_EVERY_FRAMES", 20)
+# Key of the keyed hash (HMAC-SHA256) that replaces DICOM UIDs at de-identification and
+# fingerprints SOP Instance UIDs for the duplicate check (adjudication/dicom/deidentify.py):
+# without it an original UID cannot be linked to its replacement. Default: derived from
+# SECRET_KEY. Keep it stable: changing it changes every new replacement UID and hides
+# duplicates of files ingested before the change.
+DEIDENTIFY_UID_SECRET = env_secret("DEIDENTIFY_UID_SECRET", "")

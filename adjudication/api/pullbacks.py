@@ -17,7 +17,8 @@ Frame delivery (SPEC §9, issue 4) is built for speed and stays checked on every
 - ``GET /api/v1/pullbacks/{id}/lmode/?angle_deg=θ`` — the longitudinal image through the
   centre at θ (SPEC §3 angles; rounded to a whole degree, default 0) as ``image/png``,
   ``n_frames`` wide and ``2 × min(rows, columns) // 2`` high (``dicom.lmode`` has the exact
-  geometry). Computed on first request, then served from disk. Cacheable like a frame.
+  geometry). Computed on a user's first request, then served from that user's own disk cache
+  (never shared: its timing would tell who viewed what). Cacheable like a frame.
 """
 
 from __future__ import annotations
@@ -316,6 +317,7 @@ class PullbackViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             try:
                 image = ingest.pullback_lmode_png(
                     storage_key=grant.storage_key,
+                    user_pk=grant.user_pk,
                     n_frames=grant.n_frames,
                     content_type=grant.content_type,
                     rows=grant.rows,

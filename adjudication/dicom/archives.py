@@ -4,7 +4,10 @@ Everything that can be checked from the central directory is checked before the 
 is yielded: member count, names (absolute paths, drive letters, ``..``, NUL bytes, symlinks),
 encryption, and the total *declared* uncompressed size. Declared sizes can lie, so every
 member is also read through a counter that refuses (``archive_too_large``) as soon as more
-bytes come out than the limit allows, whatever the headers said.
+bytes come out than the limit allows, whatever the headers said. Before a member is expanded,
+only its first 132 bytes are read and must hold the DICOM Part 10 preamble and ``DICM``
+marker (``not_dicom`` / ``empty`` otherwise): a zip of hundreds of MB of other data is refused
+after reading a few bytes of its first member, never expanded.
 
 Skipped silently: directories, macOS resource forks (``__MACOSX/``, ``._*``), ``.DS_Store``,
 ``Thumbs.db`` and ``DICOMDIR`` (a media index, not an image).
@@ -59,6 +62,50 @@ class _CountingReader(io.RawIOBase):
     def close(self) -> None:
         self._raw.close()
         super().close()
+
+
+DICOM_HEAD_BYTES = 132
+
+
+class _HeadThenRest(io.RawIOBase):
+    """The bytes already read from a member (its head) followed by the rest of its stream."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        super().__init__()
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _checked_head(reader: IO[bytes], name: str) -> bytes:
+    """The member's first 132 bytes, refused unless they are a DICOM Part 10 preamble."""
+    head = b""
+    while len(head) < DICOM_HEAD_BYTES:
+        chunk = reader.read(DICOM_HEAD_BYTES - len(head))
+        if not chunk:
+            break
+        head += chunk
+    if not head:
+        raise DicomRefused("empty", f"Archive member {name!r} is empty.")
+    if head[128:132] != b"DICM":
+        raise DicomRefused(
+            "not_dicom",
+            f"Archive member {name!r} is not a DICOM file (no 'DICM' marker after the "
+            "128-byte preamble).",
+        )
+    return head
 
 
 def is_zip(path: str | os.PathLike[str]) -> bool:
@@ -161,4 +208,5 @@ def iter_upload_members(
                     "archive_unsafe", f"Archive member {info.filename!r} cannot be read ({exc})."
                 ) from exc
             with _CountingReader(raw, state, info.filename) as reader:
-                yield info.filename, cast(IO[bytes], reader)
+                head = _checked_head(cast(IO[bytes], reader), info.filename)
+                yield info.filename, cast(IO[bytes], _HeadThenRest(head, cast(IO[bytes], reader)))

@@ -1,210 +1,215 @@
-"""DICOM PS3.15 Annex E Basic Application Level Confidentiality Profile, applied in place.
+"""De-identification as an **allow-list** (PS3.15 Annex E), applied in place before storing.
 
-Choices (PS3.15 Table E.1-1 options):
+Only the attributes the product needs survive (``KEEP``; the same list applies inside every
+sequence, recursively): SOP common, study / series / frame-of-reference structure, the image
+pixel module, multi-frame timing, geometry and calibration (Pixel Measures, Intravascular
+Frame Content, Frame Time, Cine Rate, Imager Pixel Spacing, US regions), the IVOCT
+acquisition and image attributes (group 0052), and the functional group sequences that carry
+them. Everything else is dropped, whatever it is: unknown public elements, every private
+element, overlays and curves, descriptions and comments, device identity (serial number,
+DeviceDescription, station), ClinicalTrial* attributes, dates and times, and any sequence not
+listed — so what a vendor invents tomorrow is removed today.
 
-- **No retain options are used.** Dates and times are blanked (Retain Longitudinal Temporal
-  Information is *not* kept; ``LongitudinalTemporalInformationModified`` = ``REMOVED``);
-  patient sex is blanked and age, size and weight removed (Retain Patient Characteristics is not
-  kept: the study's clinical data do not come from the DICOM); device serial number and station
-  name are removed (no Retain Device Identity); all private elements are removed (no Retain Safe
-  Private). Manufacturer and model are kept (not identifying; useful for calibration questions).
-- ``PatientName`` and ``PatientID`` become the pseudonymous subject code.
-- Every instance UID (study, series, SOP instance, frame of reference, referenced UIDs inside
-  sequences, the file meta's Media Storage SOP Instance UID) is replaced by
-  ``<uid_root><int>`` where the int is derived from ``uuid5(original)``: the same source file
-  always maps to the same UIDs, so a repeated ingest is recognisable and references inside the
-  file stay consistent. Well-known UIDs (SOP classes, transfer syntaxes, coding schemes: anything
-  in pydicom's UID registry or named ``*ClassUID``) are kept.
-- Free text (LT/ST/UT and descriptions/comments) is removed; person names are blanked; overlay
-  and curve groups (60xx, 50xx) are removed, as they can carry burned-in style text.
-- Sequences are walked recursively; functional groups survive, so calibration (Pixel Measures,
-  Intravascular Longitudinal Distance, Frame Time) is untouched. Files with burned-in
-  annotation are refused earlier by ``inspect`` (so Clean Pixel Data is not needed).
-- ``PatientIdentityRemoved`` = ``YES``, ``DeidentificationMethod`` and
-  ``DeidentificationMethodCodeSequence`` (DCM 113100) are set.
+Options of PS3.15 Table E.1-1 used: **Basic Profile**, **Clean Descriptors** (no free-text
+description or comment is kept: series/study descriptions, comments, labels, explanations);
+**not** used: Retain Device Identity, Retain Patient Characteristics, Retain Longitudinal
+Temporal Information (dates and times are emptied where the IOD requires the attribute,
+removed elsewhere), Retain Safe Private, Retain UIDs. Manufacturer and model name are kept
+(they identify a product line, not a device or a patient; useful for calibration questions).
+
+- ``PatientName`` and ``PatientID`` become the pseudonymous subject code; ``PatientBirthDate``,
+  ``PatientSex``, ``StudyDate``, ``StudyTime``, ``ReferringPhysicianName``, ``StudyID``,
+  ``AccessionNumber`` stay as empty values (type 2); ``PatientIdentityRemoved`` = ``YES``,
+  ``DeidentificationMethod`` and the DCM 113100/113105 codes are set.
+- **UIDs** (study, series, SOP instance, frame of reference, dimension organisation,
+  references inside sequences, the file meta's Media Storage SOP Instance UID) are replaced by
+  ``2.25.<int>`` where the int is the first 128 bits of HMAC-SHA256(key, original). The key is
+  passed in (ingest uses ``settings.DEIDENTIFY_UID_SECRET``, derived from ``SECRET_KEY``
+  when unset: ``services.ingest.worker.uid_secret``): the same file
+  always maps to the same UIDs, references stay consistent, and without the key nobody can
+  tell which replacement belongs to an original UID they hold. Well-known UIDs (SOP classes,
+  transfer syntaxes) are kept.
+- The file meta information is rebuilt from scratch (version, SOP class, new instance UID,
+  transfer syntax, our implementation UID) and the 128-byte **preamble is zeroed**
+  (``write_dicom``).
+- Files with burned-in annotation are refused earlier by ``inspect``; text inside JPEG frames
+  is removed by ``pixels.clean_frames``.
 """
 
 from __future__ import annotations
 
-import uuid
+import hashlib
+import hmac
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pydicom.dataelem import DataElement
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
-from pydicom.uid import UID_dictionary
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID_dictionary
 
-# Annex E actions by keyword. X = remove, Z = make empty. (D/U are handled generically.)
-REMOVE: frozenset[str] = frozenset(
+# Attributes kept (at any depth). Everything not listed is removed.
+KEEP: frozenset[str] = frozenset(
     {
-        "AcquisitionComments",
-        "AcquisitionContextSequence",
-        "AcquisitionDeviceProcessingDescription",
-        "ActualHumanPerformersSequence",
-        "AdditionalPatientHistory",
-        "AdmissionID",
-        "AdmittingDiagnosesCodeSequence",
-        "AdmittingDiagnosesDescription",
-        "Allergies",
-        "Arbitrary",
-        "AuthorObserverSequence",
-        "BranchOfService",
-        "CommentsOnThePerformedProcedureStep",
-        "ConfidentialityConstraintOnPatientDataDescription",
-        "ContentCreatorName",
-        "ContributionDescription",
-        "CountryOfResidence",
-        "CurrentPatientLocation",
-        "CustodialOrganizationSequence",
-        "DataSetTrailingPadding",
-        "DerivationDescription",
-        "DeviceSerialNumber",
-        "DeviceUID",
-        "DigitalSignaturesSequence",
-        "DischargeDiagnosisDescription",
-        "EthnicGroup",
-        "FrameComments",
-        "GraphicAnnotationSequence",
-        "HumanPerformerName",
-        "HumanPerformerOrganization",
-        "IconImageSequence",
-        "IdentifyingComments",
-        "ImageComments",
-        "ImagePresentationComments",
-        "ImagingServiceRequestComments",
-        "InstitutionAddress",
-        "InstitutionCodeSequence",
-        "InstitutionName",
-        "InstitutionalDepartmentName",
-        "InstitutionalDepartmentTypeCodeSequence",
-        "InsurancePlanIdentification",
-        "IntendedRecipientsOfResultsIdentificationSequence",
-        "InterpretationApproverSequence",
-        "InterpretationAuthor",
-        "InterpretationRecorder",
-        "InterpretationTranscriber",
-        "IssuerOfAdmissionID",
-        "IssuerOfPatientID",
-        "MedicalAlerts",
-        "MedicalRecordLocator",
-        "MilitaryRank",
-        "ModifiedAttributesSequence",
-        "ModifyingDeviceID",
-        "NameOfPhysiciansReadingStudy",
-        "NamesOfIntendedRecipientsOfResults",
-        "Occupation",
-        "OperatorIdentificationSequence",
-        "OperatorsName",
-        "OrderCallbackPhoneNumber",
-        "OrderEnteredBy",
-        "OrderEntererLocation",
-        "OriginalAttributesSequence",
-        "OtherPatientIDs",
-        "OtherPatientIDsSequence",
-        "OtherPatientNames",
-        "PatientAddress",
-        "PatientAge",
-        "PatientBirthName",
-        "PatientBirthTime",
-        "PatientComments",
-        "PatientInsurancePlanCodeSequence",
-        "PatientMotherBirthName",
-        "PatientPrimaryLanguageCodeSequence",
-        "PatientReligiousPreference",
-        "PatientSize",
-        "PatientState",
-        "PatientTelecomInformation",
-        "PatientTelephoneNumbers",
-        "PatientTransportArrangements",
-        "PatientWeight",
-        "PatientSexNeutered",
-        "PerformedLocation",
-        "PerformedProcedureStepDescription",
-        "PerformedProcedureStepID",
-        "PerformedStationAETitle",
-        "PerformedStationName",
-        "PerformingPhysicianIdentificationSequence",
-        "PerformingPhysicianName",
-        "PersonAddress",
-        "PersonIdentificationCodeSequence",
-        "PersonName",
-        "PersonTelephoneNumbers",
-        "PhysicianApprovingInterpretation",
-        "PhysiciansOfRecord",
-        "PhysiciansOfRecordIdentificationSequence",
-        "PhysiciansReadingStudyIdentificationSequence",
-        "PlateID",
-        "PregnancyStatus",
-        "ProtocolName",
-        "ReasonForStudy",
-        "ReasonForTheImagingServiceRequest",
-        "ReasonForTheRequestedProcedure",
-        "ReferencedPatientAliasSequence",
-        "ReferencedPatientPhotoSequence",
-        "ReferencedPatientSequence",
-        "ReferringPhysicianAddress",
-        "ReferringPhysicianIdentificationSequence",
-        "ReferringPhysicianTelephoneNumbers",
-        "RegionOfResidence",
-        "RequestAttributesSequence",
-        "RequestedContrastAgent",
-        "RequestedProcedureComments",
-        "RequestedProcedureDescription",
-        "RequestedProcedureID",
-        "RequestedProcedureLocation",
-        "RequestingPhysician",
-        "RequestingService",
-        "ResponsibleOrganization",
-        "ResponsiblePerson",
-        "ResultsComments",
-        "ResultsDistributionListSequence",
-        "ResultsIDIssuer",
-        "ScheduledHumanPerformersSequence",
-        "ScheduledPatientInstitutionResidence",
-        "ScheduledPerformingPhysicianIdentificationSequence",
-        "ScheduledPerformingPhysicianName",
-        "ScheduledProcedureStepDescription",
-        "ScheduledProcedureStepID",
-        "ScheduledProcedureStepLocation",
-        "ScheduledStationAETitle",
-        "ScheduledStationName",
-        "ScheduledStudyLocation",
-        "ScheduledStudyLocationAETitle",
-        "SeriesDescription",
-        "ServiceEpisodeDescription",
-        "ServiceEpisodeID",
-        "SmokingStatus",
-        "SourceApplicationEntityTitle",
-        "SpecialNeeds",
-        "StationName",
-        "StudyComments",
-        "StudyDescription",
-        "StudyIDIssuer",
-        "TextComments",
-        "TextString",
-        "TopicAuthor",
-        "TopicKeywords",
-        "TopicSubject",
-        "TopicTitle",
-        "VerifyingObserverIdentificationCodeSequence",
-        "VerifyingObserverName",
-        "VerifyingObserverSequence",
-        "VerifyingOrganization",
-        "VisitComments",
+        # SOP common, patient / study / series / frame of reference structure
+        "SpecificCharacterSet",
+        "SOPClassUID",
+        "SOPInstanceUID",
+        "InstanceNumber",
+        "PatientName",
+        "PatientID",
+        "PatientBirthDate",
+        "PatientSex",
+        "PatientIdentityRemoved",
+        "DeidentificationMethod",
+        "DeidentificationMethodCodeSequence",
+        "LongitudinalTemporalInformationModified",
+        "StudyInstanceUID",
+        "StudyDate",
+        "StudyTime",
+        "ReferringPhysicianName",
+        "StudyID",
+        "AccessionNumber",
+        "Modality",
+        "SeriesInstanceUID",
+        "SeriesNumber",
+        "FrameOfReferenceUID",
+        "PositionReferenceIndicator",
+        "Manufacturer",
+        "ManufacturerModelName",
+        # code items (the de-identification method codes)
+        "CodeValue",
+        "CodingSchemeDesignator",
+        "CodingSchemeVersion",
+        "CodeMeaning",
+        # general / IVOCT image
+        "ImageType",
+        "PresentationIntentType",
+        "BurnedInAnnotation",
+        "RecognizableVisualFeatures",
+        "LossyImageCompression",
+        "LossyImageCompressionRatio",
+        "LossyImageCompressionMethod",
+        "PresentationLUTShape",
+        "ContentQualification",
+        # image pixel
+        "SamplesPerPixel",
+        "PhotometricInterpretation",
+        "Rows",
+        "Columns",
+        "BitsAllocated",
+        "BitsStored",
+        "HighBit",
+        "PixelRepresentation",
+        "PlanarConfiguration",
+        "PixelAspectRatio",
+        "SmallestImagePixelValue",
+        "LargestImagePixelValue",
+        "PixelData",
+        "ExtendedOffsetTable",
+        "ExtendedOffsetTableLengths",
+        # multi-frame and cine timing (frame spacing calibration)
+        "NumberOfFrames",
+        "FrameIncrementPointer",
+        "FrameTime",
+        "FrameTimeVector",
+        "CineRate",
+        "RecommendedDisplayFrameRate",
+        "ActualFrameDuration",
+        "FrameDelay",
+        # display
+        "WindowCenter",
+        "WindowWidth",
+        "VOILUTFunction",
+        "RescaleIntercept",
+        "RescaleSlope",
+        # geometry and pixel calibration
+        "PixelSpacing",
+        "ImagerPixelSpacing",
+        "NominalScannedPixelSpacing",
+        "PixelSpacingCalibrationType",
+        "SliceThickness",
+        "SpacingBetweenSlices",
+        "ImagePositionPatient",
+        "ImageOrientationPatient",
+        "SequenceOfUltrasoundRegions",
+        "RegionSpatialFormat",
+        "RegionDataType",
+        "RegionFlags",
+        "RegionLocationMinX0",
+        "RegionLocationMinY0",
+        "RegionLocationMaxX1",
+        "RegionLocationMaxY1",
+        "ReferencePixelX0",
+        "ReferencePixelY0",
+        "PhysicalUnitsXDirection",
+        "PhysicalUnitsYDirection",
+        "ReferencePixelPhysicalValueX",
+        "ReferencePixelPhysicalValueY",
+        "PhysicalDeltaX",
+        "PhysicalDeltaY",
+        # IVOCT acquisition and calibration (PS3.3 C.8.30.2-3; IVUS pullback rate alike)
+        "OCTFocalDistance",
+        "EffectiveRefractiveIndex",
+        "OCTAcquisitionDomain",
+        "OCTOpticalCenterWavelength",
+        "RangingDepth",
+        "CatheterRotationalRate",
+        "OCTZOffsetApplied",
+        "OCTZOffsetCorrection",
+        "CatheterDirectionOfRotation",
+        "RefractiveIndexApplied",
+        "SeamLineLocation",
+        "SeamLineIndex",
+        "IVUSPullbackRate",
+        "IVUSPullbackStartFrameNumber",
+        "IVUSPullbackStopFrameNumber",
+        "IntravascularLongitudinalDistance",
+        # multi-frame functional groups and the macros the product reads
+        "SharedFunctionalGroupsSequence",
+        "PerFrameFunctionalGroupsSequence",
+        "PixelMeasuresSequence",
+        "FrameContentSequence",
+        "FrameAcquisitionNumber",
+        "DimensionIndexValues",
+        "TemporalPositionIndex",
+        "StackID",
+        "InStackPositionNumber",
+        "IntravascularFrameContentSequence",
+        "IntravascularOCTFrameContentSequence",
+        "IntravascularOCTFrameTypeSequence",
+        "PlanePositionSequence",
+        "PlaneOrientationSequence",
+        "FrameVOILUTSequence",
+        "PixelValueTransformationSequence",
+        "DimensionOrganizationSequence",
+        "DimensionOrganizationUID",
+        "DimensionOrganizationType",
+        "DimensionIndexSequence",
+        "DimensionIndexPointer",
+        "FunctionalGroupPointer",
     }
 )
-# Type 2 in the IODs we accept: keep the attribute, empty its value.
+# Kept but emptied: type 2 attributes of the accepted IODs.
 EMPTY: frozenset[str] = frozenset(
-    {"AccessionNumber", "ReferringPhysicianName", "StudyID", "PatientBirthDate", "PatientSex"}
+    {
+        "PatientBirthDate",
+        "PatientSex",
+        "StudyDate",
+        "StudyTime",
+        "ReferringPhysicianName",
+        "StudyID",
+        "AccessionNumber",
+        "PositionReferenceIndicator",
+    }
 )
-KEEP_UID_KEYWORDS: frozenset[str] = frozenset(
-    {"TransferSyntaxUID", "CodingSchemeUID", "ContextUID", "ContextGroupExtensionCreatorUID"}
+UID_VR = "UI"
+KEEP_UID_KEYWORDS: frozenset[str] = frozenset({"SOPClassUID", "TransferSyntaxUID"})
+PROFILE_CODES = (
+    ("113100", "DCM", "Basic Application Confidentiality Profile"),
+    ("113105", "DCM", "Clean Descriptors Option"),
 )
-FREE_TEXT_VRS = frozenset({"LT", "ST", "UT"})
-DATE_TIME_VRS = frozenset({"DA", "DT", "TM"})
-
-PROFILE_CODE = ("113100", "DCM", "Basic Application Confidentiality Profile")
-METHOD = "PS3.15 E.1 Basic Profile, no retain options"
+METHOD = "PS3.15 Basic Profile, Clean Descriptors; allow-list; keyed UIDs"
 
 
 @dataclass
@@ -214,6 +219,7 @@ class Deidentified:
     ``mapping``: original value → replacement (patient name and ID → subject code; each
     original UID → its new UID). ``originals``: keyword → original value for PatientName,
     PatientID, StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID, FrameOfReferenceUID.
+    ``removed_keywords``: what the allow-list dropped (keywords, or tags for private/unknown).
     """
 
     mapping: dict[str, str]
@@ -221,23 +227,24 @@ class Deidentified:
     removed_keywords: list[str] = field(default_factory=list)
 
 
-def remap_uid(original: str, *, uid_root: str = "2.25.") -> str:
-    """Deterministic replacement UID: ``uid_root`` + the uuid5(OID namespace, original) int,
-    cut to DICOM's 64 characters."""
-    number = uuid.uuid5(uuid.NAMESPACE_OID, original.strip()).int
-    return (uid_root + str(number))[:64].rstrip(".")
+def remap_uid(original: str, *, key: bytes, uid_root: str = "2.25.") -> str:
+    """Keyed replacement UID: ``uid_root`` + the first 128 bits of HMAC-SHA256(key, original)
+    as a decimal integer (at most 39 digits, so within DICOM's 64 characters)."""
+    digest = hmac.new(key, original.strip().encode(), hashlib.sha256).digest()
+    return uid_root + str(int.from_bytes(digest[:16], "big"))
 
 
 class _Walker:
-    def __init__(self, *, subject_code: str, uid_root: str) -> None:
+    def __init__(self, *, subject_code: str, key: bytes, uid_root: str) -> None:
         self.subject_code = subject_code
+        self.key = key
         self.uid_root = uid_root
         self.uid_map: dict[str, str] = {}
         self.removed: set[str] = set()
 
     def uid(self, original: str) -> str:
         if original not in self.uid_map:
-            self.uid_map[original] = remap_uid(original, uid_root=self.uid_root)
+            self.uid_map[original] = remap_uid(original, key=self.key, uid_root=self.uid_root)
         return self.uid_map[original]
 
     def dataset(self, ds: Dataset) -> None:
@@ -245,20 +252,15 @@ class _Walker:
             self.element(ds, element)
 
     def element(self, ds: Dataset, element: DataElement) -> None:
-        tag = element.tag
-        keyword = element.keyword
-        if tag.is_private or 0x5000 <= tag.group <= 0x50FF or 0x6000 <= tag.group <= 0x60FF:
+        tag, keyword = element.tag, element.keyword
+        if tag.is_private or keyword not in KEEP:
             del ds[tag]
             self.removed.add(keyword or str(tag))
-            return
-        if keyword in ("PatientName", "PatientID"):
+        elif keyword in ("PatientName", "PatientID"):
             element.value = self.subject_code
-        elif keyword in REMOVE or element.VR in FREE_TEXT_VRS:
-            del ds[tag]
-            self.removed.add(keyword or str(tag))
-        elif keyword in EMPTY or element.VR in DATE_TIME_VRS or element.VR == "PN":
+        elif keyword in EMPTY:
             element.value = None
-        elif element.VR == "UI":
+        elif element.VR == UID_VR:
             self.uid_element(keyword, element)
         elif element.VR == "SQ":
             for item in element.value or []:
@@ -275,14 +277,36 @@ class _Walker:
         element.value = new if element.VM > 1 else new[0]
 
 
-def _code_item() -> Dataset:
-    item = Dataset()
-    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = PROFILE_CODE
-    return item
+def _code_items() -> Sequence:
+    items = []
+    for value, scheme, meaning in PROFILE_CODES:
+        item = Dataset()
+        item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
+        items.append(item)
+    return Sequence(items)
 
 
-def deidentify(ds: Dataset, *, subject_code: str, uid_root: str = "2.25.") -> Deidentified:
-    """Apply the Basic Profile to ``ds`` in place (see module doc); return what was replaced."""
+def _new_file_meta(ds: Dataset, walker: _Walker) -> FileMetaDataset:
+    old = getattr(ds, "file_meta", None) or FileMetaDataset()
+    meta = FileMetaDataset()
+    meta.FileMetaInformationVersion = b"\x00\x01"
+    meta.MediaStorageSOPClassUID = str(ds.get("SOPClassUID") or old.MediaStorageSOPClassUID)
+    meta.MediaStorageSOPInstanceUID = str(ds.SOPInstanceUID)
+    meta.TransferSyntaxUID = old.TransferSyntaxUID
+    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    meta.ImplementationVersionName = "CORELAB_DEID_1"
+    return meta
+
+
+def deidentify(
+    ds: Dataset, *, subject_code: str, key: bytes, uid_root: str = "2.25."
+) -> Deidentified:
+    """Apply the allow-list to ``ds`` in place (module doc); return what was replaced.
+
+    ``key`` is the secret of the UID hash (``services.ingest.worker.uid_secret`` reads it
+    from the settings); it must not be empty."""
+    if not key:
+        raise ValueError("de-identification needs a non-empty UID key")
     keywords = (
         "PatientName",
         "PatientID",
@@ -292,24 +316,16 @@ def deidentify(ds: Dataset, *, subject_code: str, uid_root: str = "2.25.") -> De
         "FrameOfReferenceUID",
     )
     originals = {k: str(ds.get(k, "") or "") for k in keywords}
-    walker = _Walker(subject_code=subject_code, uid_root=uid_root)
+    walker = _Walker(subject_code=subject_code, key=key, uid_root=uid_root)
     walker.dataset(ds)
     meta = getattr(ds, "file_meta", None)
-    if meta is not None:
-        if meta.get("MediaStorageSOPInstanceUID"):
-            meta.MediaStorageSOPInstanceUID = walker.uid(str(meta.MediaStorageSOPInstanceUID))
-        for keyword in (
-            "SourceApplicationEntityTitle",
-            "SendingApplicationEntityTitle",
-            "ReceivingApplicationEntityTitle",
-            "PrivateInformationCreatorUID",
-            "PrivateInformation",
-        ):
-            if keyword in meta:
-                delattr(meta, keyword)
+    if "SOPInstanceUID" not in ds and meta is not None and meta.get("MediaStorageSOPInstanceUID"):
+        ds.SOPInstanceUID = walker.uid(str(meta.MediaStorageSOPInstanceUID))
+    ds.file_meta = _new_file_meta(ds, walker)
+    ds.preamble = bytes(128)
     ds.PatientIdentityRemoved = "YES"
     ds.DeidentificationMethod = METHOD
-    ds.DeidentificationMethodCodeSequence = Sequence([_code_item()])
+    ds.DeidentificationMethodCodeSequence = _code_items()
     ds.LongitudinalTemporalInformationModified = "REMOVED"
     mapping: dict[str, str] = {}
     for keyword in ("PatientName", "PatientID"):
@@ -321,3 +337,10 @@ def deidentify(ds: Dataset, *, subject_code: str, uid_root: str = "2.25.") -> De
         originals={k: v for k, v in originals.items() if v},
         removed_keywords=sorted(walker.removed),
     )
+
+
+def write_dicom(ds: Dataset, path: str | Path) -> None:
+    """Write a de-identified dataset as DICOM Part 10 with an all-zero 128-byte preamble
+    (a preamble is free space any writer may fill — with a TIFF header or with text)."""
+    ds.preamble = bytes(128)
+    ds.save_as(path, enforce_file_format=False)

@@ -224,6 +224,48 @@ def _check_header_complete(header: Dataset, warnings_seen: list[str], size: int)
             )
 
 
+_PIXEL_DATA_TAG = (0x7FE0, 0x0010)
+_DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+_LONG_LENGTH_VRS = frozenset({b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"UN", b"SQ", b"UT"})
+
+
+def _check_pixel_data_reaches_the_end(path: str, header: Dataset, size: int) -> None:
+    """Cheap truncation check from the header alone (before any caller's ``on_header``, so a
+    truncated copy of a known file is reported as truncated, not as a duplicate): the Pixel
+    Data element that follows the header must fit in the file — its declared length, or for
+    encapsulated data the sequence delimiter near the end of the file."""
+    start = _element_end(header)
+    if start is None or start + 12 > size:
+        return
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        head = fh.read(12)
+        group, element = struct.unpack_from("<HH", head)
+        if (group, element) != _PIXEL_DATA_TAG:
+            return
+        implicit = header.file_meta.get("TransferSyntaxUID") == ImplicitVRLittleEndian
+        if implicit:
+            (length,), value_start = struct.unpack_from("<I", head, 4), start + 8
+        elif head[4:6] in _LONG_LENGTH_VRS:
+            (length,), value_start = struct.unpack_from("<I", head, 8), start + 12
+        else:
+            (length,), value_start = struct.unpack_from("<H", head, 6), start + 8
+        if length != 0xFFFFFFFF:
+            if value_start + length > size:
+                raise DicomRefused(
+                    "truncated",
+                    f"The file is truncated: its pixel data needs {value_start + length} bytes "
+                    f"but the file has {size}.",
+                )
+            return
+        fh.seek(max(size - 65536, value_start))
+        if _DELIMITER not in fh.read():
+            raise DicomRefused(
+                "truncated",
+                "The file ends inside its compressed pixel data: it is truncated.",
+            )
+
+
 # ------------------------------------------------------------------------------------------
 # Header checks
 # ------------------------------------------------------------------------------------------
@@ -482,7 +524,8 @@ def inspect_file(
 ) -> InspectedPullback:
     """Accept ``path`` as a pullback or raise :class:`DicomRefused` (see the module doc).
 
-    ``on_header``, if given, is called with the accepted header (no pixel data read yet), so a
+    ``on_header``, if given, is called with the accepted header (no pixel data read yet, but
+    the pixel data checked to reach the end of the file, so truncation wins), so a
     caller can refuse early — e.g. a duplicate SOP Instance UID — before the pixel data of a
     large file is read; whatever it raises propagates.
     """
@@ -497,6 +540,7 @@ def inspect_file(
     header, seen = _read(path, header_only=True)
     _check_header_complete(header, seen, size)
     sop_class, ts, geometry = _check_header(header, limits, size)
+    _check_pixel_data_reaches_the_end(path, header, size)
     if on_header is not None:
         on_header(header)
     del header

@@ -31,17 +31,52 @@ def _refusal(path, **kwargs) -> DicomRefused:
 def test_it_yields_each_regular_member_of_a_zip(tmp_path):
     dcm = tmp_path / "a.dcm"
     make_synthetic_pullback(dcm, n_frames=2, rows=64, columns=64)
+    other = tmp_path / "b.dcm"
+    make_synthetic_pullback(other, n_frames=3, rows=64, columns=64)
     archive = _zip(
         tmp_path / "up.zip",
         [
             ("run1/a.dcm", dcm.read_bytes()),
-            ("run1/b.dcm", b"second"),
+            ("run1/b.dcm", other.read_bytes()),
             ("__MACOSX/run1/._a.dcm", b"junk"),
             ("run1/.DS_Store", b"junk"),
         ],
     )
     got = {name: fh.read() for name, fh in iter_upload_members(archive, max_total_bytes=10 * MB)}
-    assert got == {"run1/a.dcm": dcm.read_bytes(), "run1/b.dcm": b"second"}
+    assert got == {"run1/a.dcm": dcm.read_bytes(), "run1/b.dcm": other.read_bytes()}
+
+
+def test_a_member_that_is_not_dicom_is_refused_before_it_is_expanded(tmp_path, monkeypatch):
+    """Finding 8: the DICM check reads 132 bytes of the member, never the whole of it."""
+    big = b"%PDF-1.4 " + b"A" * (20 * MB)  # compresses to almost nothing
+    archive = _zip(tmp_path / "up.zip", [("report.pdf", big)])
+    reads: list[int] = []
+    real_open = zipfile.ZipFile.open
+
+    def counting_open(self, *args, **kwargs):
+        stream = real_open(self, *args, **kwargs)
+        real_read = stream.read
+
+        def read(n=-1):
+            data = real_read(n)
+            reads.append(len(data))
+            return data
+
+        stream.read = read
+        return stream
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", counting_open)
+    with pytest.raises(DicomRefused) as info:
+        list(iter_upload_members(archive, max_total_bytes=100 * MB))
+    assert info.value.code == "not_dicom" and "report.pdf" in info.value.message
+    assert sum(reads) <= 132
+
+
+def test_an_empty_member_is_named(tmp_path):
+    archive = _zip(tmp_path / "up.zip", [("empty.dcm", b"")])
+    with pytest.raises(DicomRefused) as info:
+        list(iter_upload_members(archive, max_total_bytes=MB))
+    assert info.value.code == "empty" and "empty.dcm" in info.value.message
 
 
 def test_it_yields_a_plain_file_as_itself(tmp_path):

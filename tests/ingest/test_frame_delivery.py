@@ -309,7 +309,9 @@ def test_lmode_angles_follow_spec_geometry_and_are_cached(
     url = f"/api/v1/pullbacks/{raw_pullback.pk}/lmode/"
     first = client.get(url, {"angle_deg": -90.2})  # = 270° (12 o'clock), whole degrees
     assert first["X-Angle-Deg"] == "270"
-    assert (media / "pullbacks" / str(raw_pullback.storage_key) / "lmode" / "270.png").exists()
+    assert storage.lmode_path(
+        str(raw_pullback.storage_key), 270, user_pk=world.reader_a.pk
+    ).exists()
     again = client.get(url, {"angle_deg": 270}, HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304
     assert client.get(url, {"angle_deg": "north"}).status_code == 400

@@ -23,7 +23,7 @@ from pydicom.encaps import encapsulate, generate_frames
 
 from adjudication import storage
 from adjudication.dicom import inspect as inspect_module
-from adjudication.dicom import render
+from adjudication.dicom import pixels
 from adjudication.dicom.inspect import DicomRefused, Limits, encapsulated_fragments, inspect_file
 from adjudication.dicom.render import jpeg_structure_problem
 from adjudication.dicom.synthetic import make_synthetic_pullback
@@ -117,7 +117,7 @@ def test_a_reencoded_source_gets_one_frames_file_and_an_index(
     assert b"".join(frames) == (storage.pullback_dir(pullback) / "frames.bin").read_bytes()
 
 
-def test_several_fragments_per_frame_are_joined_into_frames_bin_byte_for_byte(
+def test_several_fragments_per_frame_are_joined_byte_for_byte(
     world: Any, media: Path, tmp_path: Path
 ) -> None:
     src = jpeg_file(tmp_path)
@@ -129,7 +129,9 @@ def test_several_fragments_per_frame_are_joined_into_frames_bin_byte_for_byte(
     assert len(encapsulated_fragments(pydicom.dcmread(path).PixelData)) == 2 * FRAMES
     pullback = upload_and_ingest(world, path)
     assert pullback.status == "ready", pullback.error
-    assert names_under(pullback) == ["frames.bin", "frames.idx", "source.dcm"]
+    # Rewritten frames are re-encapsulated one fragment per frame, so they are served from
+    # source.dcm like any other JPEG-baseline source (Pillow's frames hold nothing to drop).
+    assert names_under(pullback) == ["frames.idx", "source.dcm"]
     key = str(pullback.storage_key)
     assert [storage.read_frame(key, n, "image/jpeg") for n in range(FRAMES)] == fragments
 
@@ -202,7 +204,7 @@ def test_a_well_formed_fragment_passes_with_or_without_even_length_padding(
         (lambda d: d[2:], "no SOI"),
         (lambda d: d[: len(d) // 2], "EOI"),
         (lambda d: d.rstrip(b"\x00")[:-2] + b"\x00\x00", "EOI"),
-        (lambda d: b"\xff\xd8" + b"\x00" * 400 + d[402:], "no marker"),
+        (lambda d: b"\xff\xd8" + b"\x00" * 400 + d[402:], "malformed"),
     ],
     ids=["no-soi", "cut-in-half", "no-eoi", "headers-wiped"],
 )
@@ -299,7 +301,7 @@ def test_an_undecodable_frame_outside_the_decoded_sample_is_accepted_as_document
     assert (
         jpeg_structure_problem(fragments_of(bad)[2], rows=SIZE, columns=SIZE, components=1) is None
     )
-    monkeypatch.setattr(render, "decode_sample", lambda n: {4})  # frame 2 not sampled
+    monkeypatch.setattr(pixels, "decode_sample", lambda n: {4})  # frame 2 not sampled
     pullback = upload_and_ingest(world, bad)
     assert pullback.status == "ready", pullback.error  # the trade-off: not decoded, accepted
 
@@ -310,31 +312,41 @@ def test_an_undecodable_frame_in_the_decoded_sample_is_refused(
     src = jpeg_file(tmp_path)
     bad = tmp_path / "bogus.dcm"
     with_frame_replaced(src, bad, 2, bogus_huffman_table)
-    monkeypatch.setattr(render, "decode_sample", lambda n: {2})
+    monkeypatch.setattr(pixels, "decode_sample", lambda n: {2})
     pullback = upload_and_ingest(world, bad)
     assert pullback.status == "failed"
     assert "Frame 2" in pullback.error
     assert not storage.pullback_dir(pullback).exists()
 
 
-def test_damage_inside_a_scan_is_accepted_even_when_decoded(
+def test_damage_inside_a_scan_is_refused_when_decoded(
     world: Any, media: Path, tmp_path: Path, monkeypatch: Any
 ) -> None:
-    """Pillow/libjpeg only *warn* on corrupt scan data (they fill the rest grey), so decoding
-    every frame — the previous ingest — did not refuse this either: the structural check
-    loses nothing here. Pinned so that a stricter decoder would show up as a change."""
+    """libjpeg only *warns* on corrupt scan data (it fills the rest grey); the sample is
+    decoded with warnings as errors (issue 12), so a sampled frame like this is refused."""
     src = jpeg_file(tmp_path)
     bad = tmp_path / "scrambled.dcm"
     with_frame_replaced(src, bad, 2, scrambled_scan)
-    monkeypatch.setattr(render, "decode_sample", lambda n: set(range(1, n - 1)))
+    monkeypatch.setattr(pixels, "decode_sample", lambda n: set(range(n)))
+    pullback = upload_and_ingest(world, bad)
+    assert pullback.status == "failed" and "Frame 2" in pullback.error
+
+
+def test_damage_inside_a_scan_outside_the_sample_is_accepted_as_documented(
+    world: Any, media: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    src = jpeg_file(tmp_path)
+    bad = tmp_path / "scrambled.dcm"
+    with_frame_replaced(src, bad, 2, scrambled_scan)
+    monkeypatch.setattr(pixels, "decode_sample", lambda n: {0, n - 1})
     assert upload_and_ingest(world, bad).status == "ready"
 
 
-def test_the_decode_sample_is_random_and_leaves_out_first_and_last() -> None:
-    picks = [render.decode_sample(540) for _ in range(20)]
-    assert all(len(p) == render.DECODE_SAMPLE and not p & {0, 539} for p in picks)
+def test_the_decode_sample_is_random_and_always_has_first_and_last() -> None:
+    picks = [pixels.decode_sample(540) for _ in range(20)]
+    assert all(len(p) == pixels.DECODE_SAMPLE + 2 and {0, 539} <= p for p in picks)
     assert len({frozenset(p) for p in picks}) > 1
-    assert render.decode_sample(2) == set() and render.decode_sample(1) == set()
+    assert pixels.decode_sample(2) == {0, 1} and pixels.decode_sample(1) == {0}
 
 
 def test_fragment_table_refuses_a_malformed_item_sequence() -> None:

@@ -28,7 +28,7 @@ from adjudication.dicom.synthetic import (
 from adjudication.domain.errors import DomainError
 from adjudication.models import AuditEvent, Pullback
 from adjudication.services import ingest
-from adjudication.services.ingest import UploadSource
+from adjudication.services.ingest import UploadSource, progress
 
 SIZE = 64
 FRAMES = 4
@@ -275,6 +275,22 @@ def test_a_second_copy_of_a_dicom_fails_as_a_duplicate(
     assert not (media / "pullbacks" / str(second.storage_key)).exists()
 
 
+@pytest.mark.parametrize("encoding", ["explicit_little", "jpeg_baseline"])
+@pytest.mark.parametrize("cut", [-301, -9, 0.5])
+def test_a_truncated_copy_of_a_known_dicom_is_named_truncated_not_duplicate(
+    world: Any, media: Path, tmp_path: Path, encoding: str, cut: float
+) -> None:
+    """Issue 12, finding 8: the truncation check runs before the duplicate check."""
+    src, copy = tmp_path / "src.dcm", tmp_path / "cut.dcm"
+    make_synthetic_pullback(src, n_frames=3, rows=SIZE, columns=SIZE, encoding=encoding)
+    keep = int(src.stat().st_size * cut) if isinstance(cut, float) else int(cut)
+    write_truncated(src, copy, keep)
+    assert upload_and_ingest(world, src).status == "ready"
+    second = upload_and_ingest(world, copy)
+    assert second.status == "failed"
+    assert "truncated" in second.error and "Duplicate" not in second.error
+
+
 def test_the_same_dicom_in_another_study_is_not_a_duplicate(
     world: Any, media: Path, good: Path
 ) -> None:
@@ -325,13 +341,13 @@ def test_ingest_progress_is_published_while_ingesting_and_complete_after(
     pullback = upload(world, good)
     assert ingest.ingest_progress_pct(pullback) == 0  # queued, the worker has not started
     seen: list[int] = []
-    real = ingest._set_progress
+    real = progress.set_progress
 
     def spy(pk: int, pct: int) -> None:
         seen.append(pct)
         real(pk, pct)
 
-    monkeypatch.setattr(ingest, "_set_progress", spy)
+    monkeypatch.setattr(progress, "set_progress", spy)
     ingest.pullback_ingest(pullback_pk=pullback.pk)
     assert seen == sorted(seen) and seen[0] == 0 and seen[-1] == 100
     assert len(set(seen)) >= 5 + 2  # one step per frame (5) plus inspected and done

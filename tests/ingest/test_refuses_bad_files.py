@@ -8,7 +8,7 @@ from pydicom.uid import JPEGExtended12Bit
 
 from adjudication.dicom import inspect as inspect_module
 from adjudication.dicom.inspect import DicomRefused, Limits, inspect_file
-from adjudication.dicom.render import iter_frame_images
+from adjudication.dicom.pixels import clean_frames
 from adjudication.dicom.synthetic import (
     make_synthetic_pullback,
     pixel_data_offset,
@@ -166,7 +166,7 @@ def test_it_refuses_files_over_the_configured_limits(good, limits):
 
 
 def test_it_refuses_a_corrupt_middle_jpeg_frame_while_rendering(tmp_path):
-    # inspect decodes the first and last frames only; render proves every other frame.
+    # inspect decodes the first and last frames only; pixels.clean_frames walks every frame.
     src, path = tmp_path / "src.dcm", tmp_path / "corrupt.dcm"
     make_synthetic_pullback(src, n_frames=5, rows=64, columns=64, encoding="jpeg_baseline")
     data = bytearray(src.read_bytes())
@@ -177,6 +177,6 @@ def test_it_refuses_a_corrupt_middle_jpeg_frame_while_rendering(tmp_path):
     path.write_bytes(bytes(data))
     inspected = inspect_file(path, limits=Limits())
     with pytest.raises(DicomRefused) as info:
-        list(iter_frame_images(inspected))
+        clean_frames(inspected)
     assert info.value.code == "truncated"
     assert "Frame 2" in info.value.message

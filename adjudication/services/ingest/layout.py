@@ -1,0 +1,136 @@
+"""Frame layout on disk (``storage``): ``source.dcm``, the frames in it or in ``frames.bin``,
+and ``frames.idx``.
+
+Frames are stored once: a JPEG-baseline source with one fragment per frame (always the case
+after ``pixels.clean_frames`` re-encapsulated it) is written as ``source.dcm`` only and its
+frames indexed in place; any other source gets its frames encoded into one ``frames.bin``.
+Everything is written under temporary names and renamed, index last, so nothing half-written
+is ever visible and a re-run after a killed worker simply writes the same files again.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from adjudication import storage
+from adjudication.dicom.deidentify import write_dicom
+from adjudication.dicom.inspect import InspectedPullback, encapsulated_fragments
+from adjudication.dicom.render import iter_frame_images, passthrough_applies
+from adjudication.domain.errors import Refused
+from adjudication.models import Pullback
+
+_TMP_SUFFIX = ".tmp"
+
+
+def remove_temporaries(pullback: Pullback) -> None:
+    folder = storage.pullback_dir(pullback)
+    for name in (storage.SOURCE_NAME, storage.FRAMES_BIN_NAME, storage.INDEX_NAME):
+        (folder / (name + _TMP_SUFFIX)).unlink(missing_ok=True)
+
+
+def _single_fragment_frames(inspected: InspectedPullback) -> list[tuple[int, int]] | None:
+    """Passed-through JPEG with exactly one fragment per frame: each fragment's (offset,
+    length) in the Pixel Data value; otherwise None (frames go to ``frames.bin``)."""
+    if not passthrough_applies(inspected):
+        return None
+    fragments = encapsulated_fragments(inspected.dataset.PixelData)
+    return fragments if len(fragments) == inspected.n_frames else None
+
+
+def _pixel_value_offset(path: Path, value_length: int) -> int | None:
+    """Where the encapsulated Pixel Data value starts in the DICOM just written, found from
+    the end (it is the last element: tag, VR, length, value, sequence delimiter); None when
+    the file does not look like that (then the frames are copied to ``frames.bin``)."""
+    size = path.stat().st_size
+    start = size - 8 - value_length
+    header = b"\xe0\x7f\x10\x00OB\x00\x00\xff\xff\xff\xff"
+    if start < len(header):
+        return None
+    with open(path, "rb") as fh:
+        fh.seek(start - len(header))
+        if fh.read(len(header)) != header:
+            return None
+        fh.seek(size - 8)
+        if fh.read(8) != b"\xfe\xff\xdd\xe0\x00\x00\x00\x00":
+            return None
+    return start
+
+
+def _index_in_source(
+    source_tmp: Path, inspected: InspectedPullback, fragments: list[tuple[int, int]]
+) -> list[tuple[int, int]] | None:
+    """Each frame's (offset, length) in the written ``source.dcm``, each proven to point at
+    the same bytes as the fragment it names (first and last 16 bytes, whole first and last
+    frame); None when the layout is not the expected one."""
+    pixel_data = memoryview(inspected.dataset.PixelData)
+    start = _pixel_value_offset(source_tmp, len(pixel_data))
+    if start is None:
+        return None
+    entries = [(start + offset, length) for offset, length in fragments]
+    fd = os.open(source_tmp, os.O_RDONLY)
+    try:
+        for i, ((offset, length), (rel, _)) in enumerate(zip(entries, fragments, strict=True)):
+            whole = i in (0, len(entries) - 1)
+            probes = [(0, length)] if whole else [(0, 16), (max(length - 16, 0), 16)]
+            for at, count in probes:
+                count = min(count, length - at)
+                if os.pread(fd, count, offset + at) != pixel_data[rel + at : rel + at + count]:
+                    return None
+    finally:
+        os.close(fd)
+    return entries
+
+
+def _write_frames_bin(
+    inspected: InspectedPullback, target: Path, progress: Callable[[int], None]
+) -> tuple[str, list[tuple[int, int]]]:
+    """Every frame image into one file; returns their content type and (offset, length)s."""
+    content_type = ""
+    entries: list[tuple[int, int]] = []
+    offset = 0
+    with open(target, "wb") as out:
+        for index, data, ctype in iter_frame_images(inspected):
+            content_type = ctype
+            out.write(data)
+            entries.append((offset, len(data)))
+            offset += len(data)
+            progress(index)
+    if len(entries) != inspected.n_frames:
+        raise Refused(
+            f"Only {len(entries)} of {inspected.n_frames} frames could be decoded.",
+            code="truncated",
+        )
+    return content_type, entries
+
+
+def store_frames(
+    pullback: Pullback, inspected: InspectedPullback, progress: Callable[[int], None]
+) -> str:
+    """``source.dcm``, the frames and ``frames.idx`` in place (index last); returns the
+    frames' content type. Written under temporary names and renamed, so nothing half-written
+    is ever visible; on failure the caller removes the folder."""
+    folder = storage.pullback_dir(pullback)
+    source = folder / storage.SOURCE_NAME
+    source_tmp = folder / (storage.SOURCE_NAME + _TMP_SUFFIX)
+    bin_tmp = folder / (storage.FRAMES_BIN_NAME + _TMP_SUFFIX)
+    index_tmp = folder / (storage.INDEX_NAME + _TMP_SUFFIX)
+    entries: list[tuple[int, int]] | None = None
+    fragments = _single_fragment_frames(inspected)
+    if fragments is not None:  # rewritten and checked by ``pixels.clean_frames``
+        write_dicom(inspected.dataset, source_tmp)
+        entries = _index_in_source(source_tmp, inspected, fragments)
+        content_type = "image/jpeg"
+    if entries is None:  # re-encoded, several fragments per frame, or an unexpected layout
+        content_type, entries = _write_frames_bin(inspected, bin_tmp, progress)
+        if not source_tmp.exists():
+            write_dicom(inspected.dataset, source_tmp)
+    index_tmp.write_bytes(storage.frame_index_bytes(entries, in_source=not bin_tmp.exists()))
+    if bin_tmp.exists():
+        os.replace(bin_tmp, folder / storage.FRAMES_BIN_NAME)
+    os.replace(source_tmp, source)
+    shutil.rmtree(storage.frames_dir(pullback), ignore_errors=True)  # an older layout
+    os.replace(index_tmp, folder / storage.INDEX_NAME)
+    return content_type

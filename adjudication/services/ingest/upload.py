@@ -1,0 +1,238 @@
+"""Upload staging (SPEC §3, §8): uploaded files → ``ingesting`` pullbacks, all or nothing.
+
+Every uploaded file is copied to a staging folder under a shared byte budget
+(``UPLOAD_MAX_BYTES``); zips are expanded member by member through ``dicom.archives`` under
+the same budget, and each member's first 132 bytes are checked for the DICOM Part 10 preamble
+and ``DICM`` marker *before* the member is expanded (a zip of non-DICOM data never expands).
+Every resulting file must be a non-empty DICOM Part 10 file, and only then are the pullback
+rows created and the files moved into place — in one transaction, with the files removed
+again if it does not commit. Anything refused raises a ``DomainError`` (→ 4xx) and leaves no
+row and no file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import transaction
+
+from adjudication import storage
+from adjudication.dicom.archives import is_zip, iter_upload_members
+from adjudication.dicom.inspect import DicomRefused
+from adjudication.domain.errors import FieldError, Refused
+from adjudication.models import Pullback, Study, Subject
+from adjudication.models.pullback import Timepoint
+from adjudication.services.audit import audit_record, snapshot
+
+SUBJECT_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+PULLBACK_FIELDS = ["study", "subject", "timepoint", "lesion", "status", "original_filename"]
+CHUNK_BYTES = 1024 * 1024
+
+
+def _validate_upload_fields(subject_code: str, timepoint: str, lesion: str) -> None:
+    if not SUBJECT_CODE_RE.match(subject_code or ""):
+        raise FieldError("subject_code", "use 1-40 letters, digits, '-', '_' or '.'")
+    if timepoint not in Timepoint.values:
+        raise FieldError("timepoint", f"must be one of {', '.join(Timepoint.values)}")
+    if len(lesion) > 60:
+        raise FieldError("lesion", "at most 60 characters")
+
+
+# ------------------------------------------------------------------------------------------
+# Upload
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadSource:
+    """One uploaded file: a DICOM or a zip of DICOMs. ``size_bytes`` as declared (or None)."""
+
+    name: str
+    fileobj: IO[bytes]
+    size_bytes: int | None = None
+
+
+def _too_large(what: str) -> Refused:
+    return Refused(
+        f"{what} exceeds the upload limit of {settings.UPLOAD_MAX_BYTES} bytes.",
+        code="too_large",
+    )
+
+
+class _Budget:
+    """Bytes written to staging so far, against ``UPLOAD_MAX_BYTES`` (raw files and expanded
+    archive members alike: an archive may not expand beyond the upload limit)."""
+
+    def __init__(self) -> None:
+        self.used = 0
+
+    def copy(self, source: IO[bytes], target: Path, what: str) -> int:
+        written = 0
+        with open(target, "wb") as out:
+            while chunk := source.read(CHUNK_BYTES):
+                written += len(chunk)
+                if self.used + written > settings.UPLOAD_MAX_BYTES:
+                    raise _too_large(what)
+                out.write(chunk)
+        self.used += written
+        return written
+
+    def release(self, size: int) -> None:
+        self.used -= size
+
+
+def _check_dicom_member(path: Path, name: str) -> None:
+    """Cheap content check before any row exists: non-empty and a DICOM Part 10 file."""
+    size = path.stat().st_size
+    if size == 0:
+        raise FieldError("file", f"{name!r} is empty", code="empty")
+    with open(path, "rb") as fh:
+        head = fh.read(132)
+    if head[128:132] != b"DICM":
+        raise Refused(
+            f"{name!r} is not a DICOM file (no 'DICM' marker after the 128-byte preamble).",
+            code="not_dicom",
+        )
+
+
+def _expand_zip(path: Path, name: str, staging: Path, budget: _Budget) -> list[tuple[str, Path]]:
+    members: list[tuple[str, Path]] = []
+    try:
+        for member_name, reader in iter_upload_members(
+            path,
+            max_total_bytes=settings.UPLOAD_MAX_BYTES - budget.used,
+            max_members=settings.UPLOAD_MAX_ARCHIVE_MEMBERS,
+        ):
+            target = staging / f"member-{len(members):05d}"
+            budget.copy(reader, target, f"The archive {name!r}")
+            members.append((f"{name}/{member_name}", target))
+    except DicomRefused as exc:
+        if exc.code == "archive_too_large":
+            raise Refused(exc.message, code="too_large") from exc
+        raise Refused(exc.message, code=exc.code) from exc
+    if not members:
+        raise Refused(f"The archive {name!r} holds no files.", code="empty_archive")
+    return members
+
+
+def _stage(sources: Sequence[UploadSource], staging: Path) -> list[tuple[str, Path]]:
+    """Copy (and expand) every source into ``staging``; returns ``(name, path)`` per DICOM."""
+    budget = _Budget()
+    staged: list[tuple[str, Path]] = []
+    for index, source in enumerate(sources):
+        name = os.path.basename(source.name or "") or f"upload-{index + 1}"
+        raw = staging / f"upload-{index:05d}"
+        size = budget.copy(source.fileobj, raw, f"The upload ({name!r})")
+        if size == 0:
+            raise FieldError("file", f"{name!r} is empty", code="empty")
+        if is_zip(raw):
+            budget.release(size)  # the budget counts what the archive expands to
+            staged.extend(_expand_zip(raw, name, staging, budget))
+            raw.unlink()
+        else:
+            staged.append((name, raw))
+    for name, path in staged:
+        _check_dicom_member(path, name)
+    return staged
+
+
+def pullbacks_create_from_upload(
+    *,
+    study: Study,
+    actor: Any,
+    sources: Sequence[UploadSource],
+    subject_code: str,
+    timepoint: str,
+    lesion: str = "",
+    schedule_ingest: bool = True,
+) -> list[Pullback]:
+    """Store uploaded files (DICOMs and zips of DICOMs) as new pullbacks, one per DICOM.
+
+    Pre-state: none. Post-state: one ``ingesting`` pullback per DICOM (zip members count one
+    each, in archive order), all with the given subject, timepoint and lesion, each with its
+    file at ``storage.upload_path`` and an audit event; ``pullback_ingest_task`` is scheduled
+    for each on commit (unless ``schedule_ingest`` is False: the caller runs the ingest).
+    Refusals (``FieldError``/``Refused``: empty, not DICOM, over ``UPLOAD_MAX_BYTES`` —
+    code ``too_large`` — unsafe or empty archive) leave no row and no file.
+    """
+    from adjudication.tasks import pullback_ingest as pullback_ingest_task
+
+    _validate_upload_fields(subject_code, timepoint, lesion)
+    if not sources:
+        raise FieldError("file", "no file was uploaded", code="required")
+    declared = sum(s.size_bytes or 0 for s in sources)
+    if declared > settings.UPLOAD_MAX_BYTES:
+        raise Refused(
+            f"The upload is {declared} bytes; the limit is {settings.UPLOAD_MAX_BYTES}.",
+            code="too_large",
+        )
+    staging = storage.new_staging_dir()
+    created_dirs: list[Path] = []
+    try:
+        staged = _stage(sources, staging)
+        with transaction.atomic(durable=True):
+            subject, _ = Subject.objects.get_or_create(study=study, code=subject_code)
+            pullbacks = []
+            for name, path in staged:
+                pullback = Pullback.objects.create(
+                    study=study,
+                    subject=subject,
+                    timepoint=timepoint,
+                    lesion=lesion,
+                    original_filename=name[-255:],
+                    created_by=actor,
+                )
+                created_dirs.append(storage.pullback_dir(pullback))
+                target = storage.upload_path(pullback)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+                audit_record(
+                    actor=actor,
+                    action="pullback.create",
+                    obj=pullback,
+                    study=study,
+                    after={**snapshot(pullback, PULLBACK_FIELDS), "subject_code": subject_code},
+                )
+                if schedule_ingest:
+                    pk = pullback.pk
+                    transaction.on_commit(lambda pk=pk: pullback_ingest_task.delay(pullback_pk=pk))
+                pullbacks.append(pullback)
+    except BaseException:
+        for folder in created_dirs:
+            storage.remove_tree(folder)
+        raise
+    finally:
+        storage.remove_tree(staging)
+    return pullbacks
+
+
+def pullback_create_from_upload(
+    *,
+    study: Study,
+    actor: Any,
+    fileobj: IO[bytes],
+    filename: str,
+    size_bytes: int | None,
+    subject_code: str,
+    timepoint: str,
+    lesion: str = "",
+) -> Pullback:
+    """One uploaded file → its pullback (the first one, should the file be a zip of several);
+    see ``pullbacks_create_from_upload`` for the pre/post-state and refusals."""
+    if size_bytes == 0:
+        raise FieldError("file", "the file is empty", code="empty")
+    pullbacks = pullbacks_create_from_upload(
+        study=study,
+        actor=actor,
+        sources=[UploadSource(filename, fileobj, size_bytes)],
+        subject_code=subject_code,
+        timepoint=timepoint,
+        lesion=lesion,
+    )
+    return pullbacks[0]
