@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import adjudications, auth, exports, pullbacks, reads, studies
+from . import adjudications, auth, exports, pullbacks, reads, statistics, studies
 
 router = SimpleRouter()
 router.register("studies", studies.StudyViewSet, basename="study")
@@ -19,5 +19,21 @@ urlpatterns = [
     path("studies/<int:pk>/export/", exports.ExportView.as_view(), name="api-export"),
     path("studies/<int:pk>/agreement/", exports.AgreementView.as_view(), name="api-agreement"),
     path("audit/", exports.AuditView.as_view(), name="api-audit"),
+    path(
+        "studies/<int:pk>/covariates/", statistics.CovariatesView.as_view(), name="api-covariates"
+    ),
+    path(
+        "studies/<int:pk>/statistics/", statistics.StatisticsView.as_view(), name="api-statistics"
+    ),
+    path(
+        "studies/<int:pk>/statistics/download/",
+        statistics.StatisticsDownloadView.as_view(),
+        name="api-statistics-download",
+    ),
+    path(
+        "studies/<int:pk>/statistics/figures/<slug:name>.<str:fmt>",
+        statistics.StatisticsFigureView.as_view(),
+        name="api-statistics-figure",
+    ),
     *router.urls,
 ]

@@ -5,6 +5,7 @@ from .audit import AuditEvent
 from .consensus import Consensus
 from .pullback import Pseudonymisation, Pullback, Subject
 from .reading import FrameMetrics, Read, ReadMetrics
+from .statistics import StudyCovariates, StudyStatistics, SubjectCovariates
 from .study import Membership, Study
 
 __all__ = [
@@ -20,5 +21,8 @@ __all__ = [
     "Read",
     "ReadMetrics",
     "Study",
+    "StudyCovariates",
+    "StudyStatistics",
     "Subject",
+    "SubjectCovariates",
 ]
