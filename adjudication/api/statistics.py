@@ -8,7 +8,6 @@ with new options. ``…/statistics/download/?format=json|xlsx`` and
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpResponse
@@ -55,7 +54,7 @@ class CovariatesView(APIView):
         study = coordinated_study_or_404(request.user, pk)
         table = StudyCovariates.objects.filter(study=study).first()
         if table is None:
-            return Response({"columns": {}, "subjects": [], "filename": "", "uploaded_at": None})
+            return Response({"columns": [], "subjects": [], "filename": "", "uploaded_at": None})
         subjects = (
             SubjectCovariates.objects.filter(subject__study=study)
             .order_by("subject__code")
@@ -92,7 +91,7 @@ class CovariatesView(APIView):
             return covariates_invalid_response(exc)
         return Response(
             {
-                "columns": table.columns,
+                "columns": table.column_kinds,
                 "n_subjects": SubjectCovariates.objects.filter(subject__study=study).count(),
             },
             status=status.HTTP_201_CREATED,
@@ -158,7 +157,7 @@ class StatisticsView(APIView):
 def _finished(request: Request, pk: int) -> StudyStatistics:
     study = coordinated_study_or_404(request.user, pk)
     row = StudyStatistics.objects.filter(study=study).first()
-    if row is None or row.result is None:
+    if row is None or not row.result_json:
         raise NotFound("No statistics have been computed for this study yet.")
     return row
 
@@ -185,8 +184,7 @@ class StatisticsDownloadView(APIView):
         name = f"{row.study.code}-statistics"
         if fmt == "xlsx":
             return _attachment(to_xlsx(row.result), XLSX, f"{name}.xlsx")
-        body = json.dumps(row.result, indent=2, sort_keys=False, allow_nan=False).encode()
-        return _attachment(body, "application/json", "statistics.json")
+        return _attachment(row.result_json.encode(), "application/json", "statistics.json")
 
 
 class StatisticsFigureView(APIView):

@@ -5,6 +5,9 @@ Coordinator-only data: no reader or adjudicator endpoint, page or export reads t
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -17,7 +20,8 @@ class StudyCovariates(models.Model):
     where it came from. Replaced whole by each upload."""
 
     study = models.OneToOneField(Study, on_delete=models.CASCADE, related_name="covariates")
-    columns = models.JSONField(default=dict)  # {name: kind}, in file order
+    # [[name, kind], ...] in file order (a list: jsonb does not keep the order of object keys)
+    columns = models.JSONField(default=list)
     filename = models.CharField(max_length=255, blank=True)
     sha256 = models.CharField(max_length=64)
     uploaded_at = models.DateTimeField(auto_now=True)
@@ -30,6 +34,11 @@ class StudyCovariates(models.Model):
 
     def __str__(self) -> str:
         return f"covariates of study {self.study_id}"
+
+    @property
+    def column_kinds(self) -> dict[str, str]:
+        """``{name: kind}`` in file order."""
+        return {name: kind for name, kind in self.columns}
 
 
 class SubjectCovariates(models.Model):
@@ -63,7 +72,8 @@ class StudyStatistics(models.Model):
         max_length=10, choices=StatisticsStatus.choices, default=StatisticsStatus.PENDING
     )
     generation = models.PositiveIntegerField(default=1)
-    result = models.JSONField(null=True, blank=True)
+    # statistics.json as text, byte for byte what the download and the command write
+    result_json = models.TextField(blank=True)
     figures = models.JSONField(default=dict)  # {name: svg text}
     error = models.TextField(blank=True)
     requested_at = models.DateTimeField()
@@ -77,3 +87,8 @@ class StudyStatistics(models.Model):
 
     def __str__(self) -> str:
         return f"statistics of study {self.study_id} ({self.status})"
+
+    @property
+    def result(self) -> dict[str, Any] | None:
+        """The parsed ``statistics.json`` (keys in their computed order), or None."""
+        return json.loads(self.result_json) if self.result_json else None

@@ -64,8 +64,8 @@ class OptionsForm(forms.Form):
 def _candidates(covariates: StudyCovariates | None) -> list[str]:
     names = list(CALCIUM_PREDICTORS)
     if covariates is not None:
-        pairs = {n[: -len("_days")] for n in covariates.columns if n.endswith("_days")}
-        names += [n for n in covariates.columns if n not in pairs and not n.endswith("_days")]
+        pairs = {n[: -len("_days")] for n in covariates.column_kinds if n.endswith("_days")}
+        names += [n for n in covariates.column_kinds if n not in pairs and not n.endswith("_days")]
     return names
 
 

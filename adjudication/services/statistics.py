@@ -34,6 +34,7 @@ from adjudication.statistics import (
     StatisticsOptions,
     compute_statistics,
     parse_clinical_csv,
+    to_json_text,
 )
 from adjudication.statistics import figures as figure_module
 from adjudication.statistics.inputs import clinical_from_stored
@@ -118,7 +119,7 @@ def covariates_upload(
         covariates, _ = StudyCovariates.objects.update_or_create(
             study=study,
             defaults={
-                "columns": table.columns,
+                "columns": [[name, kind] for name, kind in table.columns.items()],
                 "filename": filename[:255],
                 "sha256": digest,
                 "uploaded_by": actor,
@@ -222,7 +223,7 @@ def clinical_table(study: Study) -> ClinicalTable:
             "subject__code", "values"
         )
     )
-    return clinical_from_stored(table.columns, rows)
+    return clinical_from_stored(table.column_kinds, rows)
 
 
 def _claim(study_pk: int, generation: int) -> tuple[StudyStatistics, Study] | None:
@@ -271,7 +272,7 @@ def statistics_compute(*, study_pk: int, generation: int) -> None:
         if row.generation != generation:
             return
         row.status = StatisticsStatus.FAILED if error else StatisticsStatus.DONE
-        row.result = result
+        row.result_json = to_json_text(result) if result is not None else ""
         row.figures = svgs
         row.error = error
         row.computed_at = timezone.now()

@@ -11,6 +11,7 @@ from .analysis import (
     RULE_P_LT,
     StatisticsOptions,
     compute_statistics,
+    to_json_text,
 )
 from .inputs import ClinicalTable, InputInvalid, parse_clinical_csv, parse_consensus_csv
 
@@ -25,4 +26,5 @@ __all__ = [
     "compute_statistics",
     "parse_clinical_csv",
     "parse_consensus_csv",
+    "to_json_text",
 ]

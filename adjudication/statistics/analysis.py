@@ -8,6 +8,7 @@ same data give the same document either way. No Django import.
 
 from __future__ import annotations
 
+import json
 import platform
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -346,3 +347,8 @@ def compute_statistics(
         "software": software_versions(),
         "dictionary": statistics_dictionary(),
     }
+
+
+def to_json_text(statistics: dict[str, Any]) -> str:
+    """``statistics.json`` as written by the app's download and ``manage.py study_statistics``."""
+    return json.dumps(statistics, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
