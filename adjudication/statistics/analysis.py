@@ -158,6 +158,8 @@ def _variables(frame: pd.DataFrame, clinical: ClinicalTable) -> list[Variable]:
     for metric in READ_METRICS:
         if metric.kind is Kind.FRAME or metric.name not in frame.columns:
             continue
+        if not frame[metric.name].notna().any():
+            continue  # a metric nobody measured (e.g. no reference segments) has no row
         found.append(Variable(metric.name, _metric_kind(metric.name), "consensus", metric.unit))
     return found
 
