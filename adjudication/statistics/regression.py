@@ -26,8 +26,8 @@ from statsmodels.tools.sm_exceptions import (
 from .comparison import finite
 
 MAX_ITER = 200
-# |log OR| beyond this, or a standard error beyond MAX_SE, means the likelihood has no finite
-# maximum (quasi-complete separation) even when the optimiser stops without a warning.
+# |log OR| per SD of the predictor beyond this, or its SE beyond MAX_SE, means the likelihood
+# has no finite maximum (quasi-complete separation) even when the optimiser stops quietly.
 MAX_ABS_COEF = 15.0
 MAX_SE = 100.0
 MIN_EVENTS = 2
@@ -74,16 +74,22 @@ def _logit(y: pd.Series, X: pd.DataFrame) -> Any:
         raise ModelFailed("perfect separation: a predictor predicts the outcome")
     if ConvergenceWarning in kinds or not result.mle_retvals.get("converged", False):
         raise ModelFailed("the maximum-likelihood fit did not converge")
-    _check_finite(result)
+    _check_finite(result, X)
     return result
 
 
-def _check_finite(result: Any) -> None:
+def _check_finite(result: Any, X: pd.DataFrame) -> None:
+    """No finite maximum: non-finite estimates, or a slope / SE that is absurd per SD of its
+    predictor (so the check does not depend on the predictor's unit; the intercept is free)."""
     params = np.asarray(result.params, dtype=float)
     bse = np.asarray(result.bse, dtype=float)
     if not (np.isfinite(params).all() and np.isfinite(bse).all()):
         raise ModelFailed("the estimates are not finite")
-    if (np.abs(params) > MAX_ABS_COEF).any() or (bse > MAX_SE).any():
+    scale = X.std(ddof=0).to_numpy(dtype=float)
+    slopes = np.asarray([name != "const" for name in X.columns])
+    if (np.abs(params * scale)[slopes] > MAX_ABS_COEF).any() or (
+        (bse * scale)[slopes] > MAX_SE
+    ).any():
         raise ModelFailed("quasi-complete separation: the odds ratio has no finite estimate")
 
 
@@ -105,7 +111,7 @@ def _gee(y: pd.Series, X: pd.DataFrame, groups: pd.Series) -> Any:
             raise ModelFailed(f"the GEE fit failed: {exc}") from None
     if any(issubclass(w.category, ConvergenceWarning) for w in caught):
         raise ModelFailed("the GEE fit did not converge")
-    _check_finite(result)
+    _check_finite(result, X)
     return result
 
 

@@ -174,3 +174,17 @@ def test_log_rank_on_lifelines_waltons_data_matches_the_documented_statistic() -
     assert result["events_by_group"] == {"yes": int(a["E"].sum()), "no": int(b["E"].sum())}
     assert result["n_by_group"] == {"yes": 34, "no": 129}
     assert result["curves"]["yes"]["survival"][-1] == pytest.approx(0.0)
+
+
+def test_the_separation_check_does_not_depend_on_units_or_the_intercept() -> None:
+    # GPA in tenths (slope 28) and TUCE shifted by 1000 (huge intercept): the same
+    # model, the same p-values; neither may be mistaken for separation.
+    data = sm.datasets.spector.load_pandas()
+    reference = regression.fit_logistic(data.endog, data.exog)
+    exog = data.exog.assign(GPA=data.exog["GPA"] / 10, TUCE=data.exog["TUCE"] + 1000)
+    rescaled = regression.fit_logistic(data.endog, exog)
+    for name in ("GPA", "TUCE", "PSI"):
+        assert rescaled.terms[name]["p"] == pytest.approx(reference.terms[name]["p"], rel=1e-5)
+    assert math.log(rescaled.terms["GPA"]["or"]) == pytest.approx(
+        10 * math.log(reference.terms["GPA"]["or"]), rel=1e-5
+    )
