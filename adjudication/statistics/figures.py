@@ -21,6 +21,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+OR_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 OUTCOME_LABELS = {
     "sm_significant": "significant stent malapposition",
     "underexpansion": "stent underexpansion",
@@ -55,7 +56,19 @@ def render(statistics: dict[str, Any], name: str, fmt: str) -> bytes:
         figure = _forest(rest, outcomes[rest])
     else:
         figure = _roc(rest, outcomes[rest])
+    figure.text(0.0, -0.02, _footer(statistics), fontsize=6, color="#666666", va="top")
     return _save(figure, fmt)
+
+
+def _footer(statistics: dict[str, Any]) -> str:
+    """The settings and software behind the figure, printed under it."""
+    settings = statistics.get("settings", {})
+    software = ", ".join(f"{k} {v}" for k, v in statistics.get("software", {}).items())
+    return (
+        f"{statistics.get('n_pullbacks')} pullbacks, {statistics.get('n_subjects')} subjects; "
+        f"timepoint {settings.get('timepoint')}; predictors {settings.get('predictor_rule')}\n"
+        f"{software}"
+    )
 
 
 def _save(figure: Figure, fmt: str) -> bytes:
@@ -90,8 +103,9 @@ def _forest(outcome: str, block: dict[str, Any]) -> Figure:
         axes.plot([entry["or"]], [y], marker=marker, color=colour, markersize=6)
     axes.axvline(1.0, color="#555555", linewidth=0.8, linestyle="--")
     axes.set_xscale("log")
+    axes.xaxis.set_major_locator(ticker.FixedLocator(OR_TICKS))
     axes.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    axes.xaxis.set_minor_formatter(ticker.NullFormatter())
+    axes.xaxis.set_minor_locator(ticker.NullLocator())
     axes.set_yticks([len(rows) - i for i in range(len(rows))])
     axes.set_yticklabels(
         [f"{term} ({'uni' if model == 'univariable' else 'multi'})" for term, _, model in rows]
