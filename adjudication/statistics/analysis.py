@@ -32,8 +32,8 @@ CALCIUM_PREDICTORS = (
     "calcium_length_gt_15mm",
     "fujino_calcium_score",
 )
-# The metrics each outcome is defined from (SPEC §5): never candidate predictors, never in its
-# group comparison (they differ by construction).
+# The metrics each outcome is defined from or summarises (SPEC §5): never candidate
+# predictors, never in its group comparison (they differ between the groups by construction).
 DEFINING_METRICS: dict[str, frozenset[str]] = {
     "sm_significant": frozenset(
         {
@@ -53,7 +53,7 @@ DEFINING_METRICS: dict[str, frozenset[str]] = {
             "sm_significant",
         }
     ),
-    "underexpansion": frozenset({"msa_mm2", "stent_expansion_pct"}),
+    "underexpansion": frozenset({"msa_mm2"}),
 }
 DEFAULT_PREDICTORS = ("calcium_arc_gt_270", "calcium_thickness_gt_1mm", "diabetes")
 RULE_CHOSEN = "chosen"
