@@ -23,8 +23,7 @@ from rest_framework.views import APIView
 from adjudication.models import StudyCovariates, StudyStatistics, SubjectCovariates
 from adjudication.models.statistics import StatisticsStatus
 from adjudication.services import statistics as service
-from adjudication.statistics import RULE_CHOSEN, RULE_P_LT
-from adjudication.statistics import figures as figure_module
+from adjudication.statistics.options import RULE_CHOSEN, RULE_P_LT
 from adjudication.statistics.workbook import to_xlsx
 
 from .common import coordinated_study_or_404
@@ -195,6 +194,8 @@ class StatisticsFigureView(APIView):
         }
     )
     def get(self, request: Request, pk: int, name: str, fmt: str) -> HttpResponse:
+        from adjudication.statistics import figures as figure_module  # matplotlib: on demand
+
         row = _finished(request, pk)
         if fmt not in figure_module.FORMATS or name not in row.figures:
             raise NotFound("No such figure.")

@@ -19,9 +19,15 @@ from django.views.decorators.http import require_http_methods
 from adjudication.domain.errors import DomainError
 from adjudication.models import Consensus, StudyCovariates, StudyStatistics, SubjectCovariates
 from adjudication.services import statistics as service
-from adjudication.statistics import DEFAULT_PREDICTORS, RULE_CHOSEN, RULE_P_LT, tables
-from adjudication.statistics.analysis import CALCIUM_PREDICTORS, OUTCOMES
-from adjudication.statistics.figures import OUTCOME_LABELS
+from adjudication.statistics import tables
+from adjudication.statistics.options import (
+    CALCIUM_PREDICTORS,
+    DEFAULT_PREDICTORS,
+    OUTCOME_LABELS,
+    OUTCOMES,
+    RULE_CHOSEN,
+    RULE_P_LT,
+)
 
 from .coordinator import coordinated_study
 

@@ -32,11 +32,8 @@ from adjudication.statistics import (
     ClinicalTable,
     InputInvalid,
     StatisticsOptions,
-    compute_statistics,
     parse_clinical_csv,
-    to_json_text,
 )
-from adjudication.statistics import figures as figure_module
 from adjudication.statistics.inputs import clinical_from_stored
 
 from .audit import audit_record
@@ -255,6 +252,10 @@ def statistics_compute(*, study_pk: int, generation: int) -> None:
     if claimed is None:
         return
     row, study = claimed
+    # The numerical libraries load here, in the worker, not in every web process.
+    from adjudication.statistics import figures as figure_module
+    from adjudication.statistics.analysis import compute_statistics, to_json_text
+
     result: dict[str, Any] | None = None
     svgs: dict[str, str] = {}
     error = ""

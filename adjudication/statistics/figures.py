@@ -19,14 +19,11 @@ import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 from matplotlib import ticker  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from .options import OUTCOME_LABELS  # noqa: E402
+
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 OR_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
-OUTCOME_LABELS = {
-    "sm_significant": "significant stent malapposition",
-    "underexpansion": "stent underexpansion",
-    "sm_present": "any stent malapposition",
-}
 
 
 def figure_names(statistics: dict[str, Any]) -> list[str]:

@@ -19,8 +19,8 @@ from scipy import stats
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from .comparison import finite
+from .options import ROC_RESAMPLES as N_RESAMPLES
 
-N_RESAMPLES = 2000
 CONFIDENCE = 0.95
 MIN_PER_GROUP = 2
 

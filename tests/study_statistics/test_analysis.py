@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -235,3 +236,18 @@ def test_the_workbook_holds_table_1_table_2_roc_survival_settings_and_dictionary
     assert diabetes[1] == f"{entry['or']:.2f}"
     settings = {r[0]: r[1] for r in book["Settings"].values}
     assert settings["software: lifelines"] == reference["software"]["lifelines"]
+
+
+def test_web_processes_load_no_numerical_library_until_statistics_run() -> None:
+    # pandas, statsmodels, scikit-learn, lifelines and matplotlib cost ~1.5 s and ~150 MB per
+    # process; the URLconf and the tasks module must not pull them in.
+    code = (
+        "import sys, django\n"
+        "django.setup()\n"
+        "import corelab.urls, adjudication.tasks\n"
+        "heavy = [m for m in ('pandas', 'scipy', 'statsmodels', 'sklearn', 'lifelines', "
+        "'matplotlib') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
