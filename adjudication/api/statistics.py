@@ -21,7 +21,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from adjudication.models import StudyCovariates, StudyStatistics, SubjectCovariates
-from adjudication.models.statistics import StatisticsStatus
 from adjudication.services import statistics as service
 from adjudication.statistics.options import RULE_CHOSEN, RULE_P_LT
 from adjudication.statistics.workbook import to_xlsx
@@ -215,5 +214,4 @@ __all__ = [
     "StatisticsDownloadView",
     "StatisticsFigureView",
     "StatisticsView",
-    "StatisticsStatus",
 ]
