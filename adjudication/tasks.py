@@ -11,7 +11,7 @@ from django.db import OperationalError
 
 from corelab.celery import idempotent_task
 
-from .services import auto_annotations, ingest, metrics
+from .services import auto_annotations, ingest, metrics, statistics
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,16 @@ def pullback_write_consensus(*, pullback_pk: int) -> None:
     _run(metrics.pullback_write_consensus, pullback_pk=pullback_pk)
 
 
+@idempotent_task(**RETRY)
+def study_compute_statistics(*, study_pk: int, generation: int) -> None:
+    _run(statistics.statistics_compute, study_pk=study_pk, generation=generation)
+
+
 __all__: list[Any] = [
     "pullback_ingest",
     "pullback_auto_annotate",
     "read_compute_metrics",
     "pullback_compare_reads",
     "pullback_write_consensus",
+    "study_compute_statistics",
 ]

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
-from .pages import adjudicator, coordinator
+from .pages import adjudicator, coordinator, statistics
 
 # Coordinator console pages are named ``console-*`` (``study-page`` is its dashboard): the
 # API router already owns names such as ``study-members`` and ``pullback-assign``.
@@ -56,4 +56,5 @@ urlpatterns = [
     path("studies/<int:pk>/agreement/", coordinator.study_agreement, name="console-agreement"),
     path("studies/<int:pk>/exports/", coordinator.study_exports, name="console-exports"),
     path("studies/<int:pk>/audit/", coordinator.study_audit, name="console-audit"),
+    path("studies/<int:pk>/statistics/", statistics.study_statistics, name="console-statistics"),
 ]

@@ -10,7 +10,17 @@ from typing import Any
 from django.urls import path, register_converter
 from rest_framework.routers import SimpleRouter
 
-from . import adjudications, auth, auto_annotations, exports, pullbacks, reads, reports, studies
+from . import (
+    adjudications,
+    auth,
+    auto_annotations,
+    exports,
+    pullbacks,
+    reads,
+    reports,
+    statistics,
+    studies,
+)
 
 ID_PATTERN = "[0-9]{1,18}"
 
@@ -68,6 +78,18 @@ urlpatterns = [
         "pullbacks/<id:pk>/consensus-sr/",
         reports.ConsensusSRView.as_view(),
         name="api-consensus-sr",
+    ),
+    path("studies/<id:pk>/covariates/", statistics.CovariatesView.as_view(), name="api-covariates"),
+    path("studies/<id:pk>/statistics/", statistics.StatisticsView.as_view(), name="api-statistics"),
+    path(
+        "studies/<id:pk>/statistics/download/",
+        statistics.StatisticsDownloadView.as_view(),
+        name="api-statistics-download",
+    ),
+    path(
+        "studies/<id:pk>/statistics/figures/<slug:name>.<str:fmt>",
+        statistics.StatisticsFigureView.as_view(),
+        name="api-statistics-figure",
     ),
     *router.urls,
 ]

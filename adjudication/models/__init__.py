@@ -6,6 +6,7 @@ from .auto_annotation import AutoAnnotation, AutoAnnotationStatus
 from .consensus import Consensus
 from .pullback import Pseudonymisation, Pullback, Subject
 from .reading import FrameMetrics, Read, ReadMetrics
+from .statistics import StudyCovariates, StudyStatistics, SubjectCovariates
 from .study import Membership, Study
 from .token import ApiToken
 
@@ -25,5 +26,8 @@ __all__ = [
     "Read",
     "ReadMetrics",
     "Study",
+    "StudyCovariates",
+    "StudyStatistics",
     "Subject",
+    "SubjectCovariates",
 ]
