@@ -21,10 +21,7 @@ from .polar import to_polar
 from .spline import sample_closed_spline
 from .struts import StrutCandidate, detect_struts, stented_frames
 
-ALGORITHM = "polar-dp-lumen+shadow-struts"
-ALGORITHM_VERSION = "1.0.0"
 N_POLAR_ANGLES = 360
-LOW_CONFIDENCE = 0.5  # below this a frame is marked for the reader to check (or draw by hand)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from adjudication.dicom.deidentify import deidentify
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.domain.metric_defs import FRAME_METRICS, READ_METRICS, Kind
 from adjudication.models import Pullback, Read
+from adjudication.services.ingest.worker import uid_secret
 from tests.conftest import sample_document
 from tests.metrics_pipeline.pipeline import document_with_mla, read_and_compare, resolve
 
@@ -48,7 +49,7 @@ def give_source_file(pullback: Pullback, tmp_path: Path) -> pydicom.Dataset:
     raw = tmp_path / f"raw-{pullback.pk}.dcm"
     make_synthetic_pullback(raw, n_frames=2, rows=32, columns=32, seed=pullback.pk)
     ds = pydicom.dcmread(raw)
-    deidentify(ds, subject_code=pullback.subject.code)
+    deidentify(ds, subject_code=pullback.subject.code, key=uid_secret())
     target = storage.source_path(pullback)
     target.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(target, enforce_file_format=True)

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from adjudication import storage
 from adjudication.dicom.synthetic import make_synthetic_pullback
@@ -22,6 +21,7 @@ from adjudication.services import ingest
 from adjudication.services.assignment import pullback_assign_readers
 from adjudication.services.ingest import UploadSource
 from adjudication.services.ingest import lmode as lmode_service
+from adjudication.tokens import token_issue
 
 
 @pytest.fixture
@@ -46,8 +46,8 @@ def pullback(world: Any, settings: Any, tmp_path: Path) -> Any:
 
 
 def token_client(user: Any) -> Client:
-    token, _ = Token.objects.get_or_create(user=user)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = token_issue(user=user)
+    return Client(HTTP_AUTHORIZATION=f"Token {token}")
 
 
 def test_reader_b_computes_their_own_lmode_even_after_reader_a_viewed_the_angle(
