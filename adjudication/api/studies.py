@@ -79,12 +79,26 @@ class MemberRemoveInput(serializers.Serializer):
 
 
 class UploadInput(serializers.Serializer):
-    """Multipart form: ``file`` once or repeated (DICOM files and/or zips of DICOMs)."""
+    """Multipart form: ``file`` once or repeated (DICOM files and/or zips of DICOMs), with
+    either ``subject_code`` + ``timepoint`` (+ ``lesion``) for all of them, or a ``manifest``
+    CSV (``file,subject_code,timepoint[,lesion]``) giving them per file."""
 
     file = serializers.ListField(child=serializers.FileField(), min_length=1)
-    subject_code = serializers.CharField(max_length=40)
-    timepoint = serializers.ChoiceField(choices=Timepoint.values)
+    subject_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    timepoint = serializers.ChoiceField(choices=Timepoint.values, required=False, allow_blank=True)
     lesion = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    manifest = serializers.FileField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("manifest") is None:
+            missing = {
+                name: ["This field is required (or send a manifest)."]
+                for name in ("subject_code", "timepoint")
+                if not attrs.get(name)
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
+        return attrs
 
 
 class UploadOutput(serializers.Serializer):
@@ -163,7 +177,10 @@ class StudyViewSet(
         description=(
             "Upload one DICOM, several (repeat `file`) or zips of DICOMs; one pullback per "
             "DICOM. One pullback created → `{id, status}`; several → `{pullbacks: [{id, "
-            "status}, …]}`. Refusals (empty, not DICOM, unsafe archive: 400; over "
+            "status}, …]}`. With a `manifest` CSV part (`file,subject_code,timepoint[,lesion]`) "
+            "each file takes its own subject, timepoint and lesion; every file must be listed "
+            "once (zip members by their path inside the archive or unique base name); bad rows "
+            "or mismatches answer 400 on `manifest`, one message per row. Refusals (empty, not DICOM, unsafe archive: 400; over "
             "UPLOAD_MAX_BYTES, also once expanded: 413) store nothing."
         ),
     )
@@ -185,6 +202,7 @@ class StudyViewSet(
         _refuse_oversized_request(request)
         data = UploadInput(data=_upload_data(request))
         data.is_valid(raise_exception=True)
+        manifest_file = data.validated_data.get("manifest")
         pullbacks = ingest.pullbacks_create_from_upload(
             study=study,
             actor=request.user,
@@ -192,9 +210,10 @@ class StudyViewSet(
                 ingest.UploadSource(f.name or "upload.dcm", f, f.size)
                 for f in data.validated_data["file"]
             ],
-            subject_code=data.validated_data["subject_code"],
-            timepoint=data.validated_data["timepoint"],
+            subject_code=data.validated_data.get("subject_code", ""),
+            timepoint=data.validated_data.get("timepoint", ""),
             lesion=data.validated_data["lesion"],
+            manifest=None if manifest_file is None else ingest.manifest_read(manifest_file),
         )
         # Re-read: with eager tasks (the no-Redis dev fallback) ingest already ran on commit.
         statuses = dict(

@@ -59,7 +59,7 @@ def duration(seconds: float | None) -> str:
 def pullback_state_counts(study: Study) -> list[tuple[str, int]]:
     """Every workflow state in SPEC order with its count (zeros included)."""
     counts = dict(
-        Pullback.objects.filter(study=study)
+        Pullback.objects.filter(study=study, archived_at__isnull=True)
         .values_list("status")
         .annotate(n=Count("id"))
         .values_list("status", "n")
@@ -147,9 +147,49 @@ def flag_rate_rows(agreement: dict[str, Any]) -> list[tuple[str, str]]:
     return [(m.name, _flag_rate(metrics[m.name])) for m in READ_METRICS if m.compared]
 
 
+@dataclass(frozen=True)
+class OverdueRead:
+    read_id: int
+    pullback_id: int
+    reader: str
+    slot: int
+    status: str
+    assigned_at: dt.datetime
+    age_days: int
+
+
+def overdue_reads(study: Study, *, days: int, now: dt.datetime) -> list[OverdueRead]:
+    """Readers' reads not yet submitted that were assigned more than ``days`` days ago,
+    oldest first (the coordinator's "who is behind" list)."""
+    cutoff = now - dt.timedelta(days=days)
+    reads = (
+        Read.objects.filter(
+            pullback__study=study,
+            kind=ReadKind.READER,
+            created_at__lt=cutoff,
+            pullback__archived_at__isnull=True,
+        )
+        .exclude(status=ReadState.SUBMITTED.value)
+        .select_related("reader")
+        .order_by("created_at", "id")
+    )
+    return [
+        OverdueRead(
+            read_id=r.pk,
+            pullback_id=r.pullback_id,
+            reader=r.reader.username,
+            slot=r.slot,
+            status=r.status,
+            assigned_at=r.created_at,
+            age_days=(now - r.created_at).days,
+        )
+        for r in reads
+    ]
+
+
 def recent_pullbacks(study: Study, limit: int = 10) -> list[Pullback]:
     return list(
-        Pullback.objects.filter(study=study)
+        Pullback.objects.filter(study=study, archived_at__isnull=True)
         .select_related("subject")
         .prefetch_related("reads__reader")
         .order_by("-id")[:limit]
