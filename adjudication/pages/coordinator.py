@@ -625,10 +625,23 @@ def study_audit(request: HttpRequest, pk: int) -> HttpResponse:
     form = AuditFilterForm(request.GET or None, choices=readouts.audit_filter_choices(study))
     filters = form.filters() if request.GET else {}
     events = readouts.audit_events(study, request.user, **filters)
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    _attach_json(page)
+    expand = request.GET.get("autosaves") == "all"
+    if expand:
+        page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+        _attach_json(page)
+        lines = list(page)
+        n_events = page.paginator.count
+    else:
+        grouped = readouts.collapse_autosaves(
+            events.values_list("id", "action", "actor_id", "object_type", "object_id")
+        )
+        page = Paginator(grouped, PAGE_SIZE).get_page(request.GET.get("page"))
+        lines = _audit_lines(events, list(page))
+        n_events = sum(len(line) for line in grouped)
     query = request.GET.copy()
     query.pop("page", None)
+    collapsed = query.copy()
+    collapsed.pop("autosaves", None)
     return _render(
         request,
         "audit.html",
@@ -636,5 +649,26 @@ def study_audit(request: HttpRequest, pk: int) -> HttpResponse:
         "audit",
         form=form,
         page=page,
+        lines=lines,
+        n_events=n_events,
+        expand=expand,
+        collapsed_query=collapsed.urlencode(),
         querystring=query.urlencode(),
     )
+
+
+def _audit_lines(events: Any, groups: list[list[int]]) -> list[Any]:
+    """One event per line; a run of autosaves is its newest event carrying ``count``, the
+    oldest event's time and the change from the oldest ``before`` to the newest ``after``."""
+    wanted = {i for group in groups for i in (group[0], group[-1])}
+    by_id = {e.pk: e for e in events.filter(pk__in=wanted)}
+    lines = []
+    for group in groups:
+        head, tail = by_id[group[0]], by_id[group[-1]]
+        head.count = len(group)
+        if head.count > 1:
+            head.first_at, head.first_id = tail.at, tail.pk
+            head.before = tail.before
+        lines.append(head)
+    _attach_json(lines)
+    return lines

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -378,6 +379,30 @@ class Change:
     path: str
     before: str | None
     after: str | None
+
+
+AUTOSAVE_ACTION = "read.save_annotations"
+
+
+def collapse_autosaves(rows: Iterable[tuple[int, str, Any, str, str]]) -> list[list[int]]:
+    """Audit lines from events newest first, ``(id, action, actor_id, object_type, object_id)``:
+    each autosave joins the run of autosaves of the same object by the same actor above it,
+    unless another event on that object (a submission, a transition) came in between; every
+    other event is a line of its own. A line lists its event ids newest first."""
+    lines: list[list[int]] = []
+    runs: dict[tuple[str, str, Any], list[int]] = {}
+    for event_id, action, actor_id, object_type, object_id in rows:
+        if action == AUTOSAVE_ACTION:
+            run = runs.get((object_type, object_id, actor_id))
+            if run is None:
+                run = runs[(object_type, object_id, actor_id)] = []
+                lines.append(run)
+            run.append(event_id)
+            continue
+        for key in [k for k in runs if k[:2] == (object_type, object_id)]:
+            del runs[key]
+        lines.append([event_id])
+    return lines
 
 
 def audit_changes(before: Any, after: Any) -> list[Change]:
