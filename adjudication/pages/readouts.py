@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 
 from adjudication import selectors
+from adjudication.domain import number_format
 from adjudication.domain.metric_defs import READ_METRICS, Kind, MetricDef
 from adjudication.domain.workflow import PullbackState, ReadState
 from adjudication.models import AuditEvent, Membership, Pullback, Read, Study
@@ -26,18 +27,14 @@ from adjudication.roles import Role
 
 from .charts import BlandAltmanPlot, bland_altman_plot
 
-UNIT_LABELS = {"mm2": "mm²", "um": "µm", "deg": "°", "pct": "%"}
-
 
 def unit_label(unit: str) -> str:
-    return UNIT_LABELS.get(unit, unit)
+    return number_format.unit_label(unit)
 
 
 def number(value: Any, digits: int = 2) -> str:
     """A table cell: fixed decimals, an en dash for None (undefined, never 0)."""
-    if value is None:
-        return "–"
-    return f"{float(value):.{digits}f}"
+    return number_format.format_number(value, digits)
 
 
 def duration(seconds: float | None) -> str:
@@ -208,10 +205,6 @@ class AgreementView:
     plots: list[tuple[MetricDef, BlandAltmanPlot | None, int]]
 
 
-def _digits(unit: str) -> int:
-    return 3 if unit in ("mm", "mm2") else 1
-
-
 def agreement_view(study: Study) -> AgreementView:
     """SPEC §7 per metric, formatted, plus a Bland-Altman plot per continuous metric."""
     agreement = selectors.study_agreement(study)
@@ -250,7 +243,7 @@ def agreement_view(study: Study) -> AgreementView:
                 )
             )
             continue
-        d = _digits(m.unit)
+        d = m.display_digits + 1  # differences between readers: one place finer
         icc_ci = (
             f"{number(result['icc_ci_lower'])} to {number(result['icc_ci_upper'])}"
             if result["icc_ci_lower"] is not None
@@ -278,7 +271,7 @@ def agreement_view(study: Study) -> AgreementView:
         )
         if m.kind is Kind.CONTINUOUS:
             plot = bland_altman_plot(
-                metric=m.name, unit=m.unit, unit_label=unit_label(m.unit), result=result
+                metric=m.name, unit=m.unit, unit_label=unit_label(m.unit), result=result, digits=d
             )
             plots.append((m, plot, result["n"]))
     return AgreementView(

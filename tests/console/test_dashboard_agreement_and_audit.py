@@ -90,7 +90,7 @@ def test_agreement_page_has_the_per_metric_table(
     view = response.context["agreement"]
     rows = {r.name: r for r in view.continuous}
     assert rows["mla_mm2"].n == 5
-    assert rows["mla_mm2"].cells["bias"] == "-0.040"  # mean of A − B
+    assert rows["mla_mm2"].cells["bias"] == "−0.040"  # mean of A − B, with a real minus sign
     assert rows["mla_mm2"].flag_rate == "20 %"
     assert rows["msa_mm2"].n == 4
     assert rows["mla_mm2"].cells["icc"] != "–"
