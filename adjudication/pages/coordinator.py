@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from adjudication import selectors
 from adjudication.domain.errors import DomainError
 from adjudication.domain.workflow import PullbackState, ReadState
-from adjudication.models import Consensus, Pullback, Read, Study
+from adjudication.models import AutoAnnotation, Consensus, Pullback, Read, Study
 from adjudication.models.reading import ReadKind
 from adjudication.services import (
     archive,
@@ -348,10 +348,13 @@ def study_pullbacks(request: HttpRequest, pk: int) -> HttpResponse:
         for part in (f"status={status}" if status else "", "archived=1" if show_archived else "")
         if part
     )
-    page = Paginator(pullbacks, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(pullbacks.select_related("auto_annotation"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     for pullback in page:
         if pullback.status == PullbackState.INGESTING:
             pullback.ingest_pct = ingest.ingest_progress_pct(pullback)
+        pullback.proposal = _proposal(pullback)
     return _render(
         request,
         "pullbacks.html",
@@ -408,6 +411,14 @@ def pullback_archive(request: HttpRequest, pk: int, pullback_pk: int) -> HttpRes
     return redirect("console-pullbacks", pk=study.pk)
 
 
+def _proposal(pullback: Pullback) -> AutoAnnotation | None:
+    """The automatic pre-annotation of the pullback (issue 10), if one was scheduled."""
+    try:
+        return pullback.auto_annotation
+    except AutoAnnotation.DoesNotExist:
+        return None
+
+
 def _reassign_candidates(pullback: Pullback, reads: list[Read]) -> list[str]:
     taken = {r.reader.username for r in reads}
     return [u for u in readouts.study_analysts(pullback.study) if u not in taken]
@@ -444,6 +455,7 @@ def _pullback_context(
             if pullback.status == PullbackState.INGESTING
             else None
         ),
+        "proposal": _proposal(pullback),
         "read_rows": rows,
         "adjudicator_read": next((r for r in reads if r.kind != ReadKind.READER), None),
         "assign_form": assign_form or AssignForm(analysts=analysts, initial={"mode": "manual"}),
