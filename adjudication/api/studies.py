@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -163,7 +163,18 @@ class StudyViewSet(
         )
         return Response(MemberOutput(membership).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(methods=["GET"], responses=PullbackForCoordinatorOutput(many=True))
+    @extend_schema(
+        methods=["GET"],
+        responses=PullbackForCoordinatorOutput(many=True),
+        parameters=[
+            OpenApiParameter(
+                "archived",
+                bool,
+                description="true: only the archived (failed) pullbacks, which the list "
+                "otherwise leaves out.",
+            )
+        ],
+    )
     @extend_schema(
         methods=["POST"],
         request={"multipart/form-data": UploadInput},
@@ -196,7 +207,12 @@ class StudyViewSet(
             request.user, study, Action.VIEW_PROGRESS if request.method == "GET" else Action.UPLOAD
         )
         if request.method == "GET":
-            qs = Pullback.objects.filter(study=study).select_related("subject").order_by("id")
+            archived = request.query_params.get("archived", "").lower() in {"true", "1"}
+            qs = (
+                Pullback.objects.filter(study=study, archived_at__isnull=not archived)
+                .select_related("subject")
+                .order_by("id")
+            )
             page = self.paginate_queryset(qs)
             return self.get_paginated_response(PullbackForCoordinatorOutput(page, many=True).data)
         _refuse_oversized_request(request)

@@ -135,3 +135,19 @@ def test_overdue_reads_are_listed_oldest_first_with_the_load_per_reader(
         r.read_id
         for r in client.get(f"/studies/{world.study.pk}/?overdue_days=1").context["overdue"]
     ] == [fresh.pk]
+
+
+def test_the_api_list_leaves_archived_pullbacks_out_unless_asked(world: Any, api: Any) -> None:
+    from adjudication.services.archive import pullback_archive
+
+    failed = PullbackFactory(study=world.study, status="failed")
+    ready = PullbackFactory(study=world.study)
+    pullback_archive(pullback=failed, actor=world.coordinator, reason="duplicate upload")
+    client = api(world.coordinator)
+    listed_ids = [
+        p["id"]
+        for p in client.get(f"/api/v1/studies/{world.study.pk}/pullbacks/").json()["results"]
+    ]
+    assert listed_ids == [ready.pk]
+    archived = client.get(f"/api/v1/studies/{world.study.pk}/pullbacks/?archived=true").json()
+    assert [p["id"] for p in archived["results"]] == [failed.pk]
