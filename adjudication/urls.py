@@ -34,6 +34,16 @@ urlpatterns = [
         name="console-pullback",
     ),
     path(
+        "studies/<int:pk>/pullbacks/assign-ready/",
+        coordinator.study_assign_all_ready,
+        name="console-assign-all",
+    ),
+    path(
+        "studies/<int:pk>/pullbacks/<int:pullback_pk>/archive/",
+        coordinator.pullback_archive,
+        name="console-archive",
+    ),
+    path(
         "studies/<int:pk>/pullbacks/<int:pullback_pk>/assign/",
         coordinator.pullback_assign,
         name="console-assign",

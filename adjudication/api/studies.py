@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -79,12 +79,26 @@ class MemberRemoveInput(serializers.Serializer):
 
 
 class UploadInput(serializers.Serializer):
-    """Multipart form: ``file`` once or repeated (DICOM files and/or zips of DICOMs)."""
+    """Multipart form: ``file`` once or repeated (DICOM files and/or zips of DICOMs), with
+    either ``subject_code`` + ``timepoint`` (+ ``lesion``) for all of them, or a ``manifest``
+    CSV (``file,subject_code,timepoint[,lesion]``) giving them per file."""
 
     file = serializers.ListField(child=serializers.FileField(), min_length=1)
-    subject_code = serializers.CharField(max_length=40)
-    timepoint = serializers.ChoiceField(choices=Timepoint.values)
+    subject_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    timepoint = serializers.ChoiceField(choices=Timepoint.values, required=False, allow_blank=True)
     lesion = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    manifest = serializers.FileField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("manifest") is None:
+            missing = {
+                name: ["This field is required (or send a manifest)."]
+                for name in ("subject_code", "timepoint")
+                if not attrs.get(name)
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
+        return attrs
 
 
 class UploadOutput(serializers.Serializer):
@@ -149,7 +163,18 @@ class StudyViewSet(
         )
         return Response(MemberOutput(membership).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(methods=["GET"], responses=PullbackForCoordinatorOutput(many=True))
+    @extend_schema(
+        methods=["GET"],
+        responses=PullbackForCoordinatorOutput(many=True),
+        parameters=[
+            OpenApiParameter(
+                "archived",
+                bool,
+                description="true: only the archived (failed) pullbacks, which the list "
+                "otherwise leaves out.",
+            )
+        ],
+    )
     @extend_schema(
         methods=["POST"],
         request={"multipart/form-data": UploadInput},
@@ -163,7 +188,10 @@ class StudyViewSet(
         description=(
             "Upload one DICOM, several (repeat `file`) or zips of DICOMs; one pullback per "
             "DICOM. One pullback created → `{id, status}`; several → `{pullbacks: [{id, "
-            "status}, …]}`. Refusals (empty, not DICOM, unsafe archive: 400; over "
+            "status}, …]}`. With a `manifest` CSV part (`file,subject_code,timepoint[,lesion]`) "
+            "each file takes its own subject, timepoint and lesion; every file must be listed "
+            "once (zip members by their path inside the archive or unique base name); bad rows "
+            "or mismatches answer 400 on `manifest`, one message per row. Refusals (empty, not DICOM, unsafe archive: 400; over "
             "UPLOAD_MAX_BYTES, also once expanded: 413) store nothing."
         ),
     )
@@ -179,12 +207,18 @@ class StudyViewSet(
             request.user, study, Action.VIEW_PROGRESS if request.method == "GET" else Action.UPLOAD
         )
         if request.method == "GET":
-            qs = Pullback.objects.filter(study=study).select_related("subject").order_by("id")
+            archived = request.query_params.get("archived", "").lower() in {"true", "1"}
+            qs = (
+                Pullback.objects.filter(study=study, archived_at__isnull=not archived)
+                .select_related("subject")
+                .order_by("id")
+            )
             page = self.paginate_queryset(qs)
             return self.get_paginated_response(PullbackForCoordinatorOutput(page, many=True).data)
         _refuse_oversized_request(request)
         data = UploadInput(data=_upload_data(request))
         data.is_valid(raise_exception=True)
+        manifest_file = data.validated_data.get("manifest")
         pullbacks = ingest.pullbacks_create_from_upload(
             study=study,
             actor=request.user,
@@ -192,9 +226,10 @@ class StudyViewSet(
                 ingest.UploadSource(f.name or "upload.dcm", f, f.size)
                 for f in data.validated_data["file"]
             ],
-            subject_code=data.validated_data["subject_code"],
-            timepoint=data.validated_data["timepoint"],
+            subject_code=data.validated_data.get("subject_code", ""),
+            timepoint=data.validated_data.get("timepoint", ""),
             lesion=data.validated_data["lesion"],
+            manifest=None if manifest_file is None else ingest.manifest_read(manifest_file),
         )
         # Re-read: with eager tasks (the no-Redis dev fallback) ingest already ran on commit.
         statuses = dict(

@@ -36,10 +36,32 @@ class MetricDef:
     compared: bool = True
     # An ordinal metric's whole scale (weighted kappa weights distances on it, SPEC §7).
     levels: tuple[int, ...] | None = None
+    # Decimal places shown to people (pages; exports keep full precision). None: the unit's.
+    precision: int | None = None
 
     @property
     def is_categorical(self) -> bool:
         return self.kind in (Kind.BOOLEAN, Kind.ORDINAL)
+
+    @property
+    def display_digits(self) -> int:
+        """Decimal places on pages: ``precision``, else the unit's (``UNIT_PRECISION``)."""
+        if self.precision is not None:
+            return self.precision
+        return UNIT_PRECISION.get(self.unit, 2)
+
+
+# Display precision per unit: areas and lengths to 0.01, µm, degrees and frames whole, % to 0.1.
+UNIT_PRECISION: dict[str, int] = {
+    "mm2": 2,
+    "mm": 2,
+    "um": 0,
+    "deg": 0,
+    "%": 1,
+    "frame": 0,
+    "struts": 0,
+    "": 0,
+}
 
 
 C, N, F, B, ORD = Kind.CONTINUOUS, Kind.COUNT, Kind.FRAME, Kind.BOOLEAN, Kind.ORDINAL

@@ -69,6 +69,8 @@ class Pullback(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A failed pullback a coordinator archived: kept (and audited) but out of the console lists.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     objects = PullbackQuerySet.as_manager()
 

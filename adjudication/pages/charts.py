@@ -13,7 +13,12 @@ from typing import Any
 WIDTH = 520
 HEIGHT = 320
 MARGIN_LEFT = 64
-MARGIN_RIGHT = 92
+MARGIN_RIGHT = 112
+# Label sizes in SVG units at the plot's font sizes (11 px ticks, 10 px line labels).
+TICK_CHAR_PX = 6.6
+TICK_MIN_GAP_PX = 8.0
+Y_TICK_MIN_GAP_PX = 14.0
+LINE_LABEL_GAP_PX = 12.0
 MARGIN_TOP = 18
 MARGIN_BOTTOM = 52
 
@@ -26,11 +31,13 @@ class Tick:
 
 @dataclass(frozen=True)
 class RefLine:
-    """A horizontal line (bias or a limit of agreement) with its label at the right edge."""
+    """A horizontal line (bias or a limit of agreement) with its label at the right edge;
+    ``label_y`` is moved off ``y`` when labels of close lines would overlap."""
 
     y: float
     label: str
     css: str
+    label_y: float = 0.0
 
 
 @dataclass
@@ -97,16 +104,83 @@ def _padded(lo: float, hi: float) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
-def fmt(value: float, step: float | None = None) -> str:
-    """A short label: as many decimals as the tick step needs (at most 4)."""
-    if step is None:
-        return f"{value:.3g}"
-    decimals = max(0, min(4, -math.floor(math.log10(step)) if step < 1 else 0))
-    return f"{value:.{decimals}f}"
+def _decimals(step: float) -> int:
+    return max(0, min(6, -math.floor(math.log10(step) + 1e-9) if step < 1 else 0))
+
+
+def fmt(value: float, step: float | None = None, digits: int | None = None) -> str:
+    """A short label: ``digits`` decimals, else as many as the tick step needs, else 3
+    significant digits; a real minus sign and never ``-0``."""
+    if digits is not None:
+        text = f"{value:.{digits}f}"
+    elif step is None:
+        text = f"{value:.3g}"
+    else:
+        text = f"{value:.{_decimals(step)}f}"
+    if float(text) == 0:
+        text = text.lstrip("-")
+    return text.replace("-", "−")
+
+
+def tick_labels(values: list[float], step: float) -> list[str]:
+    """Labels for ``values`` with the fewest decimals (from the step's) that keep every label
+    distinct and exact (no repeated tick such as ``0.1 0.1 0.2``, no ``1.2`` for 1.25)."""
+    decimals = _decimals(step)
+    while True:
+        labels = [fmt(v, digits=decimals) for v in values]
+        exact = all(
+            abs(float(label.replace("−", "-")) - v) <= 1e-9 * max(1.0, abs(v))
+            for label, v in zip(labels, values, strict=True)
+        )
+        if (exact and len(set(labels)) == len(labels)) or decimals >= 6:
+            return labels
+        decimals += 1
+
+
+def thin_ticks(ticks: list[Tick], min_gap: float, *, horizontal: bool) -> list[Tick]:
+    """Every k-th tick, the smallest k for which neighbouring labels do not overlap
+    (x: label widths plus a gap; y: a fixed line height)."""
+    for k in range(1, max(2, len(ticks) + 1)):
+        kept = ticks[::k]
+        if all(
+            abs(b.pos - a.pos)
+            >= (
+                (len(a.label) + len(b.label)) / 2 * TICK_CHAR_PX + min_gap
+                if horizontal
+                else min_gap
+            )
+            for a, b in zip(kept, kept[1:], strict=False)
+        ):
+            return kept
+    return ticks[:1]
+
+
+def spread_labels(ys: list[float], gap: float, top: float, bottom: float) -> list[float]:
+    """Label positions near ``ys`` at least ``gap`` apart, kept within [top, bottom]
+    (labels of close reference lines would otherwise print over each other)."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    placed = [ys[i] for i in order]
+    for i in range(1, len(placed)):
+        placed[i] = max(placed[i], placed[i - 1] + gap)
+    overflow = placed[-1] - bottom if placed else 0.0
+    if overflow > 0:
+        placed = [y - overflow for y in placed]
+        for i in range(len(placed) - 2, -1, -1):
+            placed[i] = min(placed[i], placed[i + 1] - gap)
+    placed = [max(y, top) for y in placed]
+    out = [0.0] * len(ys)
+    for rank, i in enumerate(order):
+        out[i] = round(placed[rank], 2)
+    return out
 
 
 def bland_altman_plot(
-    *, metric: str, unit: str, result: dict[str, Any], unit_label: str | None = None
+    *,
+    metric: str,
+    unit: str,
+    result: dict[str, Any],
+    unit_label: str | None = None,
+    digits: int | None = None,
 ) -> BlandAltmanPlot | None:
     """Geometry of the Bland-Altman plot of one metric, or None when there is no pair.
 
@@ -147,20 +221,38 @@ def bland_altman_plot(
     plot.points = [(sx(m), sy(d)) for m, d in pairs]
     x_step = nice_step(x_hi - x_lo)
     y_step = nice_step(y_hi - y_lo)
-    plot.x_ticks = [Tick(sx(v), fmt(v, x_step)) for v in nice_ticks(x_lo, x_hi)]
-    plot.y_ticks = [Tick(sy(v), fmt(v, y_step)) for v in nice_ticks(y_lo, y_hi)]
+    x_values, y_values = nice_ticks(x_lo, x_hi), nice_ticks(y_lo, y_hi)
+    x_ticks = [
+        Tick(sx(v), label) for v, label in zip(x_values, tick_labels(x_values, x_step), strict=True)
+    ]
+    y_ticks = [
+        Tick(sy(v), label) for v, label in zip(y_values, tick_labels(y_values, y_step), strict=True)
+    ]
+    plot.x_ticks = thin_ticks(x_ticks, TICK_MIN_GAP_PX, horizontal=True)
+    plot.y_ticks = thin_ticks(y_ticks, Y_TICK_MIN_GAP_PX, horizontal=False)
     plot.zero_y = sy(0.0)
     bias, lower, upper = result.get("bias"), result.get("loa_lower"), result.get("loa_upper")
-    if bias is not None:
-        plot.lines.append(RefLine(sy(bias), f"bias {fmt(bias)}", "ba-bias"))
+
+    def value(v: float) -> str:
+        return fmt(v, digits=digits)
+
     if upper is not None:
-        plot.lines.append(RefLine(sy(upper), f"+1.96 SD {fmt(upper)}", "ba-loa"))
+        plot.lines.append(RefLine(sy(upper), f"+1.96 SD {value(upper)}", "ba-loa"))
+    if bias is not None:
+        plot.lines.append(RefLine(sy(bias), f"bias {value(bias)}", "ba-bias"))
     if lower is not None:
-        plot.lines.append(RefLine(sy(lower), f"−1.96 SD {fmt(lower)}", "ba-loa"))
+        plot.lines.append(RefLine(sy(lower), f"−1.96 SD {value(lower)}", "ba-loa"))
+    label_ys = spread_labels(
+        [line.y for line in plot.lines], LINE_LABEL_GAP_PX, plot.top + 5, plot.bottom - 5
+    )
+    plot.lines = [
+        RefLine(line.y, line.label, line.css, label_y)
+        for line, label_y in zip(plot.lines, label_ys, strict=True)
+    ]
     described = f"Bland-Altman plot of {metric}: {len(pairs)} pullbacks"
     if bias is not None:
-        described += f", bias {fmt(bias)}{suffix}"
+        described += f", bias {value(bias)}{suffix}"
     if lower is not None and upper is not None:
-        described += f", limits of agreement {fmt(lower)} to {fmt(upper)}{suffix}"
+        described += f", limits of agreement {value(lower)} to {value(upper)}{suffix}"
     plot.description = described + "."
     return plot

@@ -9,6 +9,7 @@ services; domain refusals are shown on the form that caused them.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from django.contrib import messages
@@ -17,15 +18,24 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from adjudication import selectors
 from adjudication.domain.errors import DomainError
 from adjudication.domain.workflow import PullbackState, ReadState
-from adjudication.models import Consensus, Pullback, Read, Study
+from adjudication.models import AutoAnnotation, Consensus, Pullback, Read, Study
 from adjudication.models.reading import ReadKind
-from adjudication.services import assignment, ingest, pullback_device, reassignment, studies
+from adjudication.services import (
+    archive,
+    assignment,
+    batch_assignment,
+    ingest,
+    pullback_device,
+    reassignment,
+    studies,
+)
 
 from . import readouts
 from .forms import (
@@ -136,13 +146,24 @@ def study_create(request: HttpRequest) -> HttpResponse:
     return _render(request, "study_create.html", None, "create", form=form)
 
 
+OVERDUE_DAYS_DEFAULT = 7  # reads still open this many days after assignment are "overdue"
+
+
 @login_required
 def study_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Progress dashboard: pullbacks per state, reader workloads, flag rates, time per read."""
     study = coordinated_study(request, pk)
     loads, median_s, finished = readouts.reader_workloads(study)
     agreement = selectors.study_agreement(study)
+    try:
+        overdue_days = min(max(int(request.GET.get("overdue_days", "")), 1), 365)
+    except ValueError:
+        overdue_days = OVERDUE_DAYS_DEFAULT
+    overdue = readouts.overdue_reads(study, days=overdue_days, now=timezone.now())
     context = {
+        "overdue_days": overdue_days,
+        "overdue": overdue,
+        "overdue_by_reader": sorted(Counter(r.reader for r in overdue).items()),
         "state_counts": readouts.pullback_state_counts(study),
         "loads": loads,
         "median_read": readouts.duration(median_s),
@@ -264,20 +285,31 @@ def study_upload(request: HttpRequest, pk: int) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         created = []
+        data = form.cleaned_data
         try:
-            for upload in form.cleaned_data["file"]:
-                created.append(
-                    ingest.pullback_create_from_upload(
-                        study=study,
-                        actor=request.user,
-                        fileobj=upload,
-                        filename=upload.name or "upload.dcm",
-                        size_bytes=upload.size,
-                        subject_code=form.cleaned_data["subject_code"],
-                        timepoint=form.cleaned_data["timepoint"],
-                        lesion=form.cleaned_data["lesion"],
-                    )
+            if data.get("manifest"):
+                created = ingest.pullbacks_create_from_upload(
+                    study=study,
+                    actor=request.user,
+                    sources=[
+                        ingest.UploadSource(f.name or "upload.dcm", f, f.size) for f in data["file"]
+                    ],
+                    manifest=ingest.manifest_read(data["manifest"]),
                 )
+            else:
+                for upload in data["file"]:
+                    created.append(
+                        ingest.pullback_create_from_upload(
+                            study=study,
+                            actor=request.user,
+                            fileobj=upload,
+                            filename=upload.name or "upload.dcm",
+                            size_bytes=upload.size,
+                            subject_code=data["subject_code"],
+                            timepoint=data["timepoint"],
+                            lesion=data["lesion"],
+                        )
+                    )
         except DomainError as exc:
             add_domain_error(form, exc)
         if created:
@@ -299,9 +331,10 @@ def study_pullbacks(request: HttpRequest, pk: int) -> HttpResponse:
     """Every pullback of the study with its state, readers and the next action."""
     study = coordinated_study(request, pk)
     status = request.GET.get("status", "")
+    show_archived = request.GET.get("archived") == "1"
     pullbacks = (
         Pullback.objects.visible_to(request.user)
-        .filter(study=study)
+        .filter(study=study, archived_at__isnull=not show_archived)
         .select_related("subject")
         .prefetch_related("reads__reader")
         .order_by("id")
@@ -310,10 +343,18 @@ def study_pullbacks(request: HttpRequest, pk: int) -> HttpResponse:
         pullbacks = pullbacks.filter(status=status)
     else:
         status = ""
-    page = Paginator(pullbacks, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = "&".join(
+        part
+        for part in (f"status={status}" if status else "", "archived=1" if show_archived else "")
+        if part
+    )
+    page = Paginator(pullbacks.select_related("auto_annotation"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     for pullback in page:
         if pullback.status == PullbackState.INGESTING:
             pullback.ingest_pct = ingest.ingest_progress_pct(pullback)
+        pullback.proposal = _proposal(pullback)
     return _render(
         request,
         "pullbacks.html",
@@ -321,9 +362,61 @@ def study_pullbacks(request: HttpRequest, pk: int) -> HttpResponse:
         "pullbacks",
         page=page,
         selected_status=status,
-        querystring=f"status={status}" if status else "",
+        show_archived=show_archived,
+        querystring=query,
         states=[s.value for s in PullbackState],
+        n_ready=Pullback.objects.filter(
+            study=study, status=PullbackState.READY.value, archived_at__isnull=True
+        ).count(),
     )
+
+
+@login_required
+@require_POST
+def study_assign_all_ready(request: HttpRequest, pk: int) -> HttpResponse:
+    """Assign both readers of every ready, calibrated pullback with the balanced rule."""
+    study = coordinated_study(request, pk)
+    try:
+        result = batch_assignment.study_assign_all_ready(study=study, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if result.assigned:
+            messages.success(
+                request,
+                f"Assigned {len(result.assigned)} pullback(s): "
+                + "; ".join(f"{k} → {' and '.join(v)}" for k, v in result.assigned.items()),
+            )
+        for pullback_pk, why in result.skipped.items():
+            messages.warning(request, f"Pullback {pullback_pk} not assigned: {why}")
+        if not result.assigned and not result.skipped:
+            messages.info(request, "No pullback is ready to be assigned.")
+    return _back(request, reverse("console-pullbacks", args=[study.pk]))
+
+
+@login_required
+@require_POST
+def pullback_archive(request: HttpRequest, pk: int, pullback_pk: int) -> HttpResponse:
+    """Archive a failed pullback (kept for audit, out of the lists); audited with a reason."""
+    study = coordinated_study(request, pk)
+    pullback = study_pullback(study, request.user, pullback_pk)
+    try:
+        archive.pullback_archive(
+            pullback=pullback, actor=request.user, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        messages.error(request, f"Pullback {pullback.pk}: {exc.message}")
+        return redirect("console-pullback", pk=study.pk, pullback_pk=pullback.pk)
+    messages.success(request, f"Pullback {pullback.pk} archived; it stays in the audit log.")
+    return redirect("console-pullbacks", pk=study.pk)
+
+
+def _proposal(pullback: Pullback) -> AutoAnnotation | None:
+    """The automatic pre-annotation of the pullback (issue 10), if one was scheduled."""
+    try:
+        return pullback.auto_annotation
+    except AutoAnnotation.DoesNotExist:
+        return None
 
 
 def _reassign_candidates(pullback: Pullback, reads: list[Read]) -> list[str]:
@@ -362,6 +455,7 @@ def _pullback_context(
             if pullback.status == PullbackState.INGESTING
             else None
         ),
+        "proposal": _proposal(pullback),
         "read_rows": rows,
         "adjudicator_read": next((r for r in reads if r.kind != ReadKind.READER), None),
         "assign_form": assign_form or AssignForm(analysts=analysts, initial={"mode": "manual"}),
@@ -543,10 +637,23 @@ def study_audit(request: HttpRequest, pk: int) -> HttpResponse:
     form = AuditFilterForm(request.GET or None, choices=readouts.audit_filter_choices(study))
     filters = form.filters() if request.GET else {}
     events = readouts.audit_events(study, request.user, **filters)
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    _attach_json(page)
+    expand = request.GET.get("autosaves") == "all"
+    if expand:
+        page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+        _attach_json(page)
+        lines = list(page)
+        n_events = page.paginator.count
+    else:
+        grouped = readouts.collapse_autosaves(
+            events.values_list("id", "action", "actor_id", "object_type", "object_id")
+        )
+        page = Paginator(grouped, PAGE_SIZE).get_page(request.GET.get("page"))
+        lines = _audit_lines(events, list(page))
+        n_events = sum(len(line) for line in grouped)
     query = request.GET.copy()
     query.pop("page", None)
+    collapsed = query.copy()
+    collapsed.pop("autosaves", None)
     return _render(
         request,
         "audit.html",
@@ -554,5 +661,26 @@ def study_audit(request: HttpRequest, pk: int) -> HttpResponse:
         "audit",
         form=form,
         page=page,
+        lines=lines,
+        n_events=n_events,
+        expand=expand,
+        collapsed_query=collapsed.urlencode(),
         querystring=query.urlencode(),
     )
+
+
+def _audit_lines(events: Any, groups: list[list[int]]) -> list[Any]:
+    """One event per line; a run of autosaves is its newest event carrying ``count``, the
+    oldest event's time and the change from the oldest ``before`` to the newest ``after``."""
+    wanted = {i for group in groups for i in (group[0], group[-1])}
+    by_id = {e.pk: e for e in events.filter(pk__in=wanted)}
+    lines = []
+    for group in groups:
+        head, tail = by_id[group[0]], by_id[group[-1]]
+        head.count = len(group)
+        if head.count > 1:
+            head.first_at, head.first_id = tail.at, tail.pk
+            head.before = tail.before
+        lines.append(head)
+    _attach_json(lines)
+    return lines

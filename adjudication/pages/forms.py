@@ -186,7 +186,9 @@ def add_domain_error(form: forms.Form, exc: DomainError) -> None:
     if isinstance(exc, FieldError):
         name = service_field_to_form_field(exc.field)
         if name in form.fields:
-            form.add_error(name, exc.reason)
+            # A manifest's refusal lists one problem per row: one message each.
+            for reason in getattr(exc, "problems", None) or [exc.reason]:
+                form.add_error(name, reason)
             return
     form.add_error(None, exc.message)
 
@@ -442,16 +444,39 @@ class UploadForm(forms.Form):
 
     file = MultipleFileField(
         label="DICOM files or zip archives",
-        help_text="Each file becomes one pullback with the subject, timepoint and lesion below.",
+        help_text=(
+            "Each file becomes one pullback with the subject, timepoint and lesion below, "
+            "or those of its line in the manifest."
+        ),
+    )
+    manifest = forms.FileField(
+        required=False,
+        label="Manifest (CSV, optional)",
+        help_text=(
+            "One line per file: file,subject_code,timepoint,lesion — e.g. "
+            "run-01.dcm,S-0042,baseline,LAD. Zip members by their path in the archive."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
     subject_code = forms.CharField(
         max_length=40,
+        required=False,
         label="Subject code",
         validators=[subject_code_validator],
-        help_text="Pseudonymous, e.g. S-0042.",
+        help_text="Pseudonymous, e.g. S-0042. Not needed with a manifest.",
     )
-    timepoint = forms.ChoiceField(label="Timepoint", choices=Timepoint.choices)
+    timepoint = forms.ChoiceField(
+        label="Timepoint", choices=[("", "—"), *Timepoint.choices], required=False
+    )
     lesion = forms.CharField(max_length=60, required=False, label="Lesion")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("manifest"):
+            for name in ("subject_code", "timepoint"):
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, "This field is required (or choose a manifest).")
+        return cleaned
 
 
 class AssignForm(forms.Form):

@@ -11,12 +11,14 @@ import datetime as dt
 import json
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, QuerySet
 
 from adjudication import selectors
+from adjudication.domain import number_format
 from adjudication.domain.metric_defs import READ_METRICS, Kind, MetricDef
 from adjudication.domain.workflow import PullbackState, ReadState
 from adjudication.models import AuditEvent, Membership, Pullback, Read, Study
@@ -25,18 +27,14 @@ from adjudication.roles import Role
 
 from .charts import BlandAltmanPlot, bland_altman_plot
 
-UNIT_LABELS = {"mm2": "mm²", "um": "µm", "deg": "°", "pct": "%"}
-
 
 def unit_label(unit: str) -> str:
-    return UNIT_LABELS.get(unit, unit)
+    return number_format.unit_label(unit)
 
 
 def number(value: Any, digits: int = 2) -> str:
     """A table cell: fixed decimals, an en dash for None (undefined, never 0)."""
-    if value is None:
-        return "–"
-    return f"{float(value):.{digits}f}"
+    return number_format.format_number(value, digits)
 
 
 def duration(seconds: float | None) -> str:
@@ -59,7 +57,7 @@ def duration(seconds: float | None) -> str:
 def pullback_state_counts(study: Study) -> list[tuple[str, int]]:
     """Every workflow state in SPEC order with its count (zeros included)."""
     counts = dict(
-        Pullback.objects.filter(study=study)
+        Pullback.objects.filter(study=study, archived_at__isnull=True)
         .values_list("status")
         .annotate(n=Count("id"))
         .values_list("status", "n")
@@ -147,9 +145,49 @@ def flag_rate_rows(agreement: dict[str, Any]) -> list[tuple[str, str]]:
     return [(m.name, _flag_rate(metrics[m.name])) for m in READ_METRICS if m.compared]
 
 
+@dataclass(frozen=True)
+class OverdueRead:
+    read_id: int
+    pullback_id: int
+    reader: str
+    slot: int
+    status: str
+    assigned_at: dt.datetime
+    age_days: int
+
+
+def overdue_reads(study: Study, *, days: int, now: dt.datetime) -> list[OverdueRead]:
+    """Readers' reads not yet submitted that were assigned more than ``days`` days ago,
+    oldest first (the coordinator's "who is behind" list)."""
+    cutoff = now - dt.timedelta(days=days)
+    reads = (
+        Read.objects.filter(
+            pullback__study=study,
+            kind=ReadKind.READER,
+            created_at__lt=cutoff,
+            pullback__archived_at__isnull=True,
+        )
+        .exclude(status=ReadState.SUBMITTED.value)
+        .select_related("reader")
+        .order_by("created_at", "id")
+    )
+    return [
+        OverdueRead(
+            read_id=r.pk,
+            pullback_id=r.pullback_id,
+            reader=r.reader.username,
+            slot=r.slot,
+            status=r.status,
+            assigned_at=r.created_at,
+            age_days=(now - r.created_at).days,
+        )
+        for r in reads
+    ]
+
+
 def recent_pullbacks(study: Study, limit: int = 10) -> list[Pullback]:
     return list(
-        Pullback.objects.filter(study=study)
+        Pullback.objects.filter(study=study, archived_at__isnull=True)
         .select_related("subject")
         .prefetch_related("reads__reader")
         .order_by("-id")[:limit]
@@ -165,10 +203,6 @@ class AgreementView:
     continuous: list[MetricRow]
     categorical: list[MetricRow]
     plots: list[tuple[MetricDef, BlandAltmanPlot | None, int]]
-
-
-def _digits(unit: str) -> int:
-    return 3 if unit in ("mm", "mm2") else 1
 
 
 def agreement_view(study: Study) -> AgreementView:
@@ -209,7 +243,7 @@ def agreement_view(study: Study) -> AgreementView:
                 )
             )
             continue
-        d = _digits(m.unit)
+        d = m.display_digits + 1  # differences between readers: one place finer
         icc_ci = (
             f"{number(result['icc_ci_lower'])} to {number(result['icc_ci_upper'])}"
             if result["icc_ci_lower"] is not None
@@ -237,7 +271,7 @@ def agreement_view(study: Study) -> AgreementView:
         )
         if m.kind is Kind.CONTINUOUS:
             plot = bland_altman_plot(
-                metric=m.name, unit=m.unit, unit_label=unit_label(m.unit), result=result
+                metric=m.name, unit=m.unit, unit_label=unit_label(m.unit), result=result, digits=d
             )
             plots.append((m, plot, result["n"]))
     return AgreementView(
@@ -338,6 +372,30 @@ class Change:
     path: str
     before: str | None
     after: str | None
+
+
+AUTOSAVE_ACTION = "read.save_annotations"
+
+
+def collapse_autosaves(rows: Iterable[tuple[int, str, Any, str, str]]) -> list[list[int]]:
+    """Audit lines from events newest first, ``(id, action, actor_id, object_type, object_id)``:
+    each autosave joins the run of autosaves of the same object by the same actor above it,
+    unless another event on that object (a submission, a transition) came in between; every
+    other event is a line of its own. A line lists its event ids newest first."""
+    lines: list[list[int]] = []
+    runs: dict[tuple[str, str, Any], list[int]] = {}
+    for event_id, action, actor_id, object_type, object_id in rows:
+        if action == AUTOSAVE_ACTION:
+            run = runs.get((object_type, object_id, actor_id))
+            if run is None:
+                run = runs[(object_type, object_id, actor_id)] = []
+                lines.append(run)
+            run.append(event_id)
+            continue
+        for key in [k for k in runs if k[:2] == (object_type, object_id)]:
+            del runs[key]
+        lines.append([event_id])
+    return lines
 
 
 def audit_changes(before: Any, after: Any) -> list[Change]:

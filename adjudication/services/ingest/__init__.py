@@ -11,6 +11,7 @@
 
 from .calibration import pullback_set_calibration
 from .lmode import pullback_lmode_png
+from .manifest import manifest_read
 from .progress import ingest_progress_pct
 from .upload import UploadSource, pullback_create_from_upload, pullbacks_create_from_upload
 from .worker import LockNotAcquired, limits_from_settings, pullback_ingest, source_uid_digest
@@ -20,6 +21,7 @@ __all__ = [
     "UploadSource",
     "ingest_progress_pct",
     "limits_from_settings",
+    "manifest_read",
     "pullback_create_from_upload",
     "pullback_ingest",
     "pullback_lmode_png",

@@ -26,6 +26,7 @@ from adjudication import storage
 from adjudication.dicom.archives import is_zip, iter_upload_members
 from adjudication.dicom.inspect import DicomRefused
 from adjudication.domain.errors import FieldError, Refused
+from adjudication.domain.manifest import ManifestRow, match_manifest
 from adjudication.models import Pullback, Study, Subject
 from adjudication.models.pullback import Timepoint
 from adjudication.services.audit import audit_record, snapshot
@@ -147,9 +148,10 @@ def pullbacks_create_from_upload(
     study: Study,
     actor: Any,
     sources: Sequence[UploadSource],
-    subject_code: str,
-    timepoint: str,
+    subject_code: str = "",
+    timepoint: str = "",
     lesion: str = "",
+    manifest: Sequence[ManifestRow] | None = None,
     schedule_ingest: bool = True,
 ) -> list[Pullback]:
     """Store uploaded files (DICOMs and zips of DICOMs) as new pullbacks, one per DICOM.
@@ -160,10 +162,18 @@ def pullbacks_create_from_upload(
     for each on commit (unless ``schedule_ingest`` is False: the caller runs the ingest).
     Refusals (``FieldError``/``Refused``: empty, not DICOM, over ``UPLOAD_MAX_BYTES`` —
     code ``too_large`` — unsafe or empty archive) leave no row and no file.
+
+    With a ``manifest`` (parsed by ``domain.manifest.parse_manifest``) each DICOM takes the
+    subject, timepoint and lesion of its manifest row instead; every DICOM must have exactly
+    one row and every row one DICOM (``FieldError`` on ``manifest`` listing each mismatch).
     """
     from adjudication.tasks import pullback_ingest as pullback_ingest_task
 
-    _validate_upload_fields(subject_code, timepoint, lesion)
+    if manifest is None:
+        _validate_upload_fields(subject_code, timepoint, lesion)
+    else:
+        for row in manifest:
+            _validate_upload_fields(row.subject_code, row.timepoint, row.lesion)
     if not sources:
         raise FieldError("file", "no file was uploaded", code="required")
     declared = sum(s.size_bytes or 0 for s in sources)
@@ -176,15 +186,23 @@ def pullbacks_create_from_upload(
     created_dirs: list[Path] = []
     try:
         staged = _stage(sources, staging)
+        if manifest is None:
+            rows = [ManifestRow(0, name, subject_code, timepoint, lesion) for name, _path in staged]
+        else:
+            rows = match_manifest(manifest, [name for name, _path in staged])
         with transaction.atomic(durable=True):
-            subject, _ = Subject.objects.get_or_create(study=study, code=subject_code)
+            subjects: dict[str, Subject] = {}
             pullbacks = []
-            for name, path in staged:
+            for (name, path), row in zip(staged, rows, strict=True):
+                if row.subject_code not in subjects:
+                    subjects[row.subject_code], _ = Subject.objects.get_or_create(
+                        study=study, code=row.subject_code
+                    )
                 pullback = Pullback.objects.create(
                     study=study,
-                    subject=subject,
-                    timepoint=timepoint,
-                    lesion=lesion,
+                    subject=subjects[row.subject_code],
+                    timepoint=row.timepoint,
+                    lesion=row.lesion,
                     original_filename=name[-255:],
                     created_by=actor,
                 )
@@ -197,7 +215,10 @@ def pullbacks_create_from_upload(
                     action="pullback.create",
                     obj=pullback,
                     study=study,
-                    after={**snapshot(pullback, PULLBACK_FIELDS), "subject_code": subject_code},
+                    after={
+                        **snapshot(pullback, PULLBACK_FIELDS),
+                        "subject_code": row.subject_code,
+                    },
                 )
                 if schedule_ingest:
                     pk = pullback.pk

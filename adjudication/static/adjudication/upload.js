@@ -4,6 +4,8 @@
  * file is sent on its own to POST <upload-url> (multipart: file, subject_code, timepoint,
  * lesion; session auth with the X-CSRFToken header), the upload percent drives a <progress>
  * bar, then GET <pullback-base><id>/ is polled until the pullback is ready or failed.
+ * With a manifest CSV chosen, all files go in ONE request with the manifest (all or nothing),
+ * and a row per created pullback follows its ingest.
  * No inline handlers: the Content-Security-Policy allows scripts from 'self' only.
  */
 (function () {
@@ -55,12 +57,20 @@
   };
 
   function upload(form, file, row) {
+    var data = new FormData();
+    data.append("file", file, file.name);
+    ["subject_code", "timepoint", "lesion"].forEach(function (name) {
+      data.append(name, form.elements[name].value);
+    });
+    return send(form, data, row).then(function (body) {
+      if (body === null) return null;
+      row.setStatus(body.status, "pullback " + body.id);
+      return body.id;
+    });
+  }
+
+  function send(form, data, row) {
     return new Promise(function (resolve) {
-      var data = new FormData();
-      data.append("file", file, file.name);
-      ["subject_code", "timepoint", "lesion"].forEach(function (name) {
-        data.append(name, form.elements[name].value);
-      });
       var xhr = new XMLHttpRequest();
       xhr.open("POST", form.dataset.uploadUrl);
       xhr.setRequestHeader("X-CSRFToken", form.elements.csrfmiddlewaretoken.value);
@@ -73,9 +83,7 @@
       xhr.addEventListener("load", function () {
         if (xhr.status === 201 || xhr.status === 202) {
           row.setPercent(100);
-          var body = JSON.parse(xhr.responseText);
-          row.setStatus(body.status, "pullback " + body.id);
-          resolve(body.id);
+          resolve(JSON.parse(xhr.responseText));
         } else {
           row.setStatus("failed", errorText(xhr));
           resolve(null);
@@ -125,6 +133,28 @@
     poll();
   }
 
+  function startWithManifest(form, files, manifest, list, button, input) {
+    var data = new FormData();
+    files.forEach(function (file) { data.append("file", file, file.name); });
+    data.append("manifest", manifest, manifest.name);
+    var row = new Row(list, { name: files.length + " file(s) with " + manifest.name });
+    return send(form, data, row).then(function (body) {
+      if (body !== null) {
+        var created = body.pullbacks || [body];
+        row.setStatus("uploaded", created.length + " pullback(s) created");
+        created.forEach(function (p) {
+          var each = new Row(list, { name: "pullback " + p.id });
+          each.setPercent(100);
+          each.setStatus(p.status, "pullback " + p.id);
+          follow(form, p.id, each);
+        });
+        form.elements.manifest.value = "";
+        input.value = "";
+      }
+      button.disabled = false;
+    });
+  }
+
   function start(form) {
     var input = form.elements.file;
     var files = Array.prototype.slice.call(input.files || []);
@@ -132,10 +162,18 @@
       input.focus();
       return;
     }
+    var manifestInput = form.elements.manifest;
+    var manifest = manifestInput && manifestInput.files && manifestInput.files[0];
     if (!form.reportValidity()) return;
     var panel = document.getElementById("upload-progress");
     var list = document.getElementById("upload-list");
     panel.hidden = false;
+    if (manifest) {
+      var sendButton = document.getElementById("upload-button");
+      sendButton.disabled = true;
+      startWithManifest(form, files, manifest, list, sendButton, input);
+      return;
+    }
     var rows = files.map(function (file) { return new Row(list, file); });
     var button = document.getElementById("upload-button");
     button.disabled = true;
