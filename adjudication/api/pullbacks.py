@@ -8,6 +8,9 @@ Frame delivery (SPEC §9, issue 4) is built for speed and stays checked on every
   304 on a matching ``If-None-Match``, 404 past the last frame. Served by a plain Django code
   path (``FrameView.dispatch``) that authenticates the session or ``Authorization: Token``
   through ``adjudication.frames_auth``: with a warm grant, no database query at all.
+  With ``FRAMES_VIA_PROXY`` (the production topology, ``deploy/nginx.conf.template``) the app only
+  authorises: it answers ``X-Accel-Redirect`` to the frame's own file and nginx sends the
+  bytes with ``sendfile``; a hidden pullback is still the app's 404.
 - ``GET /api/v1/pullbacks/{id}/frames/?start=a&count=b`` — frames ``a … a+b−1`` (clipped at
   the last frame; ``count`` at most ``FRAMES_BATCH_MAX_COUNT``) in one response of type
   ``application/vnd.corelab.frames``: for each frame in order, a 4-byte big-endian frame
@@ -390,6 +393,14 @@ def frame_response(request: HttpRequest, pk: int, frame: int) -> HttpResponse:
         return _error(404, "No such frame.", "not_found")
 
     def body() -> HttpResponse:
+        if settings.FRAMES_VIA_PROXY:
+            path = storage.frame_proxy_path(grant.storage_key, frame, grant.content_type)
+            if path is not None:
+                # The proxy sends the file itself (sendfile); its internal location answers
+                # 404 for a missing file, as the app would.
+                response = HttpResponse(content_type=grant.content_type)
+                response["X-Accel-Redirect"] = settings.FRAMES_PROXY_LOCATION + path
+                return response
         data = storage.read_frame(grant.storage_key, frame, grant.content_type)
         if data is None:
             return _error(404, "No such frame.", "not_found")
