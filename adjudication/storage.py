@@ -8,7 +8,7 @@ MEDIA_ROOT/
     source.dcm               the de-identified DICOM kept for the study
     frames.idx               where each frame's bytes are: in source.dcm or in frames.bin
     frames.bin               re-encoded sources only: every frame's JPEG, one after another
-    frames.files/00000.jpg … each frame again as a file of its own, copied in the kernel at
+    frames.files/0.jpg …     each frame again as a file of its own, copied in the kernel at
                              ingest: what nginx sends (sendfile) when FRAMES_VIA_PROXY
     frames/00000.jpg …       older layout (one file per frame): still served when no frames.idx
     lmode/u<user>/000.png …  L-mode images per whole degree, computed on a user's first
@@ -99,7 +99,8 @@ def frame_index_bytes(entries: Sequence[tuple[int, int]], *, in_source: bool) ->
 
 
 def frame_file_name(frame: int, extension: str) -> str:
-    return f"{frame:05d}.{extension}"
+    """``7.jpg``: the frame number as the URL has it, so nginx maps a URL to its file."""
+    return f"{frame}.{extension}"
 
 
 def frame_proxy_path(storage_key: str, frame: int, content_type: str) -> str | None:

@@ -9,18 +9,21 @@ the configuration written (start it with ``nginx -c PATH -p OUT_DIR``).
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from pathlib import Path
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 NAMES = ("LISTEN", "APP_UPSTREAM", "MEDIA_ROOT", "STATIC_ROOT")
+DEFAULTS = {"FRAME_CACHE_MAX_AGE_S": "3600"}
 
 
 def site(values: dict[str, str]) -> str:
     """The template with the known ``${NAME}``s replaced (nginx's own ``$vars`` untouched)."""
     text = TEMPLATE.read_text()
-    for name in NAMES:
-        text = text.replace("${" + name + "}", values[name])
+    for name, value in {**DEFAULTS, **values}.items():
+        text = text.replace("${" + name + "}", value)
     return text
 
 
@@ -31,8 +34,12 @@ def render(
     as when it is started by root (default ``nobody``, which must be able to read the media
     and static folders)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for sub in ("tmp", "logs"):
+    for sub in ("tmp", "logs", "grants"):
         (out_dir / sub).mkdir(exist_ok=True)
+    (out_dir / "grants").chmod(0o700)  # cache keys hold credentials
+    if os.geteuid() == 0:  # nginx's workers (``user``, else nobody) write the grant cache
+        shutil.chown(out_dir / "grants", user=user or "nobody")
+    values = {"GRANT_CACHE_DIR": str(out_dir / "grants"), **values}
     mime_types = Path("/etc/nginx/mime.types")
     types = f"include {mime_types};" if mime_types.exists() else "types { image/jpeg jpg; }"
     user_line = f"user {user};" if user else ""

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import struct
+import time
 from typing import Any
 
 from django.conf import settings
@@ -44,7 +45,12 @@ from rest_framework.views import APIView
 
 from adjudication import storage
 from adjudication.domain.workflow import PullbackState
-from adjudication.frames_auth import FrameGrant, NotAuthenticated, frame_grant
+from adjudication.frames_auth import (
+    FrameGrant,
+    NotAuthenticated,
+    frame_grant,
+    frame_grant_until,
+)
 from adjudication.models import Pseudonymisation, Pullback
 from adjudication.roles import Role
 from adjudication.services import assignment, ingest, pullback_device
@@ -407,6 +413,29 @@ def frame_response(request: HttpRequest, pk: int, frame: int) -> HttpResponse:
         return HttpResponse(data, content_type=grant.content_type)
 
     return _cacheable(request, f'"{grant.storage_key}-{frame}"', body)
+
+
+def frame_grant_response(request: HttpRequest, pk: int) -> HttpResponse:
+    """``GET /api/v1/pullbacks/{id}/frame-grant``: nginx's ``auth_request`` for a frame
+    (``deploy/nginx.conf.template``). 204 with ``X-Frame-Key`` (storage key), ``X-Frame-Ext``
+    (file extension) and ``X-Accel-Expires`` (how long nginx may cache this answer for this
+    credential: the grant's remaining life, ``frames_auth.frame_grant_until``); 401 without a
+    valid credential; 403 (the only refusal ``auth_request`` passes on; nginx then asks the
+    app's frame view, which answers the usual 404) when the pullback is hidden or has no
+    per-frame files."""
+    try:
+        grant, until = frame_grant_until(request, pk)
+    except NotAuthenticated as exc:
+        response = _error(401, str(exc), "not_authenticated")
+        response["WWW-Authenticate"] = "Token"
+        return response
+    if grant is None or storage.frame_proxy_path(grant.storage_key, 0, grant.content_type) is None:
+        return _error(403, "Not found.", "not_found")
+    response = HttpResponse(status=204)
+    response["X-Frame-Key"] = grant.storage_key
+    response["X-Frame-Ext"] = storage.EXTENSIONS.get(grant.content_type, "bin")
+    response["X-Accel-Expires"] = str(max(0, int(until - time.time())))
+    return response
 
 
 class FrameView(APIView):

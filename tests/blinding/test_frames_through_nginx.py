@@ -23,6 +23,8 @@ from typing import Any
 import pydicom
 import pytest
 import requests
+from django.conf import settings
+from django.test import Client
 from pydicom.encaps import generate_frames
 
 from adjudication import storage
@@ -143,10 +145,70 @@ def test_the_assigned_reader_gets_the_stored_bytes_sent_by_nginx_not_the_app(
             assert r.content == fragments[n]
             assert "X-Accel-Redirect" not in r.headers
             assert "private" in r.headers["Cache-Control"]
-        # Behind the proxy the app itself sends no pixel byte: only the hand-off.
-        direct = s.get(f"{live_server.url}/api/v1/pullbacks/{created.pk}/frames/2", headers=headers)
+        # Behind the proxy the app itself sends no pixel byte: it grants, or hands off.
+        url = f"{live_server.url}/api/v1/pullbacks/{created.pk}"
+        grant = s.get(f"{url}/frame-grant", headers=headers)
+        assert grant.status_code == 204 and grant.content == b""
+        direct = s.get(f"{url}/frames/2", headers=headers)
         assert direct.status_code == 200 and direct.content == b""
         assert direct.headers["X-Accel-Redirect"].startswith("/_frames/")
+
+
+def test_a_signed_in_browser_session_gets_frames_through_nginx_too(
+    world: Any, proxy: str, pullback: Any
+) -> None:
+    created, fragments = pullback
+    for user, expected in ((world.reader_b, 200), (world.other_reader, 404)):
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        r = requests.get(
+            f"{proxy}/api/v1/pullbacks/{created.pk}/frames/3",
+            cookies={settings.SESSION_COOKIE_NAME: cookie},
+        )
+        assert r.status_code == expected
+        if expected == 200:
+            assert r.content == fragments[3]
+
+
+def test_a_grant_for_one_pullback_opens_no_other(
+    world: Any, proxy: str, pullback: Any, tmp_path: Path
+) -> None:
+    """The proxy caches grants per credential AND pullback: reader A's cached yes for their
+    pullback says nothing about a pullback of another study."""
+    created, _ = pullback
+    path = tmp_path / "other.dcm"
+    make_synthetic_pullback(path, n_frames=2, rows=64, columns=64, encoding="jpeg_baseline", seed=3)
+    with open(path, "rb") as fh:
+        [hidden] = ingest.pullbacks_create_from_upload(
+            study=world.other,
+            actor=world.coordinator,
+            sources=[UploadSource(path.name, fh, None)],
+            subject_code="S-0099",
+            timepoint="post",
+        )
+    ingest.pullback_ingest(pullback_pk=hidden.pk)
+    headers = auth(world.reader_a)
+    with requests.Session() as s:
+        assert s.get(f"{proxy}/api/v1/pullbacks/{created.pk}/frames/0", headers=headers).ok
+        r = s.get(f"{proxy}/api/v1/pullbacks/{hidden.pk}/frames/0", headers=headers)
+        assert r.status_code == 404 and r.json()["code"] == "not_found"
+        grant = s.get(f"{proxy}/api/v1/pullbacks/{hidden.pk}/frame-grant", headers=headers)
+        assert grant.status_code == 403 and "X-Frame-Key" not in grant.headers
+
+
+def test_the_grant_nginx_caches_lives_no_longer_than_the_apps(
+    world: Any, proxy: str, live_server: Any, pullback: Any
+) -> None:
+    created, _ = pullback
+    r = requests.get(  # as nginx's auth_request sees it (nginx keeps X-Accel-* to itself)
+        f"{live_server.url}/api/v1/pullbacks/{created.pk}/frame-grant",
+        headers=auth(world.reader_a),
+    )
+    assert r.status_code == 204
+    assert r.headers["X-Frame-Key"] == str(created.storage_key)
+    assert 0 < int(r.headers["X-Accel-Expires"]) <= settings.FRAME_GRANT_TTL_S
+    assert requests.get(f"{proxy}/api/v1/pullbacks/{created.pk}/frame-grant").status_code == 401
 
 
 def test_a_client_that_holds_the_frame_gets_304_through_nginx(
@@ -180,7 +242,7 @@ def test_the_internal_frame_location_cannot_be_asked_for_directly(
     created, fragments = pullback
     path = storage.frame_proxy_path(str(created.storage_key), 0, "image/jpeg")
     assert path is not None
-    on_disk = Path(storage.pullback_dir(created)) / storage.FRAME_FILES_NAME / "00000.jpg"
+    on_disk = Path(storage.pullback_dir(created)) / storage.FRAME_FILES_NAME / "0.jpg"
     assert on_disk.read_bytes() == fragments[0]  # the file exists: only nginx refuses it
     for headers in ({}, auth(world.reader_a)):
         r = requests.get(f"{proxy}/_frames/{path}", headers=headers)

@@ -141,7 +141,7 @@ def test_each_accepted_variant_becomes_ready_with_its_frames_and_calibration(
         f"pullbacks/{pullback.storage_key}/{name}"
         for name in ["source.dcm", "frames.idx"]
         + ([] if served_from_source else ["frames.bin"])
-        + [f"frames.files/{n:05d}.jpg" for n in range(FRAMES)]
+        + [f"frames.files/{n}.jpg" for n in range(FRAMES)]
     )
 
 
