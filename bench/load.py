@@ -400,6 +400,7 @@ def main() -> None:
                     "--workers", str(args.gunicorn_workers),
                     "--threads", str(args.gunicorn_threads),
                     "--worker-class", "gthread",
+                    "--keep-alive", "30",  # above nginx's upstream keepalive_timeout (20 s)
                     "--log-level", "warning",
                 ],
                 cwd=ROOT, env=env,
