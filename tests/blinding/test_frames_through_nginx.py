@@ -211,6 +211,28 @@ def test_the_grant_nginx_caches_lives_no_longer_than_the_apps(
     assert requests.get(f"{proxy}/api/v1/pullbacks/{created.pk}/frame-grant").status_code == 401
 
 
+def test_the_grant_nginx_caches_never_outlives_the_token(
+    world: Any, live_server: Any, pullback: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from adjudication.models import ApiToken
+
+    created, _ = pullback
+    key = token_issue(user=world.reader_a)
+    ApiToken.objects.filter(user=world.reader_a).update(
+        expires_at=timezone.now() + timedelta(seconds=5)
+    )
+    r = requests.get(
+        f"{live_server.url}/api/v1/pullbacks/{created.pk}/frame-grant",
+        headers={"Authorization": f"Token {key}"},
+    )
+    assert r.status_code == 204
+    assert 0 <= int(r.headers["X-Accel-Expires"]) <= 5
+
+
 def test_a_client_that_holds_the_frame_gets_304_through_nginx(
     world: Any, proxy: str, pullback: Any
 ) -> None:
