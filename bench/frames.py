@@ -209,7 +209,7 @@ def _fetch_all(port: int, urls: list[str], headers: dict[str, str]) -> list[floa
         response = conn.getresponse()
         body = response.read()
         out.append(time.perf_counter() - t0)
-        if response.status != 200 or not body:
+        if response.status not in (200, 204) or (response.status == 200 and not body):
             raise RuntimeError(f"{url}: {response.status}")
     conn.close()
     return out
@@ -225,7 +225,8 @@ def _process_client(args: tuple[int, list[str], dict[str, str], Any]) -> tuple[f
     for url in urls:
         conn.request("GET", url, headers=headers)
         response = conn.getresponse()
-        if response.status != 200 or not response.read():
+        body = response.read()
+        if response.status not in (200, 204) or (response.status == 200 and not body):
             raise RuntimeError(f"{url}: {response.status}")
     t1 = time.perf_counter()
     conn.close()
@@ -326,6 +327,8 @@ def _measure_frames(
     # Same bytes everywhere (Orthanc's raw frame is the stored fragment).
     reference = None
     for name, (port, urls, headers) in servers.items():
+        if name == "app grant":  # 204, no body
+            continue
         status, body = _request(port, "GET", urls[7], headers=headers)
         if status != 200:
             raise SystemExit(f"{name}: frame 7 answered {status}")
@@ -437,6 +440,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--app-server",
+        choices=("gunicorn", "granian"),
+        default="gunicorn",
+        help="the WSGI server behind nginx (granian: pip install granian; not a requirement)",
+    )
     args = parser.parse_args()
     if NGINX is None:
         raise SystemExit("nginx is not installed (bin/lib.sh ensure_nginx: Debian nginx-light)")
@@ -484,19 +493,32 @@ def main() -> None:
         connections.close_all()
         app_port, http_port = _free_port(), _free_port()
         log = work / "gunicorn.log"
-        gunicorn = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "gunicorn"),
-                "corelab.wsgi:application",
-                f"--bind=127.0.0.1:{app_port}",
-                "--worker-class=gthread",
+        command = [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "corelab.wsgi:application",
+            f"--bind=127.0.0.1:{app_port}",
+            "--worker-class=gthread",
+            f"--workers={args.workers}",
+            f"--threads={args.threads}",
+            "--keep-alive=30",
+            "--timeout=300",
+            "--preload",
+            "--log-level=warning",
+        ]
+        if args.app_server == "granian":
+            command = [
+                str(ROOT / ".venv" / "bin" / "granian"),
+                "--interface=wsgi",
+                "--host=127.0.0.1",
+                f"--port={app_port}",
                 f"--workers={args.workers}",
-                f"--threads={args.threads}",
-                "--keep-alive=30",
-                "--timeout=300",
-                "--preload",
+                f"--blocking-threads={args.threads}",
+                "--no-ws",
                 "--log-level=warning",
-            ],
+                "corelab.wsgi:application",
+            ]
+        gunicorn = subprocess.Popen(
+            command,
             cwd=ROOT,
             env=env,
             stdout=open(log, "wb"),
@@ -529,7 +551,7 @@ def main() -> None:
         else:
             print("  Orthanc: not installed (Debian package 'orthanc'): its columns are skipped")
         print(
-            f"  ours: nginx :{http_port} → gunicorn gthread {args.workers}×{args.threads} "
+            f"  ours: nginx :{http_port} → {args.app_server} {args.workers}×{args.threads} "
             f"(FRAMES_VIA_PROXY); Orthanc: {'port ' + str(orthanc_port) if orthanc else '—'}"
         )
 
@@ -582,8 +604,22 @@ def main() -> None:
                 [f"/instances/{orthanc_id}/frames/{i}/raw" for i in range(n)],
                 {},
             )
+        # What still goes through the app server: the frame grant nginx asks for on a cache
+        # miss (short path, frames_auth's warm grant), straight to the app server.
+        servers["app grant"] = (
+            app_port,
+            [f"/api/v1/pullbacks/{pullback_pk}/frame-grant"] * n,
+            {"Authorization": f"Token {people['reader_token']}"},
+        )
         results = _measure_frames(servers, n, args.rounds)
+        grant = results.pop("app grant")
         _report(results, ours_ingest, orthanc_ingest)
+        print(
+            f"  app server ({args.app_server}) alone, frame grant: p50 c=1 "
+            f"{statistics.median(grant['p50']) * 1000:.3f} ms, p95 "
+            f"{statistics.median(grant['p95']) * 1000:.3f} ms, c=8 "
+            f"{statistics.median(grant['fps']):.0f} requests/s"
+        )
     finally:
         for proc in reversed(procs):
             _stop(proc)
