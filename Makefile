@@ -1,7 +1,10 @@
-.PHONY: run test lint format bench frontend
+.PHONY: run serve test lint format bench frontend
 
 run:        ## set up everything and run the app with demo data and users
 	bin/run
+
+serve:      ## the production topology without Docker: nginx + gunicorn + worker (bin/serve)
+	bin/serve
 
 test:       ## the whole test suite on real PostgreSQL, Redis, Celery and Chromium
 	bin/test

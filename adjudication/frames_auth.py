@@ -21,6 +21,10 @@ with the same credential cost one cache read and no query, until the grant expir
   de-identified pixels and the browser keeps them for ``FRAME_CACHE_MAX_AGE_S`` anyway
   (``Cache-Control: private``), so a 30-second window adds nothing a client did not already
   hold.
+- Behind nginx (``FRAMES_VIA_PROXY``, ``deploy/nginx.conf.template``) the proxy asks
+  ``GET /api/v1/pullbacks/{id}/frame-grant`` (``auth_request``) and caches the answer per
+  credential and pullback for as long as ``X-Accel-Expires`` says: the remaining life of the
+  grant here (``frame_grant_until``), so the proxy never extends the revocation window either.
 - Only positive answers are cached: gaining access is immediate, and an outsider (or a pullback
   still ingesting) is checked in full on every request and answers 404.
 """
@@ -116,11 +120,12 @@ _local: dict[str, tuple[float, FrameGrant]] = {}
 LOCAL_MAX_ENTRIES = 1024
 
 
-def _cached(key: str) -> FrameGrant | None:
+def _cached(key: str) -> tuple[FrameGrant, float] | None:
+    """The grant under ``key`` and when it expires (Unix time), or None."""
     now = time.time()
     hit = _local.get(key)
     if hit is not None and hit[0] > now:
-        return hit[1]
+        return hit[1], hit[0]
     shared = cache.get(key)
     if shared is None:
         return None
@@ -129,7 +134,7 @@ def _cached(key: str) -> FrameGrant | None:
         return None  # expired, or written by an older release with other fields
     grant = FrameGrant(*fields)
     _remember(key, expires_at, grant)
-    return grant
+    return grant, expires_at
 
 
 def _remember(key: str, expires_at: float, grant: FrameGrant) -> None:
@@ -146,6 +151,13 @@ def frame_grant(request: Any, pullback_pk: int) -> FrameGrant | None:
     Raises ``NotAuthenticated`` when the request carries no valid credential. A cached grant
     answers without touching the database; see the module doc for the TTL and revocation.
     """
+    return frame_grant_until(request, pullback_pk)[0]
+
+
+def frame_grant_until(request: Any, pullback_pk: int) -> tuple[FrameGrant | None, float]:
+    """``frame_grant`` and until when (Unix time) it may be relied on: the shared grant's
+    expiry, never past the token's; ``0`` when it is not cached (no credential to key it on,
+    or no grant). The reverse proxy caches its own copy of a grant no longer than this."""
     credential = None if hasattr(request, "_force_auth_user") else _credential(request)
     if credential is not None:
         cached = _cached(_grant_key(credential, pullback_pk))
@@ -159,7 +171,7 @@ def frame_grant(request: Any, pullback_pk: int) -> FrameGrant | None:
         .first()
     )
     if row is None:
-        return None
+        return None, 0.0
     grant = FrameGrant(
         str(row[0]), int(row[1] or 0), row[2], int(row[3] or 0), int(row[4] or 0), int(user.pk)
     )
@@ -179,4 +191,5 @@ def frame_grant(request: Any, pullback_pk: int) -> FrameGrant | None:
         key = _grant_key(credential, pullback_pk)
         cache.set(key, (expires_at, fields), timeout=ttl_s)
         _remember(key, expires_at, grant)
-    return grant
+        return grant, expires_at
+    return grant, 0.0

@@ -8,6 +8,8 @@ MEDIA_ROOT/
     source.dcm               the de-identified DICOM kept for the study
     frames.idx               where each frame's bytes are: in source.dcm or in frames.bin
     frames.bin               re-encoded sources only: every frame's JPEG, one after another
+    frames.files/0.jpg …     each frame again as a file of its own, copied in the kernel at
+                             ingest: what nginx sends (sendfile) when FRAMES_VIA_PROXY
     frames/00000.jpg …       older layout (one file per frame): still served when no frames.idx
     lmode/u<user>/000.png …  L-mode images per whole degree, computed on a user's first
                              request and cached for that user only (no shared timing)
@@ -74,6 +76,7 @@ def frame_path(storage_key: str, frame: int, extension: str) -> Path:
 
 
 INDEX_NAME = "frames.idx"
+FRAME_FILES_NAME = "frames.files"
 FRAMES_BIN_NAME = "frames.bin"
 SOURCE_NAME = "source.dcm"
 _INDEX_MAGIC = b"CLFRIDX1"
@@ -95,14 +98,35 @@ def frame_index_bytes(entries: Sequence[tuple[int, int]], *, in_source: bool) ->
     return header + b"".join(_INDEX_ENTRY.pack(o, n) for o, n in entries)
 
 
+def frame_file_name(frame: int, extension: str) -> str:
+    """``7.jpg``: the frame number as the URL has it, so nginx maps a URL to its file."""
+    return f"{frame}.{extension}"
+
+
+def frame_proxy_path(storage_key: str, frame: int, content_type: str) -> str | None:
+    """The path under the proxy's internal frames location (``deploy/nginx.conf.template``:
+    ``/_frames/`` → ``MEDIA_ROOT/pullbacks/``) of a frame's own file, or None when the
+    pullback has no per-frame files (ingested before they existed: the app sends the bytes)."""
+    index = frame_index(storage_key)
+    if index is None or not index.has_files:
+        return None
+    extension = EXTENSIONS.get(content_type, "bin")
+    return f"{storage_key}/{FRAME_FILES_NAME}/{frame_file_name(frame, extension)}"
+
+
 class FrameIndex:
-    """One pullback's ``frames.idx``, parsed: the data file and per frame (offset, length)."""
+    """One pullback's ``frames.idx``, parsed: the data file and per frame (offset, length);
+    ``has_files``: whether ``frames.files/`` holds each frame as a file (renamed into place
+    before the index, so it is known when the index is read)."""
 
-    __slots__ = ("data_path", "entries")
+    __slots__ = ("data_path", "entries", "has_files")
 
-    def __init__(self, data_path: str, entries: tuple[tuple[int, int], ...]) -> None:
+    def __init__(
+        self, data_path: str, entries: tuple[tuple[int, int], ...], has_files: bool = False
+    ) -> None:
         self.data_path = data_path
         self.entries = entries
+        self.has_files = has_files
 
     @classmethod
     def parse(cls, folder: str, data: bytes) -> FrameIndex:
@@ -114,7 +138,8 @@ class FrameIndex:
         if len(data) != _INDEX_HEADER.size + count * _INDEX_ENTRY.size:
             raise ValueError("frames.idx has the wrong length")
         entries = tuple(_INDEX_ENTRY.iter_unpack(data[_INDEX_HEADER.size :]))
-        return cls(os.path.join(folder, _DATA_FILES[kind]), entries)
+        has_files = os.path.isdir(os.path.join(folder, FRAME_FILES_NAME))
+        return cls(os.path.join(folder, _DATA_FILES[kind]), entries, has_files)
 
 
 _INDEXES: OrderedDict[str, FrameIndex] = OrderedDict()

@@ -1,47 +1,64 @@
-"""Frame-delivery benchmark (issue 4): ingest, first frame, per-frame latency, whole pullback.
+"""Frames and ingest side by side (issue 13): ours through the production topology, nginx
+serving the same bytes statically, and Orthanc — in ONE run, reported as ratios.
 
-    .venv/bin/python bench/frames.py [--frames 540] [--size 1024] [--workers 2] [--threads 4]
+    .venv/bin/python bench/frames.py [--frames 540] [--size 1024] [--rounds 3]
 
-What it does, all on loopback and in a throwaway world:
+All on loopback, in a throwaway world (database ``corelab_bench`` or ``$BENCH_DB``, dropped at
+the end; a temporary MEDIA_ROOT, removed at the end):
 
-1. writes (once, cached in ``var/bench/``) a synthetic JPEG-baseline pullback of
-   ``--frames`` frames of ``--size``² pixels;
-2. creates the PostgreSQL database ``corelab_bench`` (dropped again at the end), migrates it,
-   and through the services creates a coordinator, two readers, a study, the upload and its
-   ingest (timed in-process: the same service the worker runs) and the reader assignment;
-3. starts gunicorn on 127.0.0.1 at a free port (``gthread`` workers, so HTTP keep-alive
-   works) against that database, a temporary MEDIA_ROOT and its own cache key prefix;
-4. as reader A with ``Authorization: Token``: the first frame after ingest (cold grant), then
-   every frame in sequential and in random order at concurrency 1 and 8 (p50/p95 per frame,
-   frames/s), then the whole pullback through the batched endpoint, then one L-mode image
-   (computed on first request, then cached);
-5. compares with Orthanc only when an ``orthanc`` binary is installed (otherwise says so).
+1. a synthetic JPEG-baseline pullback of ``--frames`` × ``--size``² with ~100 KB frames (the
+   anchors' size), written once and cached in ``var/bench/``;
+2. the production topology: nginx (``deploy/render_nginx.py``, the configuration ``bin/serve``
+   runs) in front of gunicorn (gthread) with ``FRAMES_VIA_PROXY=true``: the app authorises each
+   frame and nginx sends the file. The same nginx also serves the pullback's frame files as
+   plain static files (``/static/<key>/frames.files/NNNNN.jpg``): byte-identical frames, the
+   "nginx static" reference;
+3. Orthanc (``/usr/sbin/Orthanc``, Debian's ``orthanc``) on loopback with its own temporary
+   storage, no plugins; skipped with a message when absent;
+4. ingest, upload → ready: ours is one HTTP multipart upload through nginx with the ingest run
+   on commit in the request (``CELERY_TASK_ALWAYS_EAGER``: no queue wait; de-identification,
+   frame rewrite, frame index and frame files all on), Orthanc's is ``POST /instances``;
+   ``--rounds`` interleaved repeats, medians;
+5. frames, as reader A with ``Authorization: Token`` (ours) / no auth (nginx static, Orthanc
+   ``/instances/{id}/frames/{n}/raw``), interleaved per round, medians over rounds:
+   - c=1: every frame in order on one keep-alive connection, p50/p95;
+   - c=8: every frame, 8 client *processes* with one keep-alive connection each, frames/s;
+   - whole pullback as the viewer loads it: 540 frames over 6 connections (a browser's
+     per-host limit), wall time.
 
-Clients are threads of this process with one keep-alive connection each; on a 2-core machine
-client and server share the CPUs, so figures at concurrency 8 are a floor, not a ceiling.
-Speed is measured here, never asserted in tests.
+The client is Python (``http.client``) for every server alike, so the ratios compare servers,
+but on a 2-core machine the clients share the CPUs with the servers: absolute figures are a
+floor. Speed is measured here, never asserted in tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import io
+import json
+import multiprocessing as mp
 import os
-import random
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = os.environ.get("BENCH_DB", "corelab_bench")  # one per engineer on a shared machine
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@localhost:5432")
+ORTHANC = shutil.which("Orthanc") or (
+    "/usr/sbin/Orthanc" if Path("/usr/sbin/Orthanc").exists() else None
+)
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+GOALS = {"c1_p50": 1.5, "c8_fps": 0.7, "pullback": 1.3, "ingest": 1.0}
 
 
 def _free_port() -> int:
@@ -57,101 +74,173 @@ def _admin_sql(sql: str) -> None:
         conn.execute(sql)
 
 
-def _synthetic(frames: int, size: int) -> Path:
-    path = ROOT / "var" / "bench" / f"jpeg-baseline-{frames}x{size}.dcm"
-    if not path.exists():
-        from adjudication.dicom.synthetic import make_synthetic_pullback
+def _synthetic(frames: int, size: int, quality: int) -> Path:
+    """The bench pullback: synthetic frames re-encoded at ``quality`` (~100 KB at 1024²)."""
+    path = ROOT / "var" / "bench" / f"jpeg-baseline-{frames}x{size}-q{quality}.dcm"
+    if path.exists():
+        return path
+    import pydicom
+    from PIL import Image
+    from pydicom.encaps import encapsulate, generate_frames
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        t0 = time.perf_counter()
-        make_synthetic_pullback(
-            path.with_suffix(".tmp"),
-            n_frames=frames,
-            rows=size,
-            columns=size,
-            encoding="jpeg_baseline",
-            seed=540,
-        )
-        path.with_suffix(".tmp").rename(path)
-        print(f"  wrote {path.name} in {time.perf_counter() - t0:.1f} s (cached for next runs)")
+    from adjudication.dicom.synthetic import make_synthetic_pullback
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    raw = path.with_suffix(".raw.tmp")
+    make_synthetic_pullback(
+        raw, n_frames=frames, rows=size, columns=size, encoding="jpeg_baseline", seed=540
+    )
+    ds = pydicom.dcmread(raw)
+    out = []
+    for fragment in generate_frames(ds.PixelData, number_of_frames=frames):
+        buffer = io.BytesIO()
+        Image.open(io.BytesIO(fragment)).save(buffer, "JPEG", quality=quality)
+        out.append(buffer.getvalue())
+    ds.PixelData = encapsulate(out)
+    ds.save_as(path.with_suffix(".tmp"), enforce_file_format=False)
+    path.with_suffix(".tmp").rename(path)
+    raw.unlink()
+    print(f"  wrote {path.name} in {time.perf_counter() - t0:.1f} s (cached for next runs)")
     return path
 
 
-def _world(dicom: Path) -> dict[str, Any]:
-    """Study, people, upload, ingest (timed) and assignment, through the services."""
+def _people() -> dict[str, Any]:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from adjudication.services import assignment, ingest, studies
     from adjudication.tokens import token_issue
 
     call_command("migrate", verbosity=0)
     users = get_user_model().objects
     coordinator = users.create_superuser("bench-coordinator", password="bench-pass-1234")
     readers = [users.create_user(f"bench-reader-{c}", password="bench-pass-1234") for c in "ab"]
-    study = studies.study_create(actor=coordinator, name="Bench", code="bench", description="")
-    for reader in readers:
-        studies.study_add_member(
-            study=study, actor=coordinator, username=reader.username, role="analyst"
-        )
-    t0 = time.perf_counter()
-    with open(dicom, "rb") as fh:
-        [pullback] = ingest.pullbacks_create_from_upload(
-            study=study,
-            actor=coordinator,
-            sources=[ingest.UploadSource(dicom.name, fh, dicom.stat().st_size)],
-            subject_code="S-0001",
-            timepoint="post",
-            schedule_ingest=False,
-        )
-    t1 = time.perf_counter()
-    ingest.pullback_ingest(pullback_pk=pullback.pk)
-    t2 = time.perf_counter()
-    pullback.refresh_from_db()
-    if pullback.status != "ready":
-        raise SystemExit(f"ingest failed: {pullback.error}")
-    assignment.pullback_assign_readers(
-        pullback=pullback, actor=coordinator, usernames=[r.username for r in readers]
-    )
-    token = token_issue(user=readers[0])
     return {
-        "pullback": pullback.pk,
-        "n_frames": pullback.n_frames,
-        "token": token,
-        "upload_s": t1 - t0,
-        "ingest_s": t2 - t1,
+        "coordinator": coordinator,
+        "readers": readers,
+        "coordinator_token": token_issue(user=coordinator),
+        "reader_token": token_issue(user=readers[0]),
     }
 
 
-class Client:
-    """One keep-alive HTTP/1.1 connection to the server."""
+def _study(people: dict[str, Any], code: str) -> Any:
+    from adjudication.services import studies
 
-    def __init__(self, port: int, token: str) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.headers = {"Authorization": f"Token {token}"}
+    study = studies.study_create(
+        actor=people["coordinator"], name=f"Bench {code}", code=code, description=""
+    )
+    for reader in people["readers"]:
+        studies.study_add_member(
+            study=study, actor=people["coordinator"], username=reader.username, role="analyst"
+        )
+    return study
 
-    def get(self, path: str) -> tuple[int, bytes, float]:
+
+def _multipart(path: Path, fields: dict[str, str]) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        )
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+        "Content-Type: application/dicom\r\n\r\n".encode()
+    )
+    parts.append(path.read_bytes())
+    parts.append(f"\r\n--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def _request(
+    port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def _ingest_ours(port: int, people: dict[str, Any], dicom: Path, code: str) -> tuple[float, int]:
+    study = _study(people, code)
+    body, ctype = _multipart(dicom, {"subject_code": "S-0001", "timepoint": "post"})
+    headers = {"Authorization": f"Token {people['coordinator_token']}", "Content-Type": ctype}
+    from adjudication.models import Pullback
+    from adjudication.services import ingest
+
+    t0 = time.perf_counter()
+    status, data = _request(port, "POST", f"/api/v1/studies/{study.pk}/pullbacks/", body, headers)
+    t1 = time.perf_counter()
+    if status != 202:
+        raise SystemExit(f"our upload was refused: {status} {data[:300]!r}")
+    pk = int(json.loads(data)["id"])
+    ingest.pullback_ingest(pullback_pk=pk)  # what the worker runs for the queued task
+    seconds = time.perf_counter() - t0
+    pullback = Pullback.objects.get(pk=pk)
+    if pullback.status != "ready":
+        raise SystemExit(f"our ingest did not end ready: {pullback.error}")
+    print(f"    ours: upload {t1 - t0:.2f} s + ingest {seconds - (t1 - t0):.2f} s")
+    return seconds, pk
+
+
+def _ingest_orthanc(port: int, data: bytes) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    status, answer = _request(
+        port, "POST", "/instances", data, {"Content-Type": "application/dicom"}
+    )
+    seconds = time.perf_counter() - t0
+    if status != 200:
+        raise SystemExit(f"Orthanc refused the upload: {status} {answer[:300]!r}")
+    return seconds, json.loads(answer)["ID"]
+
+
+# --- frame clients -------------------------------------------------------------------------
+
+
+def _fetch_all(port: int, urls: list[str], headers: dict[str, str]) -> list[float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    out = []
+    for url in urls:
         t0 = time.perf_counter()
-        self.conn.request("GET", path, headers=self.headers)
-        response = self.conn.getresponse()
+        conn.request("GET", url, headers=headers)
+        response = conn.getresponse()
         body = response.read()
-        return response.status, body, time.perf_counter() - t0
+        out.append(time.perf_counter() - t0)
+        if response.status not in (200, 204) or (response.status == 200 and not body):
+            raise RuntimeError(f"{url}: {response.status}")
+    conn.close()
+    return out
 
-    def close(self) -> None:
-        self.conn.close()
+
+def _process_client(args: tuple[int, list[str], dict[str, str], Any]) -> tuple[float, float]:
+    port, urls, headers, barrier = args
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", urls[0], headers=headers)  # connect and warm outside the timed part
+    conn.getresponse().read()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for url in urls:
+        conn.request("GET", url, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        if response.status not in (200, 204) or (response.status == 200 and not body):
+            raise RuntimeError(f"{url}: {response.status}")
+    t1 = time.perf_counter()
+    conn.close()
+    return t0, t1
 
 
-def _wait_for_server(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited:\n{log.read_text()[-3000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("gunicorn did not start within 30 s")
+def _parallel(port: int, urls: list[str], headers: dict[str, str], n: int) -> float:
+    """Wall time for all ``urls`` over ``n`` processes (one keep-alive connection each)."""
+    manager = mp.Manager()
+    barrier = manager.Barrier(n)
+    with mp.get_context("fork").Pool(n) as pool:
+        spans = pool.map(_process_client, [(port, urls[i::n], headers, barrier) for i in range(n)])
+    manager.shutdown()
+    return max(t1 for _, t1 in spans) - min(t0 for t0, _ in spans)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -159,105 +248,216 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def _run_frames(
-    port: int, token: str, urls: list[str], concurrency: int
-) -> tuple[list[float], float, int]:
-    """Fetch every url once, spread over ``concurrency`` threads (one connection each)."""
-    chunks = [urls[i::concurrency] for i in range(concurrency)]
-    latencies: list[list[float]] = [[] for _ in chunks]
-    sizes = [0] * concurrency
-    errors: list[str] = []
-    clients = [Client(port, token) for _ in chunks]
-    for client in clients:  # connect outside the timed part
-        client.get(urls[0])
+# --- servers -------------------------------------------------------------------------------
 
-    def worker(i: int) -> None:
-        for url in chunks[i]:
-            status, body, seconds = clients[i].get(url)
-            if status != 200:
-                errors.append(f"{url}: {status}")
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes], name: str, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{name} exited:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
-            latencies[i].append(seconds)
-            sizes[i] += len(body)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    t0 = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - t0
-    for client in clients:
-        client.close()
-    if errors:
-        raise SystemExit(f"frame requests failed: {errors[:3]}")
-    return [x for chunk in latencies for x in chunk], wall, sum(sizes)
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{name} did not start within 60 s")
 
 
-def _measure(port: int, world: dict[str, Any], args: argparse.Namespace) -> None:
-    pk, n, token = world["pullback"], world["n_frames"], world["token"]
-    base = f"/api/v1/pullbacks/{pk}"
-    for _ in range(4):  # load the URLconf, the cache client and a DB connection per worker
-        warm = Client(port, "not-a-token")
-        warm.get("/api/v1/me/")
-        warm.get(f"{base}/frames/0")  # 401: the grant cache is looked up, nothing cached
-        warm.close()
-    client = Client(port, token)
-    status, body, first = client.get(f"{base}/frames/0")  # cold: full auth + visibility check
-    assert status == 200, (status, body[:200])
-    client.close()
-    print(
-        f"  first frame after ingest (cold grant: token + visibility queries): {first * 1000:.2f} ms"
+def _start_orthanc(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = _free_port()
+    folder.mkdir(parents=True)
+    config = {
+        "Name": "corelab-bench",
+        "StorageDirectory": str(folder / "storage"),
+        "IndexDirectory": str(folder / "index"),
+        "HttpPort": port,
+        "HttpServerEnabled": True,
+        "RemoteAccessAllowed": False,
+        "AuthenticationEnabled": False,
+        "DicomServerEnabled": False,
+        "Plugins": [],
+        "StorageCompression": False,
+        "HttpCompressionEnabled": False,
+        "KeepAlive": True,
+        "TcpNoDelay": True,
+    }
+    (folder / "orthanc.json").write_text(json.dumps(config))
+    log = folder / "orthanc.log"
+    proc = subprocess.Popen(
+        [ORTHANC, str(folder / "orthanc.json")],
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,
     )
-    print(f"  frame size: {len(body) / 1024:.0f} KiB (JPEG baseline fragment)")
-    sequential = [f"{base}/frames/{i}" for i in range(n)]
-    shuffled = random.Random(1).sample(sequential, n)
-    print("  per frame (whole pullback each run):")
-    print("    order       conc   p50 ms   p95 ms   frames/s   MB/s")
-    for order, urls in (("sequential", sequential), ("random", shuffled)):
-        for concurrency in (1, 8):
-            latencies, wall, size = _run_frames(port, token, urls, concurrency)
-            print(
-                f"    {order:<11} {concurrency:>4} {_pct(latencies, 0.5) * 1000:>8.2f} "
-                f"{_pct(latencies, 0.95) * 1000:>8.2f} {len(urls) / wall:>10.0f} "
-                f"{size / wall / 1e6:>6.0f}"
-            )
-    for batch in (args.batch, 2 * args.batch):
-        urls = [f"{base}/frames/?start={s}&count={batch}" for s in range(0, n, batch)]
-        for concurrency in (1, 4):
-            if batch > args.max_batch:
-                continue
-            _lat, wall, size = _run_frames(port, token, urls, concurrency)
-            print(
-                f"  whole pullback via batched endpoint (count={batch}, concurrency "
-                f"{concurrency}): {wall * 1000:.0f} ms for {n} frames, {size / 1e6:.1f} MB"
-            )
-    client = Client(port, token)
-    for label in ("first request (computed)", "second request (from disk)"):
-        status, body, seconds = client.get(f"{base}/lmode/?angle_deg=30")
-        assert status == 200, status
-        print(f"  L-mode {label}: {seconds * 1000:.0f} ms ({len(body) / 1024:.0f} KiB PNG)")
-    client.close()
+    _wait_port(port, proc, "Orthanc", log)
+    return proc, port
+
+
+def _drop_queue() -> None:
+    """The bench queue's pending ingest messages (run in-process already), its bindings and
+    the run's cache keys (grants, progress): every key that names this run."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://localhost:6379/0"))
+        queue = os.environ["CELERY_QUEUE"]
+        names = list(client.scan_iter(match=f"*{queue}*", count=1000))
+        if names:
+            client.delete(*names)
+    except Exception as exc:  # cleanup only: say so, never hide the figures
+        print(f"  note: the bench queue could not be removed: {exc}")
+
+
+def _stop(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _measure_frames(
+    servers: dict[str, tuple[int, list[str], dict[str, str]]], n: int, rounds: int
+) -> dict[str, dict[str, list[float]]]:
+    """Checks every server answers the same frame, warms each, then ``rounds`` interleaved
+    rounds of c=1, c=8 and the whole pullback over 6 connections."""
+    # Same bytes everywhere (Orthanc's raw frame is the stored fragment).
+    reference = None
+    for name, (port, urls, headers) in servers.items():
+        if name == "app grant":  # 204, no body
+            continue
+        status, body = _request(port, "GET", urls[7], headers=headers)
+        if status != 200:
+            raise SystemExit(f"{name}: frame 7 answered {status}")
+        if reference is None:
+            reference = body
+        elif body.rstrip(b"\0") != reference.rstrip(b"\0"):
+            print(f"  note: {name}'s frame 7 differs from ours ({len(body)} B)")
+    for port, urls, headers in servers.values():  # warm every server
+        _fetch_all(port, urls, headers)
+
+    results: dict[str, dict[str, list[float]]] = {
+        name: {"p50": [], "p95": [], "fps": [], "pullback": []} for name in servers
+    }
+    for _ in range(rounds):
+        for name, (port, urls, headers) in servers.items():
+            latencies = _fetch_all(port, urls, headers)
+            results[name]["p50"].append(_pct(latencies, 0.5))
+            results[name]["p95"].append(_pct(latencies, 0.95))
+            results[name]["fps"].append(n / _parallel(port, urls, headers, 8))
+            results[name]["pullback"].append(_parallel(port, urls, headers, 6))
+
+    return results
+
+
+def _report(
+    results: dict[str, dict[str, list[float]]],
+    ours_ingest: list[float],
+    orthanc_ingest: list[float],
+) -> None:
+    """The side-by-side table (medians over rounds) and each goal met or missed."""
+    med = {name: {k: statistics.median(v) for k, v in r.items()} for name, r in results.items()}
+    ingest_ours = statistics.median(ours_ingest)
+    ingest_orthanc = statistics.median(orthanc_ingest) if orthanc_ingest else None
+
+    def ratio(a: float, b: float | None) -> str:
+        return f"{a / b:.2f}×" if b else "—"
+
+    print()
+    print("| measure | ours | nginx static | Orthanc | ours / nginx | ours / Orthanc | goal |")
+    print("|---|---|---|---|---|---|---|")
+    rows = [
+        (
+            "frame p50, c=1 (ms)",
+            "c1_p50",
+            [med[s]["p50"] * 1000 if s in med else None for s in ("ours", "nginx", "orthanc")],
+            "≤ 1.5× nginx",
+            False,
+        ),
+        (
+            "frame p95, c=1 (ms)",
+            None,
+            [med[s]["p95"] * 1000 if s in med else None for s in ("ours", "nginx", "orthanc")],
+            "",
+            False,
+        ),
+        (
+            "c=8 throughput (frames/s)",
+            "c8_fps",
+            [med[s]["fps"] if s in med else None for s in ("ours", "nginx", "orthanc")],
+            "≥ 0.7× nginx",
+            True,
+        ),
+        (
+            "whole pullback, 6 connections (ms)",
+            "pullback",
+            [med[s]["pullback"] * 1000 if s in med else None for s in ("ours", "nginx", "orthanc")],
+            "≤ 1.3× nginx",
+            False,
+        ),
+        (
+            "ingest, upload → ready (s)",
+            "ingest",
+            [ingest_ours, None, ingest_orthanc],
+            "≤ 1.0× Orthanc",
+            False,
+        ),
+    ]
+    verdicts = []
+    for label, goal, (ours, ng, orth), goal_text, higher_better in rows:
+
+        def fmt(x: float | None) -> str:
+            return "—" if x is None else (f"{x:.0f}" if x >= 100 else f"{x:.3g}")
+
+        print(
+            f"| {label} | {fmt(ours)} | {fmt(ng)} | {fmt(orth)} | {ratio(ours, ng)} | "
+            f"{ratio(ours, orth)} | {goal_text} |"
+        )
+        if goal:
+            reference_value = orth if goal == "ingest" else ng
+            if reference_value:
+                value = ours / reference_value
+                met = value >= GOALS[goal] if higher_better else value <= GOALS[goal]
+                verdicts.append(f"{label}: {value:.2f}× → {'met' if met else 'MISSED'}")
+    print()
+    for verdict in verdicts:
+        print("  " + verdict)
+    print(
+        "  ingest rounds (s): ours "
+        + ", ".join(f"{x:.2f}" for x in ours_ingest)
+        + ("; Orthanc " + ", ".join(f"{x:.2f}" for x in orthanc_ingest) if orthanc_ingest else "")
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=540)
     parser.add_argument("--size", type=int, default=1024)
+    parser.add_argument("--quality", type=int, default=55, help="JPEG quality (~100 KB)")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--app-server",
+        choices=("gunicorn", "granian"),
+        default="gunicorn",
+        help="the WSGI server behind nginx (granian: pip install granian; not a requirement)",
+    )
     args = parser.parse_args()
-    media = Path(tempfile.mkdtemp(prefix="corelab-bench-media-"))
-    prefix = f"corelab-bench-{os.getpid()}"
+    if NGINX is None:
+        raise SystemExit("nginx is not installed (bin/lib.sh ensure_nginx: Debian nginx-light)")
+    work = Path(tempfile.mkdtemp(prefix="corelab-bench-frames-"))
+    media = work / "media"
+    (media / "pullbacks").mkdir(parents=True)
     env = {
         **os.environ,
         "DATABASE_URL": f"{PG_URL}/{BENCH_DB}",
         "MEDIA_ROOT": str(media),
-        "CACHE_KEY_PREFIX": prefix,
+        "CACHE_KEY_PREFIX": f"corelab-bench-{os.getpid()}",
         "DJANGO_SETTINGS_MODULE": "corelab.settings",
-        # Production settings (DEBUG off: no WhiteNoise autorefresh lookups, no query log),
-        # minus HTTPS, which loopback does not have.
         "DEBUG": "false",
         "SECRET_KEY": "bench-" + "k" * 60,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -265,79 +465,170 @@ def main() -> None:
         "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false",
         "LOG_LEVEL": "WARNING",
-        "FRAMES_BATCH_MAX_COUNT": str(2 * args.batch),
+        "FRAMES_VIA_PROXY": "true",
+        "TRUSTED_PROXY_COUNT": "1",
+        # A queue of its own: the upload's ingest task is run by this process (the worker's
+        # service, timed without the queue's wait); the queue is deleted at the end.
+        "CELERY_QUEUE": f"corelab-bench-{os.getpid()}",
     }
     os.environ.update(env)
-    args.max_batch = 2 * args.batch
     sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "deploy"))
     import django
 
-    print(f"frame benchmark: {args.frames} frames of {args.size}×{args.size}, JPEG baseline")
+    print(
+        f"frames side by side: {args.frames} frames of {args.size}², JPEG baseline, "
+        f"{os.cpu_count()} CPUs, {args.rounds} interleaved rounds"
+    )
     _admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
     _admin_sql(f"CREATE DATABASE {BENCH_DB}")
-    proc: subprocess.Popen[bytes] | None = None
+    procs: list[subprocess.Popen[bytes] | None] = []
     try:
         django.setup()
-        dicom = _synthetic(args.frames, args.size)
-        world = _world(dicom)
-        size_mb = dicom.stat().st_size / 1e6
-        print(f"  upload (stage + create row, {size_mb:.0f} MB): {world['upload_s']:.2f} s")
-        print(
-            f"  ingest (inspect, verify, de-identify, write source.dcm + frame index): "
-            f"{world['ingest_s']:.2f} s"
-        )
         from django.db import connections
+        from render_nginx import render
 
+        dicom = _synthetic(args.frames, args.size, args.quality)
+        people = _people()
         connections.close_all()
-        port = _free_port()
-        log = media / "gunicorn.log"
-        proc = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "gunicorn"),
+        app_port, http_port = _free_port(), _free_port()
+        log = work / "gunicorn.log"
+        command = [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "corelab.wsgi:application",
+            f"--bind=127.0.0.1:{app_port}",
+            "--worker-class=gthread",
+            f"--workers={args.workers}",
+            f"--threads={args.threads}",
+            "--keep-alive=30",
+            "--timeout=300",
+            "--preload",
+            "--log-level=warning",
+        ]
+        if args.app_server == "granian":
+            command = [
+                str(ROOT / ".venv" / "bin" / "granian"),
+                "--interface=wsgi",
+                "--host=127.0.0.1",
+                f"--port={app_port}",
+                f"--workers={args.workers}",
+                f"--blocking-threads={args.threads}",
+                "--no-ws",
+                "--log-level=warning",
                 "corelab.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--worker-class",
-                "gthread",
-                "--workers",
-                str(args.workers),
-                "--threads",
-                str(args.threads),
-                "--keep-alive",
-                "30",
-                "--preload",
-                "--log-level",
-                "warning",
-            ],
+            ]
+        gunicorn = subprocess.Popen(
+            command,
             cwd=ROOT,
             env=env,
             stdout=open(log, "wb"),
             stderr=subprocess.STDOUT,
         )
-        _wait_for_server(port, proc, log)
-        print(
-            f"  gunicorn on 127.0.0.1:{port}: {args.workers} gthread workers × "
-            f"{args.threads} threads, {os.cpu_count()} CPUs"
+        procs.append(gunicorn)
+        _wait_port(app_port, gunicorn, "gunicorn", log)
+        conf = render(
+            work / "nginx",
+            {
+                "LISTEN": f"127.0.0.1:{http_port}",
+                "APP_UPSTREAM": f"127.0.0.1:{app_port}",
+                "MEDIA_ROOT": str(media),
+                "STATIC_ROOT": str(media / "pullbacks"),  # the frame files, as static files
+            },
+            workers=args.workers,
+            user="root" if os.geteuid() == 0 else None,
         )
-        _measure(port, world, args)
-        if shutil.which("orthanc"):
-            print("  orthanc is installed, but the side-by-side run is not implemented here")
+        nginx = subprocess.Popen(
+            [NGINX, "-c", str(conf), "-p", str(work / "nginx"), "-e", str(work / "nginx.err")],
+            stdout=subprocess.DEVNULL,
+            stderr=open(work / "nginx.log", "wb"),
+        )
+        procs.append(nginx)
+        _wait_port(http_port, nginx, "nginx", work / "nginx.log")
+        orthanc = orthanc_port = None
+        if ORTHANC:
+            orthanc, orthanc_port = _start_orthanc(work / "orthanc")
+            procs.append(orthanc)
         else:
-            print("  orthanc: not installed (Debian package 'orthanc'); comparison skipped")
+            print("  Orthanc: not installed (Debian package 'orthanc'): its columns are skipped")
+        print(
+            f"  ours: nginx :{http_port} → {args.app_server} {args.workers}×{args.threads} "
+            f"(FRAMES_VIA_PROXY); Orthanc: {'port ' + str(orthanc_port) if orthanc else '—'}"
+        )
+
+        # ---- ingest, interleaved ----
+        dicom_bytes = dicom.read_bytes()
+        ours_ingest: list[float] = []
+        orthanc_ingest: list[float] = []
+        pullback_pk = orthanc_id = None
+        for r in range(args.rounds):
+            seconds, pullback_pk = _ingest_ours(http_port, people, dicom, f"bench{r}")
+            ours_ingest.append(seconds)
+            if orthanc_port:
+                if orthanc_id:
+                    _request(orthanc_port, "DELETE", f"/instances/{orthanc_id}")
+                seconds, orthanc_id = _ingest_orthanc(orthanc_port, dicom_bytes)
+                orthanc_ingest.append(seconds)
+        from adjudication.models import Pullback
+        from adjudication.services import assignment
+
+        pullback = Pullback.objects.get(pk=pullback_pk)
+        assignment.pullback_assign_readers(
+            pullback=pullback,
+            actor=people["coordinator"],
+            usernames=[r.username for r in people["readers"]],
+        )
+        connections.close_all()
+        n = pullback.n_frames
+        key = str(pullback.storage_key)
+        frame_bytes = (media / "pullbacks" / key / "frames.files" / "0.jpg").stat().st_size
+        print(
+            f"  pullback: {dicom.stat().st_size / 1e6:.0f} MB, {n} frames, "
+            f"frame 0 = {frame_bytes / 1024:.0f} KiB"
+        )
+
+        servers: dict[str, tuple[int, list[str], dict[str, str]]] = {
+            "ours": (
+                http_port,
+                [f"/api/v1/pullbacks/{pullback_pk}/frames/{i}" for i in range(n)],
+                {"Authorization": f"Token {people['reader_token']}"},
+            ),
+            "nginx": (
+                http_port,
+                [f"/static/{key}/frames.files/{i}.jpg" for i in range(n)],
+                {},
+            ),
+        }
+        if orthanc_port:
+            servers["orthanc"] = (
+                orthanc_port,
+                [f"/instances/{orthanc_id}/frames/{i}/raw" for i in range(n)],
+                {},
+            )
+        # What still goes through the app server: the frame grant nginx asks for on a cache
+        # miss (short path, frames_auth's warm grant), straight to the app server.
+        servers["app grant"] = (
+            app_port,
+            [f"/api/v1/pullbacks/{pullback_pk}/frame-grant"] * n,
+            {"Authorization": f"Token {people['reader_token']}"},
+        )
+        results = _measure_frames(servers, n, args.rounds)
+        grant = results.pop("app grant")
+        _report(results, ours_ingest, orthanc_ingest)
+        print(
+            f"  app server ({args.app_server}) alone, frame grant: p50 c=1 "
+            f"{statistics.median(grant['p50']) * 1000:.3f} ms, p95 "
+            f"{statistics.median(grant['p95']) * 1000:.3f} ms, c=8 "
+            f"{statistics.median(grant['fps']):.0f} requests/s"
+        )
     finally:
-        if proc is not None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        for proc in reversed(procs):
+            _stop(proc)
         from django.db import connections
 
-        # Cache entries need no cleanup: grants expire after FRAME_GRANT_TTL_S and the
-        # ingest progress key is deleted when ingest commits.
         connections.close_all()
         _admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        shutil.rmtree(media, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+        _drop_queue()
 
 
 if __name__ == "__main__":

@@ -119,6 +119,15 @@ ensure_chromium() {
   fi
 }
 
+ensure_nginx() {
+  # Debian's nginx-light: the reverse proxy of the production topology (bin/serve, the nginx
+  # blinding tests). Only the binary is used: bin/serve writes its own configuration.
+  if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+    say "installing Debian's nginx-light (reverse proxy of bin/serve and its tests)"
+    as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light
+  fi
+}
+
 ensure_dcmtk() {
   # Debian's dcmtk: dsrdump/dcmdump check the DICOM SR reports in the tests.
   if ! command -v dsrdump >/dev/null || ! command -v dcmdump >/dev/null; then

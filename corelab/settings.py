@@ -99,6 +99,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Frames and frame grants are answered here, skipping the rest (adjudication/frames_shortpath.py)
+    "adjudication.frames_shortpath.FrameShortPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -316,6 +318,12 @@ UPLOAD_MAX_ARCHIVE_MEMBERS = env_int("UPLOAD_MAX_ARCHIVE_MEMBERS", 2000)
 # How long a cached frame permission grant lives (adjudication/frames_auth.py): losing access
 # to a pullback takes effect for its frames within this many seconds.
 FRAME_GRANT_TTL_S = env_int("FRAME_GRANT_TTL_S", 30)
+# Production topology (deploy/nginx.conf.template, docker-compose.yml, bin/serve): the app authorises a
+# frame request and answers X-Accel-Redirect to FRAMES_PROXY_LOCATION + <storage key>/…; nginx
+# sends the file (an internal location aliased to MEDIA_ROOT/pullbacks/). Off: the app sends
+# frame bytes itself (development, tests, a single process without a proxy).
+FRAMES_VIA_PROXY = env_bool("FRAMES_VIA_PROXY", False)
+FRAMES_PROXY_LOCATION = env_str("FRAMES_PROXY_LOCATION", "/_frames/")
 # Most frames one batched request (GET /api/v1/pullbacks/{id}/frames/?start=&count=) returns.
 FRAMES_BATCH_MAX_COUNT = env_int("FRAMES_BATCH_MAX_COUNT", 64)
 # Ingest progress (cache key per pullback) is written every this many frames.

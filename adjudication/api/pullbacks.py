@@ -8,6 +8,9 @@ Frame delivery (SPEC §9, issue 4) is built for speed and stays checked on every
   304 on a matching ``If-None-Match``, 404 past the last frame. Served by a plain Django code
   path (``FrameView.dispatch``) that authenticates the session or ``Authorization: Token``
   through ``adjudication.frames_auth``: with a warm grant, no database query at all.
+  With ``FRAMES_VIA_PROXY`` (the production topology, ``deploy/nginx.conf.template``) the app only
+  authorises: it answers ``X-Accel-Redirect`` to the frame's own file and nginx sends the
+  bytes with ``sendfile``; a hidden pullback is still the app's 404.
 - ``GET /api/v1/pullbacks/{id}/frames/?start=a&count=b`` — frames ``a … a+b−1`` (clipped at
   the last frame; ``count`` at most ``FRAMES_BATCH_MAX_COUNT``) in one response of type
   ``application/vnd.corelab.frames``: for each frame in order, a 4-byte big-endian frame
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import math
 import struct
+import time
 from typing import Any
 
 from django.conf import settings
@@ -41,7 +45,12 @@ from rest_framework.views import APIView
 
 from adjudication import storage
 from adjudication.domain.workflow import PullbackState
-from adjudication.frames_auth import FrameGrant, NotAuthenticated, frame_grant
+from adjudication.frames_auth import (
+    FrameGrant,
+    NotAuthenticated,
+    frame_grant,
+    frame_grant_until,
+)
 from adjudication.models import Pseudonymisation, Pullback
 from adjudication.roles import Role
 from adjudication.services import assignment, ingest, pullback_device
@@ -390,12 +399,43 @@ def frame_response(request: HttpRequest, pk: int, frame: int) -> HttpResponse:
         return _error(404, "No such frame.", "not_found")
 
     def body() -> HttpResponse:
+        if settings.FRAMES_VIA_PROXY:
+            path = storage.frame_proxy_path(grant.storage_key, frame, grant.content_type)
+            if path is not None:
+                # The proxy sends the file itself (sendfile); its internal location answers
+                # 404 for a missing file, as the app would.
+                response = HttpResponse(content_type=grant.content_type)
+                response["X-Accel-Redirect"] = settings.FRAMES_PROXY_LOCATION + path
+                return response
         data = storage.read_frame(grant.storage_key, frame, grant.content_type)
         if data is None:
             return _error(404, "No such frame.", "not_found")
         return HttpResponse(data, content_type=grant.content_type)
 
     return _cacheable(request, f'"{grant.storage_key}-{frame}"', body)
+
+
+def frame_grant_response(request: HttpRequest, pk: int) -> HttpResponse:
+    """``GET /api/v1/pullbacks/{id}/frame-grant``: nginx's ``auth_request`` for a frame
+    (``deploy/nginx.conf.template``). 204 with ``X-Frame-Key`` (storage key), ``X-Frame-Ext``
+    (file extension) and ``X-Accel-Expires`` (how long nginx may cache this answer for this
+    credential: the grant's remaining life, ``frames_auth.frame_grant_until``); 401 without a
+    valid credential; 403 (the only refusal ``auth_request`` passes on; nginx then asks the
+    app's frame view, which answers the usual 404) when the pullback is hidden or has no
+    per-frame files."""
+    try:
+        grant, until = frame_grant_until(request, pk)
+    except NotAuthenticated as exc:
+        response = _error(401, str(exc), "not_authenticated")
+        response["WWW-Authenticate"] = "Token"
+        return response
+    if grant is None or storage.frame_proxy_path(grant.storage_key, 0, grant.content_type) is None:
+        return _error(403, "Not found.", "not_found")
+    response = HttpResponse(status=204)
+    response["X-Frame-Key"] = grant.storage_key
+    response["X-Frame-Ext"] = storage.EXTENSIONS.get(grant.content_type, "bin")
+    response["X-Accel-Expires"] = str(max(0, int(until - time.time())))
+    return response
 
 
 class FrameView(APIView):

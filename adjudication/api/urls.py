@@ -59,6 +59,12 @@ urlpatterns = [
     path("auth/logout/", auth.LogoutView.as_view(), name="api-logout"),
     path("me/", auth.MeView.as_view(), name="api-me"),
     path("pullbacks/<id:pk>/frames/<id:frame>", pullbacks.FrameView.as_view(), name="api-frame"),
+    # nginx's auth_request for frames (FRAMES_VIA_PROXY); reached through FrameShortPath first
+    path(
+        "pullbacks/<id:pk>/frame-grant",
+        pullbacks.frame_grant_response,
+        name="api-frame-grant",
+    ),
     path(
         "studies/<id:pk>/members/<str:username>/",
         studies.MemberDetailView.as_view(),

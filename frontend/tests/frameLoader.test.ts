@@ -43,6 +43,26 @@ describe("FrameLoader", () => {
     assert.ok(loader.peek(10));
   });
 
+  it("keeps decoded frames within the memory budget, never dropping the shown frame", async () => {
+    const server = fakeServer();
+    // 1024² RGBA bitmaps: 4 MiB each; a 10 MiB budget holds two of them.
+    const decode = async () => ({ width: 1024, height: 1024 }) as unknown as ImageBitmap;
+    const loader = new FrameLoader("/f/{n}", 8, {
+      fetchImpl: server.fetchImpl,
+      decode,
+      decodedCapacity: 64,
+      decodedBudgetBytes: 10 * 1024 * 1024,
+    });
+    loader.setFocus(0);
+    for (const n of [0, 1, 2, 3, 4]) await loader.get(n);
+    assert.ok(loader.decodedByteCount <= 10 * 1024 * 1024);
+    assert.equal(loader.decodedByteCount, 2 * 4 * 1024 * 1024);
+    assert.ok(loader.peek(0), "the shown frame stays decoded");
+    assert.ok(loader.peek(4), "the newest frame is kept");
+    assert.equal(loader.peek(1), undefined);
+    assert.equal(loader.peek(2), undefined);
+  });
+
   it("refuses a non-image answer (e.g. a login page) with a readable error", async () => {
     const server = fakeServer({ contentType: "text/html" });
     const loader = new FrameLoader("/f/{n}", 5, { fetchImpl: server.fetchImpl, decode: server.decode });

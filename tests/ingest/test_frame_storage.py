@@ -82,8 +82,14 @@ def test_a_jpeg_source_is_stored_once_and_its_frames_are_its_fragments_in_place(
     fragments = fragments_of(path)
     pullback = upload_and_ingest(world, path)
     assert pullback.status == "ready", pullback.error
-    assert names_under(pullback) == ["frames.idx", "source.dcm"]  # no second copy
+    # The fragments in place in source.dcm (indexed), and each again as a file of its own for
+    # the reverse proxy's sendfile (issue 13), byte for byte the same.
+    assert names_under(pullback) == ["frames.files", "frames.idx", "source.dcm"]
     key = str(pullback.storage_key)
+    files = storage.pullback_dir(pullback) / storage.FRAME_FILES_NAME
+    assert sorted(p.name for p in files.iterdir()) == sorted(f"{n}.jpg" for n in range(FRAMES))
+    assert [(files / f"{n}.jpg").read_bytes() for n in range(FRAMES)] == fragments
+    assert storage.frame_proxy_path(key, 3, "image/jpeg") == f"{key}/frames.files/3.jpg"
     index = storage.frame_index(key)
     assert index is not None and index.data_path == str(storage.source_path(pullback))
     source = storage.source_path(pullback).read_bytes()
@@ -106,7 +112,7 @@ def test_a_reencoded_source_gets_one_frames_file_and_an_index(
     make_synthetic_pullback(path, n_frames=FRAMES, rows=SIZE, columns=SIZE)
     pullback = upload_and_ingest(world, path)
     assert pullback.status == "ready", pullback.error
-    assert names_under(pullback) == ["frames.bin", "frames.idx", "source.dcm"]
+    assert names_under(pullback) == ["frames.bin", "frames.files", "frames.idx", "source.dcm"]
     key = str(pullback.storage_key)
     frames = [storage.read_frame(key, n, "image/jpeg") for n in range(FRAMES)]
     for data in frames:
@@ -115,6 +121,8 @@ def test_a_reencoded_source_gets_one_frames_file_and_an_index(
             assert image.size == (SIZE, SIZE)
     assert storage.read_frames(key, 0, FRAMES, "image/jpeg") == frames
     assert b"".join(frames) == (storage.pullback_dir(pullback) / "frames.bin").read_bytes()
+    files = storage.pullback_dir(pullback) / storage.FRAME_FILES_NAME
+    assert [(files / f"{n}.jpg").read_bytes() for n in range(FRAMES)] == frames
 
 
 def test_several_fragments_per_frame_are_joined_byte_for_byte(
@@ -131,7 +139,7 @@ def test_several_fragments_per_frame_are_joined_byte_for_byte(
     assert pullback.status == "ready", pullback.error
     # Rewritten frames are re-encapsulated one fragment per frame, so they are served from
     # source.dcm like any other JPEG-baseline source (Pillow's frames hold nothing to drop).
-    assert names_under(pullback) == ["frames.idx", "source.dcm"]
+    assert names_under(pullback) == ["frames.files", "frames.idx", "source.dcm"]
     key = str(pullback.storage_key)
     assert [storage.read_frame(key, n, "image/jpeg") for n in range(FRAMES)] == fragments
 

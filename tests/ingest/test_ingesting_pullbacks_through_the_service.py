@@ -131,14 +131,17 @@ def test_each_accepted_variant_becomes_ready_with_its_frames_and_calibration(
             # pydicom decodes YBR to RGB: what the viewer must show, within JPEG error.
             expected = source.pixel_array[n].astype(np.int16)
             assert np.abs(shown - expected).mean() < 8  # a JPEG of the same picture
-    # Frames are stored once: in source.dcm itself for passed-through JPEG baseline, in one
-    # frames.bin for re-encoded sources; the upload (with PHI) is gone; nothing else lies around.
+    # Frames are indexed in source.dcm itself for passed-through JPEG baseline, in one
+    # frames.bin for re-encoded sources, and each is a file of its own under frames.files/ for
+    # the proxy's sendfile; the upload (with PHI) is gone; nothing else lies around.
     served_from_source = (
         encoding == "jpeg_baseline" and source.PhotometricInterpretation != "RGB"
     )  # the synthetic "RGB" JPEG is stored as YBR_FULL_422, as JPEG colour usually is
     assert files_under(media) == sorted(
         f"pullbacks/{pullback.storage_key}/{name}"
-        for name in ["source.dcm", "frames.idx"] + ([] if served_from_source else ["frames.bin"])
+        for name in ["source.dcm", "frames.idx"]
+        + ([] if served_from_source else ["frames.bin"])
+        + [f"frames.files/{n}.jpg" for n in range(FRAMES)]
     )
 
 

@@ -130,6 +130,9 @@ def test_sigkill_mid_ingest_redelivers_and_ends_ready(
     assert len(storage.read_frames(key, 0, FRAMES, "image/jpeg") or []) == FRAMES
     assert not storage.upload_path(pullback).exists()
     assert sorted(p.name for p in storage.pullback_dir(pullback).iterdir()) == [
+        "frames.files",  # each frame as a file for the proxy (issue 13); no temporaries left
         "frames.idx",
         "source.dcm",
     ]
+    files = storage.pullback_dir(pullback) / storage.FRAME_FILES_NAME
+    assert len(list(files.iterdir())) == FRAMES

@@ -15,8 +15,13 @@ def test_the_app_is_reached_only_through_nginx_and_trusts_exactly_it() -> None:
     assert "ports" not in services["web"]
     assert services["nginx"]["ports"]
     assert services["web"]["environment"]["TRUSTED_PROXY_COUNT"].endswith("1}")
-    conf = (ROOT / "deploy" / "nginx.conf").read_text()
-    assert "proxy_pass http://web:8000" in conf
+    conf = (ROOT / "deploy" / "nginx.conf.template").read_text()
+    assert services["nginx"]["environment"]["APP_UPSTREAM"] == "web:8000"
+    assert "server ${APP_UPSTREAM};" in conf and "proxy_pass http://corelab_app;" in conf
+    # Frames go through nginx only after the app's check: the location is internal.
+    assert services["web"]["environment"]["FRAMES_VIA_PROXY"] == "true"
+    frames = conf.split("location /_frames/ {", 1)[1].split("}", 1)[0]
+    assert "internal;" in frames
     # Appends the peer address: the last entry is the one nginx saw, whatever the client sent.
     assert "X-Forwarded-For $proxy_add_x_forwarded_for" in conf
 

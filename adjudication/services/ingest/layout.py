@@ -4,7 +4,9 @@ and ``frames.idx``.
 Frames are stored once: a JPEG-baseline source with one fragment per frame (always the case
 after ``pixels.clean_frames`` re-encapsulated it) is written as ``source.dcm`` only and its
 frames indexed in place; any other source gets its frames encoded into one ``frames.bin``.
-Everything is written under temporary names and renamed, index last, so nothing half-written
+Each frame is also copied (``copy_file_range``, in the kernel) to a file of its own under
+``frames.files/``, which the reverse proxy sends with ``sendfile`` once the app has authorised
+a request (``FRAMES_VIA_PROXY``). Everything is written under temporary names and renamed, index last, so nothing half-written
 is ever visible and a re-run after a killed worker simply writes the same files again.
 """
 
@@ -29,6 +31,46 @@ def remove_temporaries(pullback: Pullback) -> None:
     folder = storage.pullback_dir(pullback)
     for name in (storage.SOURCE_NAME, storage.FRAMES_BIN_NAME, storage.INDEX_NAME):
         (folder / (name + _TMP_SUFFIX)).unlink(missing_ok=True)
+    shutil.rmtree(folder / (storage.FRAME_FILES_NAME + _TMP_SUFFIX), ignore_errors=True)
+
+
+def _copy_range(src_fd: int, dst_fd: int, offset: int, length: int) -> None:
+    """``length`` bytes of ``src_fd`` from ``offset`` to the start of ``dst_fd``, in the
+    kernel (``copy_file_range``; a plain read/write where the filesystem refuses it)."""
+    done = 0
+    try:
+        while done < length:
+            n = os.copy_file_range(src_fd, dst_fd, length - done, offset + done, done)
+            if n == 0:
+                break
+            done += n
+    except OSError:
+        done = 0
+    if done != length:
+        os.pwrite(dst_fd, os.pread(src_fd, length, offset), 0)
+
+
+def _write_frame_files(
+    data_path: Path, entries: list[tuple[int, int]], target: Path, extension: str
+) -> None:
+    """One file per frame (``storage.frame_file_path``), copied from the indexed bytes: what
+    the reverse proxy sends with ``sendfile`` after the app authorised a request."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    src = os.open(data_path, os.O_RDONLY)
+    try:
+        for frame, (offset, length) in enumerate(entries):
+            dst = os.open(
+                target / storage.frame_file_name(frame, extension),
+                os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                0o644,
+            )
+            try:
+                _copy_range(src, dst, offset, length)
+            finally:
+                os.close(dst)
+    finally:
+        os.close(src)
 
 
 def _single_fragment_frames(inspected: InspectedPullback) -> list[tuple[int, int]] | None:
@@ -127,10 +169,20 @@ def store_frames(
         content_type, entries = _write_frames_bin(inspected, bin_tmp, progress)
         if not source_tmp.exists():
             write_dicom(inspected.dataset, source_tmp)
-    index_tmp.write_bytes(storage.frame_index_bytes(entries, in_source=not bin_tmp.exists()))
+    in_source = not bin_tmp.exists()
+    files_tmp = folder / (storage.FRAME_FILES_NAME + _TMP_SUFFIX)
+    _write_frame_files(
+        source_tmp if in_source else bin_tmp,
+        entries,
+        files_tmp,
+        storage.EXTENSIONS.get(content_type, "bin"),
+    )
+    index_tmp.write_bytes(storage.frame_index_bytes(entries, in_source=in_source))
     if bin_tmp.exists():
         os.replace(bin_tmp, folder / storage.FRAMES_BIN_NAME)
     os.replace(source_tmp, source)
     shutil.rmtree(storage.frames_dir(pullback), ignore_errors=True)  # an older layout
+    shutil.rmtree(folder / storage.FRAME_FILES_NAME, ignore_errors=True)  # a killed re-run
+    os.replace(files_tmp, folder / storage.FRAME_FILES_NAME)
     os.replace(index_tmp, folder / storage.INDEX_NAME)
     return content_type

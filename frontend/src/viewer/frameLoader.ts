@@ -9,6 +9,12 @@ export interface FrameLoaderOptions {
    * decoded bitmaps (rows × columns × 4 bytes each) are kept only for the most recent ones.
    */
   decodedCapacity?: number;
+  /**
+   * Memory budget for decoded frames, in bytes (width × height × 4 per bitmap): a long
+   * pullback of large frames keeps fewer decoded frames than `decodedCapacity` allows, so
+   * memory stays bounded whatever the frame size. Default 384 MiB (96 frames of 1024²).
+   */
+  decodedBudgetBytes?: number;
   fetchImpl?: (url: string, init?: RequestInit) => Promise<Response>;
   decode?: (blob: Blob) => Promise<FrameImage>;
   /**
@@ -71,6 +77,8 @@ export class FrameLoader {
   private stopped = false;
   private readonly concurrency: number;
   private readonly capacity: number;
+  private readonly budgetBytes: number;
+  private decodedBytes = 0;
   private readonly fetchImpl: (url: string, init?: RequestInit) => Promise<Response>;
   private readonly decode: (blob: Blob) => Promise<FrameImage>;
   private batchTemplate: string | null;
@@ -87,6 +95,7 @@ export class FrameLoader {
   ) {
     this.concurrency = Math.max(1, options.concurrency ?? 6);
     this.capacity = Math.max(4, options.decodedCapacity ?? 64);
+    this.budgetBytes = Math.max(0, options.decodedBudgetBytes ?? 384 * 1024 * 1024);
     this.fetchImpl = options.fetchImpl ?? ((url, init) => fetch(url, init));
     this.decode = options.decode ?? ((blob) => createImageBitmap(blob));
     this.batchTemplate = options.batchUrlTemplate ?? null;
@@ -275,19 +284,33 @@ export class FrameLoader {
     this.onProgress(this.encoded.size, this.frameCount, this.failed.size);
   }
 
+  /** Bytes held by the decoded frames in memory now (see `decodedBudgetBytes`). */
+  get decodedByteCount(): number {
+    return this.decodedBytes;
+  }
+
   private touch(n: number, image: FrameImage): void {
     this.decoded.delete(n);
     this.decoded.set(n, image);
   }
 
   private remember(n: number, image: FrameImage): void {
+    if (!this.decoded.has(n)) this.decodedBytes += bitmapBytes(image);
     this.touch(n, image);
-    while (this.decoded.size > this.capacity) {
+    while (this.decoded.size > this.capacity || (this.decodedBytes > this.budgetBytes && this.decoded.size > 1)) {
       // Oldest first (Map keeps insertion order); never evict the shown frame. Bitmaps are
       // left to the garbage collector rather than close()d: the viewport may still draw one.
       const oldest = [...this.decoded.keys()].find((k) => k !== this.focus);
       if (oldest === undefined) break;
+      this.decodedBytes -= bitmapBytes(this.decoded.get(oldest)!);
       this.decoded.delete(oldest);
     }
   }
+}
+
+/** Memory of one decoded frame: RGBA, 4 bytes per pixel (0 when the size is unknown). */
+function bitmapBytes(image: FrameImage): number {
+  const width = Number((image as { width?: number }).width ?? 0);
+  const height = Number((image as { height?: number }).height ?? 0);
+  return Number.isFinite(width * height) ? Math.max(0, width * height * 4) : 0;
 }

@@ -1,0 +1,279 @@
+"""Frames through the production topology: nginx in front of the app (issue 13).
+
+A real nginx (Debian's nginx-light, ``bin/lib.sh`` ``ensure_nginx``) runs on a loopback port
+with the configuration ``bin/serve`` uses (``deploy/render_nginx.py``), in front of the live
+test server with ``FRAMES_VIA_PROXY`` on: the app authorises and answers ``X-Accel-Redirect``,
+nginx sends the frame file. Blinding must be exactly what the app alone gives: the assigned
+reader gets the stored bytes, everyone else 404, the internal location is unreachable.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pydicom
+import pytest
+import requests
+from django.conf import settings
+from django.test import Client
+from pydicom.encaps import generate_frames
+
+from adjudication import storage
+from adjudication.dicom.synthetic import make_synthetic_pullback
+from adjudication.services import ingest
+from adjudication.services.assignment import pullback_assign_readers
+from adjudication.services.ingest import UploadSource
+from adjudication.tokens import token_issue
+
+ROOT = Path(__file__).resolve().parents[2]
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+N_FRAMES = 6
+
+pytestmark = pytest.mark.skipif(
+    NGINX is None, reason="nginx is not installed (bin/test installs Debian's nginx-light)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def media(settings: Any, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.FRAMES_VIA_PROXY = True
+    return Path(settings.MEDIA_ROOT)
+
+
+@pytest.fixture
+def proxy(live_server: Any, media: Path, tmp_path: Path) -> Iterator[str]:
+    """nginx on a free loopback port in front of the live server; its base URL."""
+    sys.path.insert(0, str(ROOT / "deploy"))
+    try:
+        from render_nginx import render
+    finally:
+        sys.path.pop(0)
+    port = free_port()
+    app = live_server.url.removeprefix("http://")
+    (tmp_path / "static").mkdir()
+    folder = tmp_path / "nginx"
+    conf = render(
+        folder,
+        {
+            "LISTEN": f"127.0.0.1:{port}",
+            "APP_UPSTREAM": app,
+            "MEDIA_ROOT": str(media),
+            "STATIC_ROOT": str(tmp_path / "static"),
+        },
+        workers=1,
+        # pytest's folders are private to their owner: the workers run as that owner.
+        user=pwd.getpwuid(os.geteuid()).pw_name if os.geteuid() == 0 else None,
+    )
+    folder.joinpath("logs").mkdir(exist_ok=True)
+    process = subprocess.Popen(
+        [NGINX, "-c", str(conf), "-p", str(folder), "-e", str(folder / "logs" / "error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"nginx did not start: {process.stderr.read()!r}") from None
+            time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def pullback(world: Any, media: Path, tmp_path: Path) -> tuple[Any, list[bytes]]:
+    path = tmp_path / "jpeg.dcm"
+    make_synthetic_pullback(
+        path, n_frames=N_FRAMES, rows=64, columns=64, encoding="jpeg_baseline", seed=9
+    )
+    fragments = list(generate_frames(pydicom.dcmread(path).PixelData, number_of_frames=N_FRAMES))
+    with open(path, "rb") as fh:
+        [created] = ingest.pullbacks_create_from_upload(
+            study=world.study,
+            actor=world.coordinator,
+            sources=[UploadSource(path.name, fh, None)],
+            subject_code="S-0013",
+            timepoint="post",
+        )
+    ingest.pullback_ingest(pullback_pk=created.pk)
+    created.refresh_from_db()
+    assert created.status == "ready", created.error
+    pullback_assign_readers(
+        pullback=created, actor=world.coordinator, usernames=["reader_a", "reader_b"]
+    )
+    created.refresh_from_db()
+    return created, fragments
+
+
+def auth(user: Any) -> dict[str, str]:
+    return {"Authorization": f"Token {token_issue(user=user)}"}
+
+
+def test_the_assigned_reader_gets_the_stored_bytes_sent_by_nginx_not_the_app(
+    world: Any, proxy: str, live_server: Any, pullback: Any
+) -> None:
+    created, fragments = pullback
+    headers = auth(world.reader_a)
+    with requests.Session() as s:
+        for n in range(N_FRAMES):
+            r = s.get(f"{proxy}/api/v1/pullbacks/{created.pk}/frames/{n}", headers=headers)
+            assert r.status_code == 200
+            assert r.headers["Content-Type"] == "image/jpeg"
+            assert r.content == fragments[n]
+            assert "X-Accel-Redirect" not in r.headers
+            assert "private" in r.headers["Cache-Control"]
+        # Behind the proxy the app itself sends no pixel byte: it grants, or hands off.
+        url = f"{live_server.url}/api/v1/pullbacks/{created.pk}"
+        grant = s.get(f"{url}/frame-grant", headers=headers)
+        assert grant.status_code == 204 and grant.content == b""
+        direct = s.get(f"{url}/frames/2", headers=headers)
+        assert direct.status_code == 200 and direct.content == b""
+        assert direct.headers["X-Accel-Redirect"].startswith("/_frames/")
+
+
+def test_a_signed_in_browser_session_gets_frames_through_nginx_too(
+    world: Any, proxy: str, pullback: Any
+) -> None:
+    created, fragments = pullback
+    for user, expected in ((world.reader_b, 200), (world.other_reader, 404)):
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        r = requests.get(
+            f"{proxy}/api/v1/pullbacks/{created.pk}/frames/3",
+            cookies={settings.SESSION_COOKIE_NAME: cookie},
+        )
+        assert r.status_code == expected
+        if expected == 200:
+            assert r.content == fragments[3]
+
+
+def test_a_grant_for_one_pullback_opens_no_other(
+    world: Any, proxy: str, pullback: Any, tmp_path: Path
+) -> None:
+    """The proxy caches grants per credential AND pullback: reader A's cached yes for their
+    pullback says nothing about a pullback of another study."""
+    created, _ = pullback
+    path = tmp_path / "other.dcm"
+    make_synthetic_pullback(path, n_frames=2, rows=64, columns=64, encoding="jpeg_baseline", seed=3)
+    with open(path, "rb") as fh:
+        [hidden] = ingest.pullbacks_create_from_upload(
+            study=world.other,
+            actor=world.coordinator,
+            sources=[UploadSource(path.name, fh, None)],
+            subject_code="S-0099",
+            timepoint="post",
+        )
+    ingest.pullback_ingest(pullback_pk=hidden.pk)
+    headers = auth(world.reader_a)
+    with requests.Session() as s:
+        assert s.get(f"{proxy}/api/v1/pullbacks/{created.pk}/frames/0", headers=headers).ok
+        r = s.get(f"{proxy}/api/v1/pullbacks/{hidden.pk}/frames/0", headers=headers)
+        assert r.status_code == 404 and r.json()["code"] == "not_found"
+        grant = s.get(f"{proxy}/api/v1/pullbacks/{hidden.pk}/frame-grant", headers=headers)
+        assert grant.status_code == 403 and "X-Frame-Key" not in grant.headers
+
+
+def test_the_grant_nginx_caches_lives_no_longer_than_the_apps(
+    world: Any, proxy: str, live_server: Any, pullback: Any
+) -> None:
+    created, _ = pullback
+    r = requests.get(  # as nginx's auth_request sees it (nginx keeps X-Accel-* to itself)
+        f"{live_server.url}/api/v1/pullbacks/{created.pk}/frame-grant",
+        headers=auth(world.reader_a),
+    )
+    assert r.status_code == 204
+    assert r.headers["X-Frame-Key"] == str(created.storage_key)
+    assert 0 < int(r.headers["X-Accel-Expires"]) <= settings.FRAME_GRANT_TTL_S
+    assert requests.get(f"{proxy}/api/v1/pullbacks/{created.pk}/frame-grant").status_code == 401
+
+
+def test_the_grant_nginx_caches_never_outlives_the_token(
+    world: Any, live_server: Any, pullback: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from adjudication.models import ApiToken
+
+    created, _ = pullback
+    key = token_issue(user=world.reader_a)
+    ApiToken.objects.filter(user=world.reader_a).update(
+        expires_at=timezone.now() + timedelta(seconds=5)
+    )
+    r = requests.get(
+        f"{live_server.url}/api/v1/pullbacks/{created.pk}/frame-grant",
+        headers={"Authorization": f"Token {key}"},
+    )
+    assert r.status_code == 204
+    assert 0 <= int(r.headers["X-Accel-Expires"]) <= 5
+
+
+def test_a_client_that_holds_the_frame_gets_304_through_nginx(
+    world: Any, proxy: str, pullback: Any
+) -> None:
+    created, _ = pullback
+    headers = auth(world.reader_a)
+    url = f"{proxy}/api/v1/pullbacks/{created.pk}/frames/1"
+    first = requests.get(url, headers=headers)
+    etag = first.headers["ETag"]
+    again = requests.get(url, headers={**headers, "If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+
+
+@pytest.mark.parametrize("persona", ["outsider", "other_reader", "adjudicator"])
+def test_people_who_may_not_see_the_pullback_get_404_through_nginx(
+    world: Any, proxy: str, pullback: Any, persona: str
+) -> None:
+    created, _ = pullback
+    headers = auth(getattr(world, persona))
+    for n in (0, N_FRAMES - 1):
+        r = requests.get(f"{proxy}/api/v1/pullbacks/{created.pk}/frames/{n}", headers=headers)
+        assert r.status_code == 404
+        assert r.json()["code"] == "not_found"
+        assert r.headers["Content-Type"].startswith("application/json")
+
+
+def test_the_internal_frame_location_cannot_be_asked_for_directly(
+    world: Any, proxy: str, pullback: Any
+) -> None:
+    created, fragments = pullback
+    path = storage.frame_proxy_path(str(created.storage_key), 0, "image/jpeg")
+    assert path is not None
+    on_disk = Path(storage.pullback_dir(created)) / storage.FRAME_FILES_NAME / "0.jpg"
+    assert on_disk.read_bytes() == fragments[0]  # the file exists: only nginx refuses it
+    for headers in ({}, auth(world.reader_a)):
+        r = requests.get(f"{proxy}/_frames/{path}", headers=headers)
+        assert r.status_code == 404
+        assert r.content != fragments[0]
+
+
+def test_without_a_credential_the_answer_is_401_through_nginx(proxy: str, pullback: Any) -> None:
+    created, _ = pullback
+    r = requests.get(f"{proxy}/api/v1/pullbacks/{created.pk}/frames/0")
+    assert r.status_code == 401
+    assert r.json()["code"] == "not_authenticated"
