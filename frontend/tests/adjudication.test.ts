@@ -171,8 +171,8 @@ describe("frame comparison", () => {
   });
 
   it("describes stent edges and calcium segments", () => {
-    assert.equal(stentEdgesText(readerDoc()), "4 → 20");
-    assert.equal(calciumSegmentsText(readerDoc()), "6–9");
+    assert.equal(stentEdgesText(readerDoc()), "5 → 21"); // frames count from 1 on screen
+    assert.equal(calciumSegmentsText(readerDoc()), "7–10");
     assert.equal(stentEdgesText({ frames: {} }), "—");
     assert.equal(calciumSegmentsText({ frames: {} }), "—");
   });
