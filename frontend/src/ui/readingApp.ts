@@ -120,7 +120,7 @@ export class ReadingApp {
     });
     root.replaceChildren(
       h("div", { class: "vw-banners" }, this.readOnlyBanner, this.conflict.element),
-      h("div", { class: "vw-main" }, this.stage, this.panel, this.guide.panel.element),
+      h("div", { class: "vw-main" }, this.guide.panel.element, this.stage, this.panel),
       this.status.element,
       this.help.element,
       this.submitDialog.element,

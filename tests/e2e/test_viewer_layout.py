@@ -1,0 +1,131 @@
+"""Layout facts of the reading page at the analysts' screen sizes, and axe-core (WCAG 2 AA).
+
+Screenshots go to ``SCREENSHOT_DIR`` when set (``docs/screenshots`` is refreshed that way),
+else to the test's temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adjudication.dicom.synthetic import make_synthetic_pullback
+from adjudication.services import assignment, ingest
+from tests.e2e.conftest import sign_in
+from tests.factories import PASSWORD, MembershipFactory, StudyFactory, UserFactory
+
+pytestmark = pytest.mark.e2e
+
+SIZES = [(1366, 768), (1920, 1080)]
+AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+# Known failure (issue 14): muted labels and state badges lack contrast; tracked separately.
+AXE_KNOWN = {"color-contrast"}
+
+
+def _until(page: Any, js: str, timeout_s: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while not (value := page.evaluate(js)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {js}")
+        page.wait_for_timeout(50)
+    return value
+
+
+def screenshot_path(tmp_path: Path, name: str) -> Path:
+    target = os.environ.get("SCREENSHOT_DIR")
+    folder = Path(target) if target else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core from node_modules (no CDN), WCAG 2 A/AA rules; violations other than the known."""
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
+    result = page.evaluate(
+        "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})"
+        ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, "
+        "nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))"
+    )
+    return [v for v in result if v["id"] not in AXE_KNOWN]
+
+
+def layout_facts(page: Any, image_selector: str) -> dict[str, Any]:
+    return page.evaluate(
+        """(sel) => {
+          const box = (q) => { const e = document.querySelector(q); if (!e) return null;
+            const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom, height: r.height, width: r.width}; };
+          return {
+            innerHeight: window.innerHeight,
+            scrollHeight: document.scrollingElement.scrollHeight,
+            status: box('.vw-statusbar'),
+            image: box(sel),
+          };
+        }""",
+        image_selector,
+    )
+
+
+@pytest.fixture
+def assigned_read(transactional_db: Any, tmp_path: Path) -> Any:
+    study = StudyFactory(code="layout")
+    coordinator = UserFactory(username="coord")
+    MembershipFactory(study=study, user=coordinator, role="coordinator")
+    for name in ["ana", "ben"]:
+        MembershipFactory(study=study, user=UserFactory(username=name), role="analyst")
+    path = tmp_path / "p.dcm"
+    make_synthetic_pullback(path, n_frames=40, rows=256, columns=256, seed=3)
+    with open(path, "rb") as fh:
+        pullback = ingest.pullback_create_from_upload(
+            study=study,
+            actor=coordinator,
+            fileobj=fh,
+            filename="p.dcm",
+            size_bytes=path.stat().st_size,
+            subject_code="S-0001",
+            timepoint="post",
+        )
+    ingest.pullback_ingest(pullback_pk=pullback.pk)
+    return assignment.pullback_assign_readers(
+        pullback=pullback, actor=coordinator, usernames=["ana", "ben"]
+    )[0]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_reading_page_fits_the_screen_and_passes_axe(
+    browser: Any, live_server: Any, assigned_read: Any, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    width, height = size
+    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": height})
+    page = context.new_page()
+    try:
+        sign_in(page, "ana", PASSWORD)
+        page.goto(f"/reads/{assigned_read.pk}/")
+        _until(page, "() => Boolean(window.__viewerStats && window.__viewerStats.firstFramePaintedMs)")
+        # Complete text of the page: no raw template comment.
+        assert "{#" not in page.locator("body").inner_text()
+        page.wait_for_timeout(300)
+        facts = layout_facts(page, ".vw-views .vw-viewport")
+        page.screenshot(path=str(screenshot_path(tmp_path, f"reading-{width}x{height}.png")))
+        assert facts["status"]["bottom"] <= facts["innerHeight"], facts
+        assert facts["image"]["height"] >= 0.7 * facts["innerHeight"], facts
+        if (width, height) == (1366, 768):
+            assert facts["scrollHeight"] <= facts["innerHeight"], facts  # the page never scrolls
+        # The frame counter is 1-based with the position in mm; the status line shows refusals.
+        assert page.locator(".vw-counter").inner_text().startswith("frame 1 / 40 · 0.")
+        page.locator(".vw-overlay").focus()
+        page.keyboard.press("]")  # no stent edges yet: the status line says why it steps
+        assert "stent edges" in page.locator(".vw-statusbar").inner_text()
+        # The frame panel lists analysis frames once the stent edges are set.
+        assert page.locator(".vw-framepanel").is_visible()
+        # The help overlay shows the keyboard map.
+        page.keyboard.press("?")
+        assert page.locator(".vw-help[aria-labelledby=vw-help-title]").is_visible()
+        assert "next incomplete" in page.locator(".vw-help[aria-labelledby=vw-help-title]").inner_text().lower()
+        page.keyboard.press("Escape")
+        assert axe_violations(page) == []
+    finally:
+        context.close()
