@@ -301,13 +301,13 @@ def test_adjudicator_resolves_by_reader_1_reader_2_and_own_annotation_and_the_co
     clicked_area_mm2 = polygon_area([tuple(p) for p in own_points]) * PIXEL_SPACING_MM**2
     assert metrics_own.mla_mm2 == pytest.approx(clicked_area_mm2, rel=OWN_AREA_REL_TOL)
     row = page.locator("#consensus tr[data-metric=mla_mm2]")
-    assert row.locator(".wb-source").inner_text() == "adjudicator"
+    assert row.locator(".wb-source").inner_text() == "Adjudicator"
     assert page.locator(
         "#consensus tr[data-metric=calcium_max_arc_deg] .wb-source"
-    ).inner_text() == ("reader_a")
+    ).inner_text() == ("Reader 1")
     assert page.locator(
         "#consensus tr[data-metric=max_malapposition_um] .wb-source"
-    ).inner_text() == ("reader_b")
+    ).inner_text() == ("Reader 2")
     # Resolved: read-only, the adjudicator's stored document is the third layer.
     _painted(page)
     assert page.locator(".ad-legend li[data-layer=own]").inner_text().startswith("Adjudicator")

@@ -286,6 +286,11 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.panes.forEach((p) => p.viewer.goTo(target));
   }
 
+  /** Marks the frames behind the flags on the L-mode. */
+  markDisagreeing(frames: readonly number[]): void {
+    this.lmode.setFlagged(frames);
+  }
+
   /** Brings the viewer into view (after a frame link on the page was followed). */
   reveal(): void {
     this.root.scrollIntoView({ block: "start" });

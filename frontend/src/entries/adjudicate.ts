@@ -16,8 +16,7 @@ import { ApiClient } from "../api/client.js";
 import { OwnDraftKeeper, type DraftStorage } from "../adjudication/ownDocument.js";
 import { documentFromServer } from "../document/document.js";
 import { BootstrapError } from "../ui/bootstrap.js";
-import { renderFatal, type ViewportFactory } from "../ui/readingApp.js";
-import { canvasViewportFactory } from "../ui/readingApp.js";
+import { canvasViewportFactory, renderFatal, type ViewportFactory } from "../ui/shell.js";
 
 const wantsCanvas = new URLSearchParams(window.location.search).get("viewport") === "canvas";
 const cornerstoneModule = wantsCanvas ? null : import("../adapter/cornerstone/CornerstoneViewport.js");
@@ -58,6 +57,8 @@ function main(): void {
   let pendingFrame: number | null = null;
   bindFrameLinks(document, (frame) => {
     if (viewer) {
+      // A flag's frame opens both reads side by side (zoom and pan linked).
+      viewer.setLayout("side-by-side");
       viewer.goTo(frame);
       viewer.reveal();
     } else {
@@ -91,6 +92,8 @@ function main(): void {
         started.onOwnChange = refreshForm;
         refreshForm();
         if (pendingFrame !== null) started.goTo(pendingFrame);
+        const flagged = Array.from(document.querySelectorAll<HTMLElement>("#flags .frame-link[data-frame]"), (a) => Number(a.dataset["frame"]));
+        started.markDisagreeing(flagged.filter((f) => Number.isInteger(f) && f >= 0));
         form?.addEventListener("own-annotation-chosen", () => {
           if (started.ownDocument() === null) started.root.querySelector<HTMLElement>(".ad-start")?.classList.add("is-prompting");
         });
