@@ -99,12 +99,16 @@ def test_the_reading_page_fits_the_screen_and_passes_axe(
     browser: Any, live_server: Any, assigned_read: Any, tmp_path: Path, size: tuple[int, int]
 ) -> None:
     width, height = size
-    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": height})
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": height}
+    )
     page = context.new_page()
     try:
         sign_in(page, "ana", PASSWORD)
         page.goto(f"/reads/{assigned_read.pk}/")
-        _until(page, "() => Boolean(window.__viewerStats && window.__viewerStats.firstFramePaintedMs)")
+        _until(
+            page, "() => Boolean(window.__viewerStats && window.__viewerStats.firstFramePaintedMs)"
+        )
         # Complete text of the page: no raw template comment.
         assert "{#" not in page.locator("body").inner_text()
         page.wait_for_timeout(300)
@@ -124,8 +128,79 @@ def test_the_reading_page_fits_the_screen_and_passes_axe(
         # The help overlay shows the keyboard map.
         page.keyboard.press("?")
         assert page.locator(".vw-help[aria-labelledby=vw-help-title]").is_visible()
-        assert "next incomplete" in page.locator(".vw-help[aria-labelledby=vw-help-title]").inner_text().lower()
+        assert (
+            "next incomplete"
+            in page.locator(".vw-help[aria-labelledby=vw-help-title]").inner_text().lower()
+        )
         page.keyboard.press("Escape")
+        assert axe_violations(page) == []
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def open_adjudication(transactional_db: Any, world: Any, tmp_path: Path) -> Any:
+    """Two reads that disagree on a real (synthetic, ingested) pullback: an open adjudication."""
+    from adjudication.services import metrics as metric_services
+    from adjudication.services.reads import read_save_annotations, read_submit
+    from tests.conftest import sample_document
+
+    path = tmp_path / "p.dcm"
+    make_synthetic_pullback(path, n_frames=130, rows=512, columns=512, seed=5)
+    with open(path, "rb") as fh:
+        pullback = ingest.pullback_create_from_upload(
+            study=world.study,
+            actor=world.coordinator,
+            fileobj=fh,
+            filename="p.dcm",
+            size_bytes=path.stat().st_size,
+            subject_code="S-0002",
+            timepoint="post",
+        )
+    ingest.pullback_ingest(pullback_pk=pullback.pk)
+    reads = assignment.pullback_assign_readers(
+        pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
+    )
+    for read, user, radius in [(reads[0], world.reader_a, 150), (reads[1], world.reader_b, 100)]:
+        read_save_annotations(read=read, actor=user, version=1, annotations=sample_document(radius))
+        read_submit(
+            read=read, actor=user, password=PASSWORD, allow_incomplete=True, reason="layout test"
+        )
+        metric_services.read_compute_metrics(read_pk=read.pk)
+    metric_services.pullback_compare_reads(pullback_pk=pullback.pk)
+    pullback.refresh_from_db()
+    return pullback.adjudication
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_adjudication_workbench_is_one_screen_and_passes_axe(
+    browser: Any, live_server: Any, open_adjudication: Any, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    width, height = size
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": height}
+    )
+    page = context.new_page()
+    try:
+        sign_in(page, "adjudicator", PASSWORD)
+        page.goto(f"/adjudications/{open_adjudication.pk}/")
+        _until(
+            page, "() => Boolean(window.__viewerStats && window.__viewerStats.firstFramePaintedMs)"
+        )
+        page.wait_for_timeout(300)
+        facts = layout_facts(page, "#adjudication-viewer .ad-pane:not([hidden]) .vw-viewport")
+        page.screenshot(path=str(screenshot_path(tmp_path, f"adjudication-{width}x{height}.png")))
+        assert facts["scrollHeight"] <= facts["innerHeight"], facts  # no page scroll
+        assert facts["status"]["bottom"] <= facts["innerHeight"], facts
+        if (width, height) == (1920, 1080):
+            assert facts["image"]["height"] >= 0.7 * facts["innerHeight"], facts
+        overflow = page.evaluate(
+            """() => [...document.querySelectorAll('#flags th, #flags td, #flags table')]
+                 .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim())"""
+        )
+        assert overflow == []  # no text overflows the flag table
+        flags = page.locator("#flags").inner_text()
+        assert "Minimum lumen area" in flags and "mm²" in flags and "mla_mm2" not in flags
         assert axe_violations(page) == []
     finally:
         context.close()

@@ -169,7 +169,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.views = h("div", { class: "vw-views" }, this.panes.box);
     const stage = h("section", { class: "vw-stage", "aria-label": "Frame viewer" }, this.views);
     const panel = h("aside", { class: "vw-panel", "aria-label": "Layers, my annotation and measurements" });
-    root.replaceChildren(h("div", { class: "vw-banners" }, h("div", { class: "vw-banner vw-banner-info", role: "status" }, banner)), h("div", { class: "vw-main" }, stage, panel), this.status.element, this.help.element);
+    root.replaceChildren(h("div", { class: "vw-main" }, stage, panel), this.status.element, this.help.element);
 
     const target = { frame: () => this.current, frameCount: () => pullback.n_frames, goTo: (f: number) => this.goTo(f) };
     this.nav = new shell.NavBar(target, pullback);
@@ -207,7 +207,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
       },
       resetView: () => this.panes.panes[0]?.viewer.resetView(),
     });
-    panel.append(h("h2", {}, "Layers"), legend, layoutGroup, ...(this.readOnly ? [] : this.own.elements));
+    panel.append(h("p", { class: "ad-note", role: "note" }, banner), h("h2", {}, "Layers"), legend, layoutGroup, ...(this.readOnly ? [] : this.own.elements));
     panel.append(h("h2", {}, "This frame"), this.compare.comparison, h("h2", {}, "Pullback"), this.compare.longitudinal, ...this.image.elements, ...shell.calibrationList(pullback, boot.strut_threshold_um));
   }
 
