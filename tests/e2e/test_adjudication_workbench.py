@@ -28,7 +28,7 @@ from rest_framework.test import APIClient
 
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.domain.geometry import polygon_area
-from adjudication.models import Adjudication, Pullback, Read, ReadMetrics
+from adjudication.models import Adjudication, AdjudicationDraft, Pullback, Read, ReadMetrics
 from adjudication.models.reading import ReadKind
 from adjudication.services import assignment, ingest, studies
 from tests.e2e.conftest import sign_in
@@ -49,6 +49,7 @@ READER_2_SCALE = 0.6
 # ~0.5 CSS px of them (see test_reader_completes_a_read), i.e. well inside 2 % of the area.
 OWN_LUMEN_STEP = 4
 OWN_AREA_REL_TOL = 0.02
+_NO_DRAFT = AdjudicationDraft(annotations=None)
 
 
 @pytest.fixture
@@ -275,6 +276,19 @@ def test_adjudicator_resolves_by_reader_1_reader_2_and_own_annotation_and_the_co
     page.keyboard.press("Enter")
     own = page.evaluate("() => window.__adjudicationViewer.ownDocument()")
     assert len(own["frames"][str(mla_frame)]["lumen"]) == len(own_points)
+    # Saved on the server as the adjudicator's draft (versioned, audited, never shown to readers).
+    _wait_db(
+        lambda: (
+            str(mla_frame)
+            in (
+                (
+                    AdjudicationDraft.objects.filter(adjudication=adjudication).first() or _NO_DRAFT
+                ).annotations
+                or {}
+            ).get("frames", {})
+        ),
+        "the server-side draft",
+    )
     assert page.locator(".wb-own-missing[data-group=lumen]").count() == 0  # message gone
     assert page.evaluate("() => window.__adjudicationViewer.panes()") == [
         ["reader1", "reader2", "own"]

@@ -1,7 +1,7 @@
 import { AnnotationAdapter } from "../adapter/annotations.js";
 import type { ViewportAdapter } from "../adapter/viewport.js";
 import { ApiClient, type AdjudicationResponse, type PullbackResponse } from "../api/client.js";
-import { emptyDocument, frameOf } from "../document/document.js";
+import { documentFromServer, emptyDocument, frameOf } from "../document/document.js";
 import { DocumentStore } from "../document/store.js";
 import type { AnnotationDocument } from "../document/types.js";
 import type { PixelSpacingMm } from "../geometry/types.js";
@@ -20,6 +20,7 @@ import { documentsByLayer, LAYER_IDS, LAYER_SPECS, layerLabel, paneLayers, type 
 import { isEmptyDocument, OwnDraftKeeper, startOwnDocument, type DraftStorage, type OwnOrigin } from "./ownDocument.js";
 import { OwnPanel } from "./ownPanel.js";
 import { PaneCoordinates, PaneSet } from "./panes.js";
+import { ServerDraft } from "./serverDraft.js";
 import { ADJUDICATION_SHORTCUTS } from "./shortcuts.js";
 
 export { ADJUDICATION_SHORTCUTS };
@@ -67,7 +68,7 @@ export async function startAdjudicationViewer(
     shell.renderFatal(root, "This pullback cannot be shown", "It has no frames.");
     return null;
   }
-  const viewer = new AdjudicationViewer(root, boot, adjudication, pullback, storage, viewportFactory);
+  const viewer = new AdjudicationViewer(root, boot, adjudication, pullback, storage, viewportFactory, api);
   await viewer.mount();
   return viewer;
 }
@@ -106,6 +107,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
   private readonly layoutButtons = new Map<Layout, HTMLButtonElement>();
   private readonly own: OwnPanel;
   private readonly compare: ComparisonPanel;
+  private readonly server: ServerDraft;
 
   constructor(
     readonly root: HTMLElement,
@@ -114,12 +116,14 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     private readonly pullback: PullbackResponse,
     storage: DraftStorage | null,
     factory: shell.ViewportFactory,
+    api: ApiClient,
   ) {
     this.resolved = adjudication.status !== "open";
     this.readOnly = boot.read_only || this.resolved;
     this.spacing = shell.pixelSpacingOf(pullback);
     this.loader = new FrameLoader(boot.frame_url_template, pullback.n_frames, { batchUrlTemplate: boot.frames_batch_url_template, decodedCapacity: 64 });
     this.keeper = new OwnDraftKeeper(boot.adjudication_id, storage);
+    this.server = new ServerDraft(api, boot.adjudication_id, (text, tone) => this.status.setSave(text, tone === "busy" ? "pending" : tone));
 
     // Documents: the readers' are read-only copies; the own one is editable while open.
     const docs = documentsByLayer(adjudication.reads);
@@ -248,6 +252,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
       });
     }
     window.addEventListener("keydown", (ev) => shell.handleViewerKey(ev, this.keyHooks()));
+    if (!this.readOnly) await this.loadServerDraft();
     await this.arrange();
     stats.viewport = this.panes.panes[0]?.viewport.kind ?? "";
     this.applyOwnState();
@@ -339,6 +344,23 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.status.flash("Your annotation was discarded.");
   }
 
+  /**
+   * The server's draft (what other tabs and devices see) unless this tab holds a copy, which is
+   * then its latest state (a reload before the last save went out): the server is brought up to it.
+   */
+  private async loadServerDraft(): Promise<void> {
+    const draft = await this.server.load();
+    if (this.ownOrigin !== null) {
+      this.server.save(this.ownOrigin, this.layers.own.store.document);
+      return;
+    }
+    if (!draft || draft.version === 0 || draft.origin === "" || draft.annotations === null) return;
+    this.ownOrigin = draft.origin as OwnOrigin;
+    this.layers.own.store.load(documentFromServer(draft.annotations), 0);
+    this.keeper.save({ origin: this.ownOrigin, annotations: this.layers.own.store.document });
+    this.visible.add("own");
+  }
+
   private setOwn(origin: OwnOrigin | null, doc: AnnotationDocument): void {
     this.ownOrigin = origin;
     for (const tool of Object.values(this.layers.own.tools)) tool.cancelDraft();
@@ -351,6 +373,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
       this.keeper.save({ origin, annotations: doc });
       this.visible.add("own");
     }
+    if (!this.readOnly) this.server.save(origin, origin === null ? null : this.layers.own.store.document);
     this.applyOwnState();
     void this.arrange();
     this.onOwnChange?.();
@@ -427,6 +450,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
   private documentChanged(id: LayerId | null): void {
     if (id === "own" && this.ownOrigin !== null && !this.readOnly) {
       this.keeper.save({ origin: this.ownOrigin, annotations: this.layers.own.store.document });
+      this.server.save(this.ownOrigin, this.layers.own.store.document);
       this.onOwnChange?.();
     }
     this.panes.forEach((p) => p.viewport.requestRender());
@@ -462,7 +486,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
   }
 
   private updateOwnControls(): void {
-    this.own.update(this.ownOrigin, "kept in this browser tab until you sign");
+    this.own.update(this.ownOrigin, "saved as your draft on the server until you sign");
   }
 
   /** Keys act when the viewer (or nothing in particular) has the focus: never inside the form. */

@@ -133,4 +133,22 @@ export class ApiClient {
       annotations,
     });
   }
+
+  /** The caller's own annotation draft of an adjudication (version 0 when none). */
+  getAdjudicationDraft(adjudicationId: number): Promise<AdjudicationDraft> {
+    return this.request<AdjudicationDraft>("GET", `/adjudications/${adjudicationId}/draft/`);
+  }
+
+  /** PUT the draft; 409 (ApiError.isConflict) when `version` is stale; null annotations discard it. */
+  saveAdjudicationDraft(adjudicationId: number, draft: AdjudicationDraft): Promise<AdjudicationDraft> {
+    return this.request<AdjudicationDraft>("PUT", `/adjudications/${adjudicationId}/draft/`, draft);
+  }
+}
+
+/** The adjudicator's own annotation as saved on the server (issue 14). */
+export interface AdjudicationDraft {
+  version: number;
+  /** "reader1" | "reader2" | "empty", or "" when discarded / none. */
+  origin: string;
+  annotations: unknown;
 }
