@@ -87,7 +87,7 @@ export class OwnDraftKeeper {
   }
 
   load(): OwnDraft | null {
-    let text: string | null = null;
+    let text: string | null;
     try {
       text = this.storage?.getItem(this.key) ?? null;
     } catch {

@@ -31,7 +31,7 @@ export class OwnPanel {
       this.startButtons.set(origin, button);
       startRow.append(button);
     }
-    this.tools = new ToolButtons("Tools for my annotation", hooks.selectTool);
+    this.tools = new ToolButtons("Tools for my annotation", (name) => hooks.selectTool(name));
     [this.undoButton, this.redoButton] = undoRedoButtons(
       () => store.undo(),
       () => store.redo(),

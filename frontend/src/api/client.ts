@@ -42,7 +42,7 @@ export class ApiError extends Error {
 
 /** Builds an ApiError from a non-2xx status and whatever body came back. */
 export function apiErrorFrom(status: number, statusText: string, body: unknown): ApiError {
-  const b: ApiErrorBody = body !== null && typeof body === "object" ? (body as ApiErrorBody) : {};
+  const b: ApiErrorBody = body !== null && typeof body === "object" ? (body) : {};
   const detail =
     typeof b.detail === "string" && b.detail
       ? b.detail

@@ -69,7 +69,7 @@ export function unshowablePullback(pullback: PullbackResponse): [string, string]
 
 export function pixelSpacingOf(pullback: PullbackResponse): PixelSpacingMm | null {
   const ps = pullback.pixel_spacing_mm;
-  return ps && ps.length === 2 && ps.every((v) => Number.isFinite(v) && v > 0) ? [ps[0]!, ps[1]!] : null;
+  return ps && ps.length === 2 && ps.every((v) => Number.isFinite(v) && v > 0) ? [ps[0], ps[1]] : null;
 }
 
 /** "frame 12 / 90 · 2.20 mm": frames count from 1 on screen (the data stay 0-based). */
@@ -190,7 +190,7 @@ export class ImageControls {
     this.angle = range("L-mode angle", 0, 355, 5, () => hooks.angle(Number(this.angle.value)));
     const buttons: HTMLButtonElement[] = [];
     if (hooks.zoom) {
-      const zoom = hooks.zoom;
+      const zoom = (d: 1 | -1) => hooks.zoom?.(d);
       const zoomOut = h("button", { type: "button", class: "vw-button", "aria-label": "Zoom out", title: "Zoom out (−)" }, "−");
       const zoomIn = h("button", { type: "button", class: "vw-button", "aria-label": "Zoom in", title: "Zoom in (+)" }, "+");
       zoomOut.addEventListener("click", () => zoom(-1));
