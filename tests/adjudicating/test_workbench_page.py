@@ -117,3 +117,16 @@ def test_choosing_own_annotation_without_drawing_one_is_refused_clearly(
     assert "annotations" in response.content.decode()
     flagged.refresh_from_db()
     assert flagged.status == "open"
+
+
+def test_the_queue_shows_flag_count_groups_and_age_and_sorts(world: Any, flagged: Any) -> None:
+    html = page_client(world.adjudicator).get("/").content.decode()
+    row = html[html.index(f'data-adjudication="{flagged.pk}"') :]
+    row = row[: row.index("</tr>")]
+    count = flagged.flags.count()
+    assert f'data-flags="{count}"' in row
+    for group in {f.group for f in flagged.flags.all()}:
+        assert group in row
+    assert "minute" in row  # waiting since it was opened
+    for sort in ("age", "flags", "study", "nonsense"):
+        assert page_client(world.adjudicator).get(f"/?sort={sort}").status_code == 200
