@@ -1,7 +1,7 @@
 import { AnnotationAdapter } from "../adapter/annotations.js";
 import type { ViewportAdapter } from "../adapter/viewport.js";
-import { ApiClient, type AdjudicationResponse, type PullbackResponse } from "../api/client.js";
-import { documentFromServer, emptyDocument, frameOf } from "../document/document.js";
+import type { AdjudicationResponse, ApiClient, PullbackResponse } from "../api/client.js";
+import { emptyDocument, frameOf } from "../document/document.js";
 import { DocumentStore } from "../document/store.js";
 import type { AnnotationDocument } from "../document/types.js";
 import type { PixelSpacingMm } from "../geometry/types.js";
@@ -17,14 +17,16 @@ import { LModeView } from "../viewer/lmodeView.js";
 import type { AdjudicationBootstrap } from "./bootstrap.js";
 import { ComparisonPanel } from "./comparisonPanel.js";
 import { documentsByLayer, LAYER_IDS, LAYER_SPECS, layerLabel, paneLayers, type LayerId } from "./layers.js";
-import { isEmptyDocument, OwnDraftKeeper, startOwnDocument, type DraftStorage, type OwnOrigin } from "./ownDocument.js";
+import { LayerControls, type Layout } from "./layerControls.js";
+import { isEmptyDocument, startOwnDocument, type DraftStorage, type OwnOrigin } from "./ownDocument.js";
 import { OwnPanel } from "./ownPanel.js";
 import { PaneCoordinates, PaneSet } from "./panes.js";
-import { ServerDraft } from "./serverDraft.js";
+import { exposeTestHooks } from "./testHooks.js";
+import { OwnPersistence } from "./ownPersistence.js";
 import { ADJUDICATION_SHORTCUTS } from "./shortcuts.js";
 
 export { ADJUDICATION_SHORTCUTS };
-export type Layout = "overlay" | "side-by-side";
+export type { Layout } from "./layerControls.js";
 
 /** What the page (the decision form) needs from the viewer. */
 export interface OwnAnnotationHost {
@@ -38,39 +40,6 @@ interface Layer {
   readonly id: LayerId;
   readonly store: DocumentStore;
   readonly tools: Record<ToolName, Tool>;
-}
-
-const NOT_FOUND = "This adjudication was not found, or you have no access to it.";
-
-/** Loads the adjudication (both blinded reads) and its pullback, then mounts the viewer into `root`. */
-export async function startAdjudicationViewer(
-  root: HTMLElement,
-  boot: AdjudicationBootstrap,
-  viewportFactory: shell.ViewportFactory = shell.canvasViewportFactory,
-  storage: DraftStorage | null = null,
-): Promise<AdjudicationViewer | null> {
-  root.classList.add("vw-root", "ad-root");
-  root.replaceChildren(h("p", { class: "vw-loading" }, "Loading both reads…"));
-  const api = new ApiClient(boot.api_base, boot.csrf_token);
-  let adjudication: AdjudicationResponse;
-  let pullback: PullbackResponse;
-  try {
-    [adjudication, pullback] = await Promise.all([api.getAdjudication(boot.adjudication_id), api.getPullback(boot.pullback_id)]);
-  } catch (err) {
-    shell.renderFatal(root, "The viewer could not load this adjudication", shell.describeLoadError(err, NOT_FOUND));
-    return null;
-  }
-  if (adjudication.pullback !== pullback.id) {
-    shell.renderFatal(root, "The viewer could not load this adjudication", "The adjudication does not belong to this pullback.");
-    return null;
-  }
-  if (!(pullback.n_frames > 0 && pullback.rows > 0 && pullback.columns > 0)) {
-    shell.renderFatal(root, "This pullback cannot be shown", "It has no frames.");
-    return null;
-  }
-  const viewer = new AdjudicationViewer(root, boot, adjudication, pullback, storage, viewportFactory, api);
-  await viewer.mount();
-  return viewer;
 }
 
 /**
@@ -87,8 +56,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
   private readonly resolved: boolean;
   private readonly layers: Record<LayerId, Layer>;
   private readonly coords = new PaneCoordinates();
-  private readonly keeper: OwnDraftKeeper;
-  private ownOrigin: OwnOrigin | null = null;
+  private readonly persist: OwnPersistence;
   private pendingReplace: OwnOrigin | null = null;
   private readonly visible = new Set<LayerId>(["reader1", "reader2"]);
   private layout: Layout = "overlay";
@@ -103,11 +71,9 @@ export class AdjudicationViewer implements OwnAnnotationHost {
   private readonly views: HTMLElement;
   private readonly nav: shell.NavBar;
   private readonly image: shell.ImageControls;
-  private readonly layerInputs = new Map<LayerId, HTMLInputElement>();
-  private readonly layoutButtons = new Map<Layout, HTMLButtonElement>();
+  private readonly layerControls: LayerControls;
   private readonly own: OwnPanel;
   private readonly compare: ComparisonPanel;
-  private readonly server: ServerDraft;
 
   constructor(
     readonly root: HTMLElement,
@@ -122,21 +88,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.readOnly = boot.read_only || this.resolved;
     this.spacing = shell.pixelSpacingOf(pullback);
     this.loader = new FrameLoader(boot.frame_url_template, pullback.n_frames, { batchUrlTemplate: boot.frames_batch_url_template, decodedCapacity: 64 });
-    this.keeper = new OwnDraftKeeper(boot.adjudication_id, storage);
-    this.server = new ServerDraft(api, boot.adjudication_id, (text, tone) => this.status.setSave(text, tone === "busy" ? "pending" : tone));
-
-    // Documents: the readers' are read-only copies; the own one is editable while open.
     const docs = documentsByLayer(adjudication.reads);
-    let ownDoc: AnnotationDocument = emptyDocument();
-    if (this.resolved) {
-      // Signed: nothing is kept in the browser any more; the stored adjudicator read (if any) shows.
-      this.keeper.clear();
-      if (docs.own) [ownDoc, this.ownOrigin] = [docs.own, "empty"];
-    } else {
-      const draft = this.keeper.load();
-      if (draft) [ownDoc, this.ownOrigin] = [draft.annotations, draft.origin];
-    }
-    if (this.ownOrigin !== null) this.visible.add("own");
     const layer = (id: LayerId, doc: AnnotationDocument | null | undefined, readOnly: boolean): Layer => {
       const store = new DocumentStore(doc ?? emptyDocument(), 0, { readOnly });
       const context: ToolContext = {
@@ -151,7 +103,13 @@ export class AdjudicationViewer implements OwnAnnotationHost {
       };
       return { id, store, tools: createToolSet(context) };
     };
-    this.layers = { reader1: layer("reader1", docs.reader1, true), reader2: layer("reader2", docs.reader2, true), own: layer("own", ownDoc, this.readOnly) };
+    this.layers = { reader1: layer("reader1", docs.reader1, true), reader2: layer("reader2", docs.reader2, true), own: layer("own", null, this.readOnly) };
+    this.persist = new OwnPersistence(this.layers.own.store, api, boot.adjudication_id, storage, !this.readOnly, (text, tone) =>
+      this.status.setSave(text, tone === "busy" ? "pending" : tone),
+    );
+    const ownDoc = this.persist.initial(this.resolved, docs.own);
+    if (ownDoc) this.layers.own.store.load(ownDoc, 0);
+    if (this.ownOrigin !== null) this.visible.add("own");
 
     const banner = this.readOnly
       ? this.resolved
@@ -180,24 +138,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.nav.counter.dataset["readout"] = "frame";
     stage.append(this.nav.element);
 
-    const legend = h("ul", { class: "ad-legend", "aria-label": "Layers" });
-    for (const id of LAYER_IDS) {
-      const input = h("input", { type: "checkbox", "data-layer": id, checked: this.visible.has(id) });
-      input.addEventListener("change", () => this.setVisible(id, input.checked));
-      this.layerInputs.set(id, input);
-      const swatch = h("span", { class: `ad-swatch ad-swatch-${id}`, "aria-hidden": "true" });
-      legend.append(h("li", { "data-layer": id }, h("label", {}, input, swatch, ` ${layerLabel(id, this.resolved)} `, h("kbd", {}, LAYER_SPECS[id].key))));
-    }
-    const layoutGroup = h("div", { class: "vw-row ad-layout", role: "group", "aria-label": "Layout" });
-    for (const [value, label] of [
-      ["overlay", "Overlay"],
-      ["side-by-side", "Side by side"],
-    ] as const) {
-      const button = h("button", { type: "button", class: "vw-button", "data-layout": value, "aria-pressed": String(value === this.layout), title: "Overlay ⇄ side by side (V)" }, label);
-      button.addEventListener("click", () => this.setLayout(value));
-      this.layoutButtons.set(value, button);
-      layoutGroup.append(button);
-    }
+    this.layerControls = new LayerControls(this.resolved, this.visible, this.layout, { setVisible: (id, on) => this.setVisible(id, on), setLayout: (l) => this.setLayout(l) });
     this.own = new OwnPanel(this.layers.own.store, { start: (o) => this.startOwn(o), discard: () => this.discardOwn(), selectTool: (n) => this.selectTool(n) });
     this.compare = new ComparisonPanel(this.spacing, boot.strut_threshold_um, (id) => (id === "own" && this.resolved ? "Adj." : LAYER_SPECS[id].short));
     this.image = new shell.ImageControls({
@@ -211,8 +152,12 @@ export class AdjudicationViewer implements OwnAnnotationHost {
       },
       resetView: () => this.panes.panes[0]?.viewer.resetView(),
     });
-    panel.append(h("p", { class: "ad-note", role: "note" }, banner), h("h2", {}, "Layers"), legend, layoutGroup, ...(this.readOnly ? [] : this.own.elements));
+    panel.append(h("p", { class: "ad-note", role: "note" }, banner), ...this.layerControls.elements, ...(this.readOnly ? [] : this.own.elements));
     panel.append(h("h2", {}, "This frame"), this.compare.comparison, h("h2", {}, "Pullback"), this.compare.longitudinal, ...this.image.elements, ...shell.calibrationList(pullback, boot.strut_threshold_um));
+  }
+
+  private get ownOrigin(): OwnOrigin | null {
+    return this.persist.origin;
   }
 
   /** The frame shown (0-based), −1 before the first. */
@@ -252,7 +197,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
       });
     }
     window.addEventListener("keydown", (ev) => shell.handleViewerKey(ev, this.keyHooks()));
-    if (!this.readOnly) await this.loadServerDraft();
+    if (!this.readOnly && (await this.persist.loadServer())) this.visible.add("own");
     await this.arrange();
     stats.viewport = this.panes.panes[0]?.viewport.kind ?? "";
     this.applyOwnState();
@@ -270,19 +215,12 @@ export class AdjudicationViewer implements OwnAnnotationHost {
       imageToScreen: (x: number, y: number) => this.panes.panes[0]!.viewport.imageToScreen([x, y]),
     };
     stats.expose(handle);
-    window.__adjudicationViewer = {
-      ...handle,
+    exposeTestHooks(handle, {
       layout: () => this.layout,
       panes: () => this.panes.panes.map((p) => [...p.layers]),
-      imageToPage: (x: number, y: number, pane = 0) => {
-        const p = this.panes.panes[pane];
-        if (!p) return null;
-        const rect = p.viewport.overlayCanvas.getBoundingClientRect();
-        const [sx, sy] = p.viewport.imageToScreen([x, y]);
-        return [rect.left + sx, rect.top + sy];
-      },
+      overlay: (pane) => this.panes.panes[pane]?.viewport ?? null,
       ownDocument: () => this.ownDocument(),
-    };
+    });
   }
 
   /** Shows frame `n` (clamped) in every pane. */
@@ -305,7 +243,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
   setLayout(layout: Layout): void {
     if (layout === this.layout) return;
     this.layout = layout;
-    for (const [value, button] of this.layoutButtons) button.setAttribute("aria-pressed", String(value === layout));
+    this.layerControls.showLayout(layout);
     void this.arrange();
   }
 
@@ -313,8 +251,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     if (id === "own" && this.ownOrigin === null) visible = false;
     if (visible) this.visible.add(id);
     else this.visible.delete(id);
-    const input = this.layerInputs.get(id);
-    if (input) input.checked = visible;
+    this.layerControls.showVisible(id, visible, id !== "own" || this.ownOrigin !== null);
     if (id === "own" && !visible) this.selectTool(null);
     void this.arrange();
   }
@@ -344,36 +281,13 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.status.flash("Your annotation was discarded.");
   }
 
-  /**
-   * The server's draft (what other tabs and devices see) unless this tab holds a copy, which is
-   * then its latest state (a reload before the last save went out): the server is brought up to it.
-   */
-  private async loadServerDraft(): Promise<void> {
-    const draft = await this.server.load();
-    if (this.ownOrigin !== null) {
-      this.server.save(this.ownOrigin, this.layers.own.store.document);
-      return;
-    }
-    if (!draft || draft.version === 0 || draft.origin === "" || draft.annotations === null) return;
-    this.ownOrigin = draft.origin as OwnOrigin;
-    this.layers.own.store.load(documentFromServer(draft.annotations), 0);
-    this.keeper.save({ origin: this.ownOrigin, annotations: this.layers.own.store.document });
-    this.visible.add("own");
-  }
-
   private setOwn(origin: OwnOrigin | null, doc: AnnotationDocument): void {
-    this.ownOrigin = origin;
     for (const tool of Object.values(this.layers.own.tools)) tool.cancelDraft();
-    this.layers.own.store.load(doc, 0);
+    this.persist.reset(origin, doc);
     if (origin === null) {
-      this.keeper.clear();
       this.visible.delete("own");
       this.selectTool(null);
-    } else {
-      this.keeper.save({ origin, annotations: doc });
-      this.visible.add("own");
-    }
-    if (!this.readOnly) this.server.save(origin, origin === null ? null : this.layers.own.store.document);
+    } else this.visible.add("own");
     this.applyOwnState();
     void this.arrange();
     this.onOwnChange?.();
@@ -449,8 +363,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
 
   private documentChanged(id: LayerId | null): void {
     if (id === "own" && this.ownOrigin !== null && !this.readOnly) {
-      this.keeper.save({ origin: this.ownOrigin, annotations: this.layers.own.store.document });
-      this.server.save(this.ownOrigin, this.layers.own.store.document);
+      this.persist.changed();
       this.onOwnChange?.();
     }
     this.panes.forEach((p) => p.viewport.requestRender());
@@ -476,9 +389,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
 
   private applyOwnState(): void {
     const started = this.ownOrigin !== null;
-    const ownInput = this.layerInputs.get("own")!;
-    ownInput.disabled = !started;
-    ownInput.checked = started && this.visible.has("own");
+    this.layerControls.showVisible("own", started && this.visible.has("own"), started);
     this.root.classList.toggle("has-own", started);
     this.root.classList.toggle("is-read-only", this.readOnly);
     this.updateOwnControls();
@@ -526,20 +437,5 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     } else if (key === "v" || key === "V") this.setLayout(this.layout === "overlay" ? "side-by-side" : "overlay");
     else return false;
     return true;
-  }
-}
-
-declare global {
-  interface Window {
-    /** Hooks for the e2e tests: navigate, layout, image px → page px of a pane, the own document. */
-    __adjudicationViewer?: {
-      goTo(n: number): void;
-      frame(): number;
-      frameCount: number;
-      layout(): Layout;
-      panes(): LayerId[][];
-      imageToPage(x: number, y: number, pane?: number): [number, number] | null;
-      ownDocument(): AnnotationDocument | null;
-    };
   }
 }

@@ -10,7 +10,8 @@
 // adjudicate.css @imports read.css, so dist/read.css stays the reading page's alone.
 import "../adjudication/adjudicate.css";
 import { parseAdjudicationBootstrap } from "../adjudication/bootstrap.js";
-import { AdjudicationViewer, startAdjudicationViewer } from "../adjudication/adjudicationViewer.js";
+import type { AdjudicationViewer } from "../adjudication/adjudicationViewer.js";
+import { startAdjudicationViewer } from "../adjudication/start.js";
 import { bindDecisionForm, bindFrameLinks, pollUntilConsensus } from "../adjudication/decisionForm.js";
 import { ApiClient } from "../api/client.js";
 import { OwnDraftKeeper, type DraftStorage } from "../adjudication/ownDocument.js";
