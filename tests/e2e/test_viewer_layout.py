@@ -201,6 +201,12 @@ def test_the_adjudication_workbench_is_one_screen_and_passes_axe(
         assert overflow == []  # no text overflows the flag table
         flags = page.locator("#flags").inner_text()
         assert "Minimum lumen area" in flags and "mm²" in flags and "mla_mm2" not in flags
+        # The automatic proposal is a third, optional layer: listed with its status, hidden at
+        # first, nothing to accept on this page.
+        auto = page.locator(".ad-root .vw-auto")
+        assert "Proposal" in auto.inner_text()
+        assert not auto.locator("[data-auto=show]").is_checked()
+        assert auto.locator("[data-auto=accept-all]").count() == 0
         assert axe_violations(page) == []
     finally:
         context.close()

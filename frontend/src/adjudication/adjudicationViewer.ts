@@ -20,6 +20,7 @@ import { documentsByLayer, LAYER_IDS, LAYER_SPECS, layerLabel, paneLayers, type 
 import { LayerControls, type Layout } from "./layerControls.js";
 import { isEmptyDocument, startOwnDocument, type DraftStorage, type OwnOrigin } from "./ownDocument.js";
 import { OwnPanel } from "./ownPanel.js";
+import { AutoAssist } from "../auto/autoAssist.js";
 import { PaneCoordinates, PaneSet } from "./panes.js";
 import { exposeTestHooks } from "./testHooks.js";
 import { OwnPersistence } from "./ownPersistence.js";
@@ -57,6 +58,8 @@ export class AdjudicationViewer implements OwnAnnotationHost {
   private readonly layers: Record<LayerId, Layer>;
   private readonly coords = new PaneCoordinates();
   private readonly persist: OwnPersistence;
+  /** The automatic proposal (SPEC §11) as a third, optional layer: shown, never accepted here. */
+  private readonly auto: AutoAssist;
   private pendingReplace: OwnOrigin | null = null;
   private readonly visible = new Set<LayerId>(["reader1", "reader2"]);
   private layout: Layout = "overlay";
@@ -107,6 +110,17 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.persist = new OwnPersistence(this.layers.own.store, api, boot.adjudication_id, storage, !this.readOnly, (text, tone) =>
       this.status.setSave(text, tone === "busy" ? "pending" : tone),
     );
+    this.auto = new AutoAssist({
+      api,
+      pullbackId: pullback.id,
+      annotations: new AnnotationAdapter(new DocumentStore(emptyDocument(), 0, { readOnly: true })),
+      coords: this.coords,
+      currentFrame: () => this.current,
+      analysisFramesFor: () => [],
+      requestRender: () => this.requestRender(),
+      notify: (message) => this.status.flash(message, 8000),
+      displayOnly: true,
+    });
     const ownDoc = this.persist.initial(this.resolved, docs.own);
     if (ownDoc) this.layers.own.store.load(ownDoc, 0);
     if (this.ownOrigin !== null) this.visible.add("own");
@@ -152,7 +166,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
       },
       resetView: () => this.panes.panes[0]?.viewer.resetView(),
     });
-    panel.append(h("p", { class: "ad-note", role: "note" }, banner), ...this.layerControls.elements, ...(this.readOnly ? [] : this.own.elements));
+    panel.append(h("p", { class: "ad-note", role: "note" }, banner), ...this.layerControls.elements, this.auto.element, ...(this.readOnly ? [] : this.own.elements));
     panel.append(h("h2", {}, "This frame"), this.compare.comparison, h("h2", {}, "Pullback"), this.compare.longitudinal, ...this.image.elements, ...shell.calibrationList(pullback, boot.strut_threshold_um));
   }
 
@@ -208,6 +222,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
       this.lmode.setAngle(Number(this.image.angle.value));
     };
     this.loader.get(0).then(afterFirst, afterFirst);
+    void this.auto.load();
     const handle = {
       goTo: (n: number) => this.goTo(n),
       frame: () => this.current,
@@ -335,6 +350,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     if (!pane || this.current < 0) return;
     this.coords.target = viewport;
     shell.drawLModeLine(g, viewport, this.pullback, this.lmode.angle);
+    if (pane === this.panes.panes[0]) this.auto.render(g);
     const placer = new shell.LabelPlacer();
     // The own layer last, so what is being edited is on top.
     for (const id of pane.layers) {
@@ -357,6 +373,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.panes.forEach((p) => p.viewer.goTo(frame));
     for (const tool of Object.values(this.layers.own.tools)) tool.onFrameChange();
     this.nav.show(frame);
+    this.auto.frameChanged();
     this.lmode.setCursor(frame);
     this.updateComparison();
   }
