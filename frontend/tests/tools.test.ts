@@ -61,7 +61,7 @@ describe("LumenContourTool", () => {
     assert.equal(tool.onKeyDown("Enter"), true);
     // The clicks are the spline's control points; the contour is the curve through them (issue 10).
     assert.deepEqual(store.document.frames["12"]?.lumen_ctrl, [[100, 100], [200, 100], [150, 180.5]]);
-    const lumen = store.document.frames["12"]!.lumen!;
+    const lumen = store.document.frames["12"].lumen!;
     assert.ok(lumen.length > 3);
     for (const p of [[100, 100], [200, 100], [150, 180.5]]) assert.ok(lumen.some((q) => q[0] === p[0] && q[1] === p[1]), "the curve passes through every click");
     assert.equal(tool.hasDraft, false);
