@@ -6,14 +6,29 @@ import { LabelPlacer, labelBoxesOverlap } from "../src/ui/labelPlacer.js";
 import { frameLabel } from "../src/ui/shell.js";
 import { firstStep, nextStep, stepCompleted, stepCounts } from "../src/ui/toolSequence.js";
 
-const tri: Array<[number, number]> = [[0, 0], [10, 0], [0, 10]];
+const tri: Array<[number, number]> = [
+  [0, 0],
+  [10, 0],
+  [0, 10],
+];
 
 const doc: AnnotationDocument = {
   stent: { distal_frame: 10, proximal_frame: 30 },
   frames: {
     "0": { lumen: tri },
     "10": { lumen: tri },
-    "20": { lumen: tri, struts: [[1, 1]], calcium: [{ arc: [[0, 1], [1, 0]] }] },
+    "20": {
+      lumen: tri,
+      struts: [[1, 1]],
+      calcium: [
+        {
+          arc: [
+            [0, 1],
+            [1, 0],
+          ],
+        },
+      ],
+    },
     "30": { struts: [[1, 1]] },
   },
 };
@@ -24,12 +39,21 @@ describe("frame completeness (SPEC §2)", () => {
   it("needs a lumen everywhere and struts or a stent contour inside the stent", () => {
     assert.deepEqual(
       rows.map((r) => [r.frame, r.stented, r.complete]),
-      [[0, false, true], [10, true, false], [20, true, true], [30, true, false], [40, false, false]],
+      [
+        [0, false, true],
+        [10, true, false],
+        [20, true, true],
+        [30, true, false],
+        [40, false, false],
+      ],
     );
   });
 
   it("shows calcium where marked, never requires it", () => {
-    assert.deepEqual(rows.filter((r) => r.calcium).map((r) => r.frame), [20]);
+    assert.deepEqual(
+      rows.filter((r) => r.calcium).map((r) => r.frame),
+      [20],
+    );
     assert.equal(completenessSummary(rows, false), "2 of 5 analysis frames complete · calcium marked on 1");
     assert.match(completenessSummary(rows, true), /stent edges not set$/);
   });
@@ -75,7 +99,8 @@ describe("strut labels", () => {
     const placer = new LabelPlacer();
     for (let i = 0; i < 30; i++) placer.place(100 + (i % 3), 100 + (i % 2), 24, 13);
     const boxes = placer.taken;
-    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) assert.equal(labelBoxesOverlap(boxes[i]!, boxes[j]!), false, `${i} overlaps ${j}`);
+    for (let i = 0; i < boxes.length; i++)
+      for (let j = i + 1; j < boxes.length; j++) assert.equal(labelBoxesOverlap(boxes[i]!, boxes[j]!), false, `${i} overlaps ${j}`);
   });
 });
 

@@ -60,10 +60,22 @@ describe("LumenContourTool", () => {
     assert.equal(store.dirty, false, "an open contour is not yet part of the document");
     assert.equal(tool.onKeyDown("Enter"), true);
     // The clicks are the spline's control points; the contour is the curve through them (issue 10).
-    assert.deepEqual(store.document.frames["12"]?.lumen_ctrl, [[100, 100], [200, 100], [150, 180.5]]);
+    assert.deepEqual(store.document.frames["12"]?.lumen_ctrl, [
+      [100, 100],
+      [200, 100],
+      [150, 180.5],
+    ]);
     const lumen = store.document.frames["12"].lumen!;
     assert.ok(lumen.length > 3);
-    for (const p of [[100, 100], [200, 100], [150, 180.5]]) assert.ok(lumen.some((q) => q[0] === p[0] && q[1] === p[1]), "the curve passes through every click");
+    for (const p of [
+      [100, 100],
+      [200, 100],
+      [150, 180.5],
+    ])
+      assert.ok(
+        lumen.some((q) => q[0] === p[0] && q[1] === p[1]),
+        "the curve passes through every click",
+      );
     assert.equal(tool.hasDraft, false);
   });
 
@@ -75,14 +87,23 @@ describe("LumenContourTool", () => {
     tool.onPointerDown(press(50, 10));
     tool.onPointerDown(press(30, 40));
     tool.onPointerDown(press(30, 40, 2));
-    assert.deepEqual(store.document.frames["12"]?.lumen_ctrl, [[10, 10], [50, 10], [30, 40]]);
+    assert.deepEqual(store.document.frames["12"]?.lumen_ctrl, [
+      [10, 10],
+      [50, 10],
+      [30, 40],
+    ]);
   });
 
   it("a click on the first point closes the contour", () => {
     const { store, ctx, press } = setup();
     const tool = new LumenContourTool(ctx);
     tool.setMode("active");
-    for (const [x, y] of [[10, 10], [50, 10], [30, 40]] as const) tool.onPointerDown(press(x, y));
+    for (const [x, y] of [
+      [10, 10],
+      [50, 10],
+      [30, 40],
+    ] as const)
+      tool.onPointerDown(press(x, y));
     tool.onPointerDown(press(12, 11));
     assert.equal(store.document.frames["12"]?.lumen_ctrl?.length, 3);
   });
@@ -98,7 +119,13 @@ describe("LumenContourTool", () => {
     assert.match(messages.at(-1)!, /at least 3 points/);
     assert.equal(tool.onKeyDown("Escape"), true);
     assert.equal(tool.hasDraft, false);
-    for (const [x, y] of [[0, 0], [100, 100], [100, 0], [0, 100]] as const) tool.onPointerDown(press(x, y));
+    for (const [x, y] of [
+      [0, 0],
+      [100, 100],
+      [100, 0],
+      [0, 100],
+    ] as const)
+      tool.onPointerDown(press(x, y));
     tool.onKeyDown("Enter");
     assert.equal(store.dirty, false);
     assert.match(messages.at(-1)!, /crosses itself/);
@@ -108,7 +135,13 @@ describe("LumenContourTool", () => {
     const { store, ctx, press } = setup();
     const tool = new LumenContourTool(ctx);
     tool.setMode("active");
-    for (const [x, y] of [[10, 10], [50, 10], [30, 40], [99, 99]] as const) tool.onPointerDown(press(x, y));
+    for (const [x, y] of [
+      [10, 10],
+      [50, 10],
+      [30, 40],
+      [99, 99],
+    ] as const)
+      tool.onPointerDown(press(x, y));
     tool.onKeyDown("Backspace");
     tool.onKeyDown("Enter");
     assert.equal(store.document.frames["12"]?.lumen_ctrl?.length, 3);
@@ -128,7 +161,11 @@ describe("LumenContourTool", () => {
   });
 
   it("ignores input when passive, disabled or read-only", () => {
-    for (const [mode, readOnly] of [["passive", false], ["disabled", false], ["active", true]] as const) {
+    for (const [mode, readOnly] of [
+      ["passive", false],
+      ["disabled", false],
+      ["active", true],
+    ] as const) {
       const { store, ctx, press } = setup({ readOnly });
       const tool = new LumenContourTool(ctx);
       tool.setMode(mode);
@@ -146,7 +183,10 @@ describe("StrutTool", () => {
     tool.setMode("active");
     tool.onPointerDown(press(100, 100));
     tool.onPointerDown(press(300, 300));
-    assert.deepEqual(store.document.frames["12"]?.struts, [[100, 100], [300, 300]]);
+    assert.deepEqual(store.document.frames["12"]?.struts, [
+      [100, 100],
+      [300, 300],
+    ]);
     // 1.9 image px at scale 3 = 5.7 screen px: a hit.
     tool.onPointerDown(press(101.9, 100));
     assert.deepEqual(store.document.frames["12"]?.struts, [[300, 300]]);

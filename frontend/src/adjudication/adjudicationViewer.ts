@@ -140,7 +140,9 @@ export class AdjudicationViewer implements OwnAnnotationHost {
       frameChanged: (frame) => this.paneFrameChanged(frame),
       draw: (g, viewport) => this.drawPane(g, viewport),
       caption: (layers) =>
-        layers.length ? layers.map((id) => h("span", { class: `ad-chip ad-chip-${id}` }, layerLabel(id, this.resolved))) : [h("span", { class: "ad-chip" }, "No layer shown")],
+        layers.length
+          ? layers.map((id) => h("span", { class: `ad-chip ad-chip-${id}` }, layerLabel(id, this.resolved)))
+          : [h("span", { class: "ad-chip" }, "No layer shown")],
     });
     this.views = h("div", { class: "vw-views" }, this.panes.box);
     const stage = h("section", { class: "vw-stage", "aria-label": "Frame viewer" }, this.views);
@@ -152,7 +154,10 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.nav.counter.dataset["readout"] = "frame";
     stage.append(this.nav.element);
 
-    this.layerControls = new LayerControls(this.resolved, this.visible, this.layout, { setVisible: (id, on) => this.setVisible(id, on), setLayout: (l) => this.setLayout(l) });
+    this.layerControls = new LayerControls(this.resolved, this.visible, this.layout, {
+      setVisible: (id, on) => this.setVisible(id, on),
+      setLayout: (l) => this.setLayout(l),
+    });
     this.own = new OwnPanel(this.layers.own.store, { start: (o) => this.startOwn(o), discard: () => this.discardOwn(), selectTool: (n) => this.selectTool(n) });
     this.compare = new ComparisonPanel(this.spacing, boot.strut_threshold_um, (id) => (id === "own" && this.resolved ? "Adj." : LAYER_SPECS[id].short));
     this.image = new shell.ImageControls({
@@ -166,8 +171,20 @@ export class AdjudicationViewer implements OwnAnnotationHost {
       },
       resetView: () => this.panes.panes[0]?.viewer.resetView(),
     });
-    panel.append(h("p", { class: "ad-note", role: "note" }, banner), ...this.layerControls.elements, this.auto.element, ...(this.readOnly ? [] : this.own.elements));
-    panel.append(h("h2", {}, "This frame"), this.compare.comparison, h("h2", {}, "Pullback"), this.compare.longitudinal, ...this.image.elements, ...shell.calibrationList(pullback, boot.strut_threshold_um));
+    panel.append(
+      h("p", { class: "ad-note", role: "note" }, banner),
+      ...this.layerControls.elements,
+      this.auto.element,
+      ...(this.readOnly ? [] : this.own.elements),
+    );
+    panel.append(
+      h("h2", {}, "This frame"),
+      this.compare.comparison,
+      h("h2", {}, "Pullback"),
+      this.compare.longitudinal,
+      ...this.image.elements,
+      ...shell.calibrationList(pullback, boot.strut_threshold_um),
+    );
   }
 
   private get ownOrigin(): OwnOrigin | null {
@@ -286,7 +303,9 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     const docs = { reader1: this.layers.reader1.store.document, reader2: this.layers.reader2.store.document };
     this.setOwn(origin, startOwnDocument(origin, docs));
     this.selectTool(this.activeTool ?? "lumen");
-    this.status.flash(origin === "empty" ? "Started an empty annotation of your own." : `Started from a copy of ${LAYER_SPECS[origin].label}; the original stays unchanged.`);
+    this.status.flash(
+      origin === "empty" ? "Started an empty annotation of your own." : `Started from a copy of ${LAYER_SPECS[origin].label}; the original stays unchanged.`,
+    );
   }
 
   discardOwn(): void {
@@ -392,7 +411,11 @@ export class AdjudicationViewer implements OwnAnnotationHost {
 
   private refreshLMode(): void {
     if (!this.lmode) return;
-    const layers = this.shown(LAYER_IDS.filter((id) => this.visible.has(id))).map(([id, doc]) => ({ doc, colour: LAYER_SPECS[id].colour, dash: LAYER_SPECS[id].dash }));
+    const layers = this.shown(LAYER_IDS.filter((id) => this.visible.has(id))).map(([id, doc]) => ({
+      doc,
+      colour: LAYER_SPECS[id].colour,
+      dash: LAYER_SPECS[id].dash,
+    }));
     this.lmode.setLayers(layers, [], shell.pendingMarks(this.layers.own.tools));
   }
 
@@ -423,7 +446,11 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     return {
       help: this.help,
       slider: this.nav.slider,
-      ownsKey: (ev) => ev.target === document.body || ev.target === document.documentElement || ev.target === null || (ev.target instanceof Node && this.root.contains(ev.target)),
+      ownsKey: (ev) =>
+        ev.target === document.body ||
+        ev.target === document.documentElement ||
+        ev.target === null ||
+        (ev.target instanceof Node && this.root.contains(ev.target)),
       undo: () => this.layers.own.store.undo(),
       redo: () => this.layers.own.store.redo(),
       // Zoom and pan are linked across panes (PaneSet): one pane's change moves them all.

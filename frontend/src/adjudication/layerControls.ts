@@ -9,7 +9,12 @@ export class LayerControls {
   private readonly inputs = new Map<LayerId, HTMLInputElement>();
   private readonly layoutButtons = new Map<Layout, HTMLButtonElement>();
 
-  constructor(resolved: boolean, visible: ReadonlySet<LayerId>, layout: Layout, hooks: { setVisible(id: LayerId, on: boolean): void; setLayout(l: Layout): void }) {
+  constructor(
+    resolved: boolean,
+    visible: ReadonlySet<LayerId>,
+    layout: Layout,
+    hooks: { setVisible(id: LayerId, on: boolean): void; setLayout(l: Layout): void },
+  ) {
     const legend = h("ul", { class: "ad-legend", "aria-label": "Layers" });
     for (const id of LAYER_IDS) {
       const input = h("input", { type: "checkbox", "data-layer": id, checked: visible.has(id) });
@@ -23,7 +28,11 @@ export class LayerControls {
       ["overlay", "Overlay"],
       ["side-by-side", "Side by side"],
     ] as const) {
-      const button = h("button", { type: "button", class: "vw-button", "data-layout": value, "aria-pressed": String(value === layout), title: "Overlay ⇄ side by side (V)" }, label);
+      const button = h(
+        "button",
+        { type: "button", class: "vw-button", "data-layout": value, "aria-pressed": String(value === layout), title: "Overlay ⇄ side by side (V)" },
+        label,
+      );
       button.addEventListener("click", () => hooks.setLayout(value));
       this.layoutButtons.set(value, button);
       group.append(button);

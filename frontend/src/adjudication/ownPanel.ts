@@ -38,7 +38,13 @@ export class OwnPanel {
     );
     this.discardButton = h("button", { type: "button", class: "vw-button", "data-action": "discard" }, "Discard mine");
     this.discardButton.addEventListener("click", () => hooks.discard());
-    this.elements = [h("h2", {}, "My annotation"), this.state, startRow, this.tools.element, h("div", { class: "vw-row" }, this.undoButton, this.redoButton, this.discardButton)];
+    this.elements = [
+      h("h2", {}, "My annotation"),
+      this.state,
+      startRow,
+      this.tools.element,
+      h("div", { class: "vw-row" }, this.undoButton, this.redoButton, this.discardButton),
+    ];
   }
 
   /** A second click on the same start button replaces a non-empty annotation. */

@@ -37,4 +37,3 @@ export async function startAdjudicationViewer(
   await viewer.mount();
   return viewer;
 }
-

@@ -16,14 +16,7 @@ export class ApiError extends Error {
   /** The analysis frames an `incomplete` read lacks (400 on submit, SPEC §2). */
   readonly frames: number[] | null;
 
-  constructor(init: {
-    status: number;
-    code: string;
-    detail: string;
-    field?: string | null;
-    currentVersion?: number | null;
-    frames?: number[] | null;
-  }) {
+  constructor(init: { status: number; code: string; detail: string; field?: string | null; currentVersion?: number | null; frames?: number[] | null }) {
     super(init.field ? `${init.detail} (${init.field})` : init.detail);
     this.name = "ApiError";
     this.status = init.status;
@@ -42,11 +35,8 @@ export class ApiError extends Error {
 
 /** Builds an ApiError from a non-2xx status and whatever body came back. */
 export function apiErrorFrom(status: number, statusText: string, body: unknown): ApiError {
-  const b: ApiErrorBody = body !== null && typeof body === "object" ? (body) : {};
-  const detail =
-    typeof b.detail === "string" && b.detail
-      ? b.detail
-      : statusText || `Request failed with HTTP ${status}`;
+  const b: ApiErrorBody = body !== null && typeof body === "object" ? body : {};
+  const detail = typeof b.detail === "string" && b.detail ? b.detail : statusText || `Request failed with HTTP ${status}`;
   const code = typeof b.code === "string" && b.code ? b.code : status === 409 ? "conflict" : `http_${status}`;
   const field = typeof b.field === "string" ? b.field : null;
   const currentVersion = typeof b.version === "number" && Number.isInteger(b.version) ? b.version : null;

@@ -70,8 +70,7 @@ function main(): void {
   const form = document.querySelector<HTMLFormElement>("form#resolve");
   const hidden = document.querySelector<HTMLInputElement>("#own-annotations");
   let failed = false;
-  const refreshForm =
-    form && hidden ? bindDecisionForm(form, hidden, () => (viewer ? viewer.ownDocument() : failed ? undefined : null)) : () => undefined;
+  const refreshForm = form && hidden ? bindDecisionForm(form, hidden, () => (viewer ? viewer.ownDocument() : failed ? undefined : null)) : () => undefined;
   const script = document.getElementById("adjudication-bootstrap");
   try {
     if (!script?.textContent) throw new BootstrapError("#adjudication-bootstrap is missing from the page");

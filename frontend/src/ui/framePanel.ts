@@ -21,7 +21,12 @@ export class FramePanel {
   ) {
     this.summary = h("p", { class: "vw-frames-summary", "data-readout": "completeness" });
     this.list = h("ol", { class: "vw-frames", "aria-label": "Analysis frames" });
-    const next = h("button", { type: "button", class: "vw-button", "data-action": "next-incomplete", title: "Next incomplete analysis frame (I)", "aria-keyshortcuts": "I" }, "Next incomplete ", h("kbd", {}, "I"));
+    const next = h(
+      "button",
+      { type: "button", class: "vw-button", "data-action": "next-incomplete", title: "Next incomplete analysis frame (I)", "aria-keyshortcuts": "I" },
+      "Next incomplete ",
+      h("kbd", {}, "I"),
+    );
     next.addEventListener("click", () => this.nextIncomplete());
     this.element = h("section", { class: "vw-framepanel", "aria-label": "Analysis frames" }, h("h2", {}, "Analysis frames"), this.summary, next, this.list);
   }
@@ -42,13 +47,25 @@ export class FramePanel {
         const position = this.frameSpacingMm ? ` · ${(r.frame * this.frameSpacingMm).toFixed(1)} mm` : "";
         const marks = [
           h("span", { class: `vw-mark ${r.lumen ? "is-done" : "is-missing"}`, title: r.lumen ? "lumen drawn" : "lumen missing" }, "L"),
-          ...(r.stented ? [h("span", { class: `vw-mark ${r.stent ? "is-done" : "is-missing"}`, title: r.stent ? "struts / stent drawn" : "struts or stent contour missing" }, "S")] : []),
+          ...(r.stented
+            ? [
+                h(
+                  "span",
+                  { class: `vw-mark ${r.stent ? "is-done" : "is-missing"}`, title: r.stent ? "struts / stent drawn" : "struts or stent contour missing" },
+                  "S",
+                ),
+              ]
+            : []),
           ...(r.calcium ? [h("span", { class: "vw-mark is-calcium", title: "calcium marked" }, "Ca")] : []),
         ];
         const item = h(
           "li",
           { "data-frame": r.frame, "data-complete": String(r.complete), class: r.frame === this.current ? "is-current" : "" },
-          h("button", { type: "button", class: "vw-frame-link", "aria-label": `Frame ${r.frame + 1}${r.complete ? ", complete" : ", incomplete"}` }, `${r.frame + 1}${position}`),
+          h(
+            "button",
+            { type: "button", class: "vw-frame-link", "aria-label": `Frame ${r.frame + 1}${r.complete ? ", complete" : ", incomplete"}` },
+            `${r.frame + 1}${position}`,
+          ),
           ...marks,
         );
         item.querySelector("button")!.addEventListener("click", () => this.goTo(r.frame));

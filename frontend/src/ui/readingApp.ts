@@ -29,7 +29,11 @@ export { canvasViewportFactory, renderFatal, type ViewportFactory } from "./shel
 const NOT_FOUND = "This read or pullback was not found, or you have no access to it.";
 
 /** Loads the read and its pullback, then mounts the reading viewer into `root`. */
-export async function startReadingApp(root: HTMLElement, boot: ViewerBootstrap, viewportFactory: shell.ViewportFactory = shell.canvasViewportFactory): Promise<ReadingApp | null> {
+export async function startReadingApp(
+  root: HTMLElement,
+  boot: ViewerBootstrap,
+  viewportFactory: shell.ViewportFactory = shell.canvasViewportFactory,
+): Promise<ReadingApp | null> {
   root.classList.add("vw-root");
   root.replaceChildren(h("p", { class: "vw-loading" }, "Loading read…"));
   const api = new ApiClient(boot.api_base, boot.csrf_token);
@@ -41,7 +45,10 @@ export async function startReadingApp(root: HTMLElement, boot: ViewerBootstrap, 
     shell.renderFatal(root, "The viewer could not load this read", shell.describeLoadError(err, NOT_FOUND));
     return null;
   }
-  const refusal = read.pullback !== pullback.id ? (["The viewer could not load this read", "The read does not belong to this pullback."] as const) : shell.unshowablePullback(pullback);
+  const refusal =
+    read.pullback !== pullback.id
+      ? (["The viewer could not load this read", "The read does not belong to this pullback."] as const)
+      : shell.unshowablePullback(pullback);
   if (refusal) {
     shell.renderFatal(root, refusal[0], refusal[1]);
     return null;

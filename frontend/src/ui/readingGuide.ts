@@ -38,9 +38,18 @@ export class ReadingGuide {
     private readonly boot: ViewerBootstrap,
     private readonly host: GuideHost,
   ) {
-    this.panel = new FramePanel(pullback.frame_spacing_mm, (f) => host.goTo(f), (m) => host.flash(m));
+    this.panel = new FramePanel(
+      pullback.frame_spacing_mm,
+      (f) => host.goTo(f),
+      (m) => host.flash(m),
+    );
     this.sequence = h("input", { type: "checkbox", checked: true, "data-setting": "sequence" });
-    this.sequenceToggle = h("label", { class: "vw-check", title: "Lumen → struts → calcium arc → thickness; Enter skips a step" }, this.sequence, " Next tool by itself (Enter skips)");
+    this.sequenceToggle = h(
+      "label",
+      { class: "vw-check", title: "Lumen → struts → calcium arc → thickness; Enter skips a step" },
+      this.sequence,
+      " Next tool by itself (Enter skips)",
+    );
   }
 
   analysisFramesFor(doc: Readonly<AnnotationDocument>, wholePullback: boolean): number[] {

@@ -109,7 +109,11 @@ export class NavBar {
     const parts: HTMLElement[] = [];
     if (options.jump) {
       const jump = options.jump;
-      const prev = h("button", { type: "button", class: "vw-button vw-dark", title: "Previous analysis frame ([)", "aria-label": "Previous analysis frame" }, "⇤");
+      const prev = h(
+        "button",
+        { type: "button", class: "vw-button vw-dark", title: "Previous analysis frame ([)", "aria-label": "Previous analysis frame" },
+        "⇤",
+      );
       const next = h("button", { type: "button", class: "vw-button vw-dark", title: "Next analysis frame (])", "aria-label": "Next analysis frame" }, "⇥");
       prev.addEventListener("click", () => jump(-1));
       next.addEventListener("click", () => jump(1));
@@ -233,7 +237,14 @@ export class ToolButtons {
     for (const [name, text, key] of TOOL_ENTRIES) {
       const button = h(
         "button",
-        { type: "button", class: "vw-button vw-tool", "aria-pressed": "false", "aria-keyshortcuts": key, "data-tool": name ?? "navigate", title: `${text} (${key})` },
+        {
+          type: "button",
+          class: "vw-button vw-tool",
+          "aria-pressed": "false",
+          "aria-keyshortcuts": key,
+          "data-tool": name ?? "navigate",
+          title: `${text} (${key})`,
+        },
         `${text} `,
         h("kbd", {}, key),
       );

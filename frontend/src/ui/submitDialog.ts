@@ -108,7 +108,10 @@ export class SubmitDialog {
     const incomplete = lines.length > 0;
     if (missing.summary !== undefined) this.summary = missing.summary;
     const summary = this.summary ? [h("p", { class: "vw-submit-summary" }, this.summary)] : [];
-    this.missing.replaceChildren(...summary, ...(incomplete ? [h("p", { class: "vw-submit-warning" }, "This read is incomplete:"), h("ul", {}, ...lines)] : []));
+    this.missing.replaceChildren(
+      ...summary,
+      ...(incomplete ? [h("p", { class: "vw-submit-warning" }, "This read is incomplete:"), h("ul", {}, ...lines)] : []),
+    );
     this.incompleteBox.hidden = !incomplete;
   }
 

@@ -1,13 +1,4 @@
-import {
-  Enums,
-  RenderingEngine,
-  cache,
-  imageLoader,
-  init,
-  metaData,
-  utilities,
-  type Types,
-} from "@cornerstonejs/core";
+import { Enums, RenderingEngine, cache, imageLoader, init, metaData, utilities, type Types } from "@cornerstonejs/core";
 import type { PointPx } from "../../geometry/types.js";
 import type { FrameLoader } from "../../viewer/frameLoader.js";
 import type { PointScreen } from "../transform.js";
