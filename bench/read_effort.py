@@ -142,8 +142,8 @@ def finish_by_hand(reader: Reader, truth: dict[str, Any]) -> None:
 
 @pytest.fixture
 def reads(transactional_db: Any, tmp_path: Path) -> tuple[Any, Any, dict[str, Any]]:
-    from adjudication.dicom.synthetic import make_synthetic_pullback
-    from adjudication.services import assignment, auto_annotations, ingest
+    from adjudication.services import assignment, auto_annotations
+    from tests.e2e.pullbacks import ingested_synthetic_pullback
     from tests.factories import MembershipFactory, StudyFactory, UserFactory
 
     study = StudyFactory(code="bench-effort")
@@ -151,9 +151,11 @@ def reads(transactional_db: Any, tmp_path: Path) -> tuple[Any, Any, dict[str, An
     MembershipFactory(study=study, user=coordinator, role="coordinator")
     for name in ["ana", "ben"]:
         MembershipFactory(study=study, user=UserFactory(username=name), role="analyst")
-    path = tmp_path / "p.dcm"
-    truth = make_synthetic_pullback(
-        path,
+    pullback, truth = ingested_synthetic_pullback(
+        study=study,
+        coordinator=coordinator,
+        path=tmp_path / "p.dcm",
+        subject_code="S-0009",
         n_frames=N_FRAMES,
         rows=SIZE,
         columns=SIZE,
@@ -162,17 +164,6 @@ def reads(transactional_db: Any, tmp_path: Path) -> tuple[Any, Any, dict[str, An
         frame_spacing_mm=FRAME_SPACING_MM,
         artefacts=True,
     )
-    with open(path, "rb") as fh:
-        pullback = ingest.pullback_create_from_upload(
-            study=study,
-            actor=coordinator,
-            fileobj=fh,
-            filename="p.dcm",
-            size_bytes=path.stat().st_size,
-            subject_code="S-0009",
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=pullback.pk)
     auto_annotations.pullback_auto_annotate(pullback_pk=pullback.pk)
     first, second = assignment.pullback_assign_readers(
         pullback=pullback, actor=coordinator, usernames=["ana", "ben"]

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from adjudication.dicom.synthetic import make_synthetic_pullback
-from adjudication.services import assignment, ingest
+from adjudication.services import assignment
 from tests.e2e.conftest import sign_in
+from tests.e2e.pullbacks import ingested_synthetic_pullback
 from tests.factories import PASSWORD, MembershipFactory, StudyFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
@@ -76,19 +76,16 @@ def assigned_read(transactional_db: Any, tmp_path: Path) -> Any:
     MembershipFactory(study=study, user=coordinator, role="coordinator")
     for name in ["ana", "ben"]:
         MembershipFactory(study=study, user=UserFactory(username=name), role="analyst")
-    path = tmp_path / "p.dcm"
-    make_synthetic_pullback(path, n_frames=40, rows=256, columns=256, seed=3)
-    with open(path, "rb") as fh:
-        pullback = ingest.pullback_create_from_upload(
-            study=study,
-            actor=coordinator,
-            fileobj=fh,
-            filename="p.dcm",
-            size_bytes=path.stat().st_size,
-            subject_code="S-0001",
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=pullback.pk)
+    pullback, _ = ingested_synthetic_pullback(
+        study=study,
+        coordinator=coordinator,
+        path=tmp_path / "p.dcm",
+        subject_code="S-0001",
+        n_frames=40,
+        rows=256,
+        columns=256,
+        seed=3,
+    )
     return assignment.pullback_assign_readers(
         pullback=pullback, actor=coordinator, usernames=["ana", "ben"]
     )[0]
@@ -145,19 +142,16 @@ def open_adjudication(transactional_db: Any, world: Any, tmp_path: Path) -> Any:
     from adjudication.services.reads import read_save_annotations, read_submit
     from tests.conftest import sample_document
 
-    path = tmp_path / "p.dcm"
-    make_synthetic_pullback(path, n_frames=130, rows=512, columns=512, seed=5)
-    with open(path, "rb") as fh:
-        pullback = ingest.pullback_create_from_upload(
-            study=world.study,
-            actor=world.coordinator,
-            fileobj=fh,
-            filename="p.dcm",
-            size_bytes=path.stat().st_size,
-            subject_code="S-0002",
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=pullback.pk)
+    pullback, _ = ingested_synthetic_pullback(
+        study=world.study,
+        coordinator=world.coordinator,
+        path=tmp_path / "p.dcm",
+        subject_code="S-0002",
+        n_frames=130,
+        rows=512,
+        columns=512,
+        seed=5,
+    )
     reads = assignment.pullback_assign_readers(
         pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
     )
