@@ -11,9 +11,11 @@ test:       ## the whole test suite on real PostgreSQL, Redis, Celery and Chromi
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	cd frontend && npm run --silent lint && npm run --silent format:check
 
 format:
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .
+	cd frontend && npm run --silent format
 
 frontend:
 	cd frontend && npm ci && npm run build

@@ -6,7 +6,7 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Case, Count, When
 
 from adjudication.domain.agreement import study_agreement as domain_study_agreement
 from adjudication.domain.metric_defs import READ_METRICS
@@ -25,12 +25,28 @@ def worklist_for_reader(user: Any) -> list[Read]:
     )
 
 
-def adjudication_queue(user: Any) -> list[Adjudication]:
-    return list(
+# The adjudication queue's orders (issue 14): open cases first, then the chosen key.
+QUEUE_SORTS: dict[str, tuple[str, ...]] = {
+    "age": ("created_at", "id"),
+    "flags": ("-flag_count", "created_at"),
+    "study": ("pullback__study__code", "created_at"),
+}
+
+
+def adjudication_queue(user: Any, sort: str = "age") -> list[Adjudication]:
+    """Visible adjudications with their flag count and flagged groups; open ones first,
+    then oldest first (``sort="age"``), most flags first (``"flags"``) or by study."""
+    order = QUEUE_SORTS.get(sort, QUEUE_SORTS["age"])
+    cases = list(
         Adjudication.objects.visible_to(user)
         .select_related("pullback__study")
-        .order_by("status", "id")
+        .prefetch_related("flags")
+        .annotate(flag_count=Count("flags"))
+        .order_by(Case(When(status="open", then=0), default=1), *order)
     )
+    for case in cases:
+        case.flag_groups = sorted({f.group for f in case.flags.all()})  # type: ignore[attr-defined]
+    return cases
 
 
 def studies_for_coordinator(user: Any) -> list[Study]:

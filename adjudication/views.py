@@ -29,7 +29,13 @@ def worklist(request: HttpRequest) -> HttpResponse:
     roles = selectors.memberships_by_role(user)
     context: dict[str, Any] = {
         "reads": selectors.worklist_for_reader(user) if roles["analyst"] else [],
-        "adjudications": selectors.adjudication_queue(user) if roles["adjudicator"] else [],
+        "adjudications": (
+            selectors.adjudication_queue(user, request.GET.get("sort", "age"))
+            if roles["adjudicator"]
+            else []
+        ),
+        "queue_sort": request.GET.get("sort", "age"),
+        "queue_sorts": [("age", "oldest first"), ("flags", "most flags"), ("study", "study")],
         "studies": selectors.studies_for_coordinator(user) if roles["coordinator"] else [],
         "roles": roles,
         "may_create_study": user_may_create_study(user),

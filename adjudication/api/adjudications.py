@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from adjudication.models import Adjudication, Read
 from adjudication.models.reading import ReadKind
-from adjudication.services import adjudications
+from adjudication.services import adjudication_drafts, adjudications
 
 from .reads import metrics_or_none
 
@@ -76,6 +76,18 @@ class ResolveInput(serializers.Serializer):
     annotations = serializers.JSONField(required=False)
 
 
+class DraftInput(serializers.Serializer):
+    version = serializers.IntegerField(min_value=0)
+    origin = serializers.CharField(allow_blank=True, max_length=8)
+    annotations = serializers.JSONField(allow_null=True)
+
+
+class DraftOutput(serializers.Serializer):
+    version = serializers.IntegerField()
+    origin = serializers.CharField()
+    annotations = serializers.JSONField(allow_null=True)
+
+
 class AdjudicationViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -103,3 +115,27 @@ class AdjudicationViewSet(
             annotations=data.validated_data.get("annotations"),
         )
         return Response(AdjudicationOutput(self.get_queryset().get(pk=adjudication.pk)).data)
+
+    @extend_schema(methods=["GET"], responses=DraftOutput)
+    @extend_schema(methods=["PUT"], request=DraftInput, responses=DraftOutput)
+    @action(detail=True, methods=["get", "put"], url_path="draft")
+    def draft(self, request: Request, pk: Any = None) -> Response:
+        """The caller's own annotation draft (version 0 and null annotations when none)."""
+        adjudication = self.get_object()
+        if request.method == "PUT":
+            data = DraftInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            draft = adjudication_drafts.adjudication_draft_save(
+                adjudication=adjudication,
+                actor=request.user,
+                version=data.validated_data["version"],
+                origin=data.validated_data["origin"],
+                annotations=data.validated_data["annotations"],
+            )
+        else:
+            draft = adjudication_drafts.adjudication_draft_of(
+                adjudication=adjudication, actor=request.user
+            )
+        if draft is None:
+            return Response({"version": 0, "origin": "", "annotations": None})
+        return Response(DraftOutput(draft).data)

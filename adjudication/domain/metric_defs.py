@@ -256,3 +256,44 @@ FRAME_METRICS: tuple[MetricDef, ...] = (
 
 READ_METRIC_BY_NAME: dict[str, MetricDef] = {m.name: m for m in READ_METRICS}
 FRAME_METRIC_BY_NAME: dict[str, MetricDef] = {m.name: m for m in FRAME_METRICS}
+
+
+# --- Display (issue 14): one formatter for every page, from this catalogue -----------------
+
+# How a unit of the catalogue is printed, and the decimals a value of that unit is shown with.
+UNIT_PRECISION: dict[str, int] = {"mm2": 2, "mm": 2, "deg": 0, "um": 0, "%": 1}
+
+# Human names; a metric not listed is shown by its name with underscores as spaces.
+METRIC_LABELS: dict[str, str] = {
+    "mla_mm2": "Minimum lumen area",
+    "mla_frame": "MLA frame",
+    "msa_mm2": "Minimum stent area",
+    "msa_frame": "MSA frame",
+    "stent_distal_frame": "Stent distal edge",
+    "stent_proximal_frame": "Stent proximal edge",
+    "ref_proximal_lumen_area_mm2": "Proximal reference lumen area",
+    "ref_distal_lumen_area_mm2": "Distal reference lumen area",
+    "ref_mean_lumen_area_mm2": "Mean reference lumen area",
+    "ref_count": "References",
+    "stent_expansion_pct": "Stent expansion",
+    "underexpansion": "Underexpansion",
+    "calcium_max_arc_deg": "Maximum calcium arc",
+    "calcium_max_thickness_mm": "Maximum calcium thickness",
+    "calcium_length_mm": "Calcium length",
+    "calcium_arc_gt_270": "Calcium arc > 270°",
+    "calcium_thickness_gt_1mm": "Calcium thickness > 1 mm",
+    "calcium_length_gt_15mm": "Calcium length > 15 mm",
+    "fujino_calcium_score": "Calcium score (Fujino)",
+    "strut_count": "Struts",
+    "malapposed_strut_count": "Malapposed struts",
+    "malapposed_strut_pct": "Malapposed struts (%)",
+    "max_malapposition_um": "Maximum malapposition",
+    "malapposition_length_mm": "Malapposition length",
+    "sm_present": "Malapposition present",
+    "sm_significant": "Significant malapposition",
+    "auto_accepted_pct": "Proposal accepted",
+}
+
+
+def metric_label(name: str) -> str:
+    return METRIC_LABELS.get(name) or name.replace("_", " ").capitalize()

@@ -76,8 +76,14 @@ def format_metric(value: Any, metric: MetricDef | str) -> str:
         return MISSING
     if metric.kind is Kind.BOOLEAN:
         return "yes" if value else "no"
-    if metric.kind in (Kind.ORDINAL, Kind.FRAME, Kind.COUNT):
-        return format_number(value, 0)
+    if metric.kind is Kind.FRAME:
+        number = _finite(value)
+        # Frames are shown from 1 on every page, as the viewer counts them (data stay 0-based).
+        return MISSING if number is None else f"frame {int(number) + 1}"
+    if metric.kind in (Kind.ORDINAL, Kind.COUNT):
+        number = _finite(value)
+        # A consensus count is the mean of two reads: 12.5 struts is shown as such.
+        return format_number(value, 0 if number is None or number.is_integer() else 1)
     return format_quantity(value, metric.unit, metric.display_digits)
 
 

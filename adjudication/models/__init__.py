@@ -1,6 +1,7 @@
 """Schema and cheap single-row properties only; services are the writers."""
 
 from .adjudication import Adjudication, Decision, Flag
+from .adjudication_draft import AdjudicationDraft
 from .audit import AuditEvent
 from .auto_annotation import AutoAnnotation, AutoAnnotationStatus
 from .consensus import Consensus
@@ -13,6 +14,7 @@ from .token import ApiToken
 __all__ = [
     "ApiToken",
     "Adjudication",
+    "AdjudicationDraft",
     "AuditEvent",
     "AutoAnnotation",
     "AutoAnnotationStatus",

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from adjudication import jsonsafe
-from adjudication.domain.errors import DomainError, FieldError
+from adjudication.domain.errors import DomainError, FieldError, PasswordRequired
 from adjudication.domain.metric_defs import READ_METRIC_BY_NAME, READ_METRICS
 from adjudication.models import Adjudication, Consensus, FrameMetrics, Read, ReadMetrics
 from adjudication.models.reading import ReadKind
@@ -211,6 +211,7 @@ def adjudication_page(request: HttpRequest, pk: int) -> HttpResponse:
             "consensus": consensus.values() if consensus else None,
             "error": error,
             "error_field": getattr(error, "field", None) if isinstance(error, FieldError) else None,
+            "error_at": error_place(error, groups),
             "bootstrap": viewer_bootstrap(request, adjudication),
             "lmode_marks": lmode_marks(reads, pullback.n_frames),
             "lmode_rows": [
@@ -226,6 +227,22 @@ def adjudication_page(request: HttpRequest, pk: int) -> HttpResponse:
             "own_annotations": request.POST.get("annotations", ""),
         },
     )
+
+
+def error_place(error: DomainError | None, groups: list[str]) -> str | None:
+    """Where the form shows an error: "password", a group (its reason field), "annotations",
+    or None (above the page, for errors that belong to no field)."""
+    if isinstance(error, PasswordRequired):
+        return "password"
+    if not isinstance(error, FieldError):
+        return None
+    if error.field == "annotations":
+        return "annotations"
+    if error.field.startswith("decisions[") and "]" in error.field:
+        index = error.field[len("decisions[") : error.field.index("]")]
+        if index.isdigit() and int(index) < len(groups):
+            return groups[int(index)]
+    return None
 
 
 def viewer_bootstrap(request: HttpRequest, adjudication: Adjudication) -> dict[str, Any]:

@@ -153,7 +153,18 @@ describe("own document", () => {
 
 describe("frame comparison", () => {
   it("computes each document's frame metrics side by side and marks differences", () => {
-    const wide: AnnotationDocument = { frames: { "7": { lumen: [[100, 100], [300, 100], [300, 200], [100, 200]] } } };
+    const wide: AnnotationDocument = {
+      frames: {
+        "7": {
+          lumen: [
+            [100, 100],
+            [300, 100],
+            [300, 200],
+            [100, 200],
+          ],
+        },
+      },
+    };
     const rows = compareFrame([readerDoc().frames["7"], wide.frames["7"]], [0.01, 0.01], 100);
     assert.ok(rows);
     const area = rows.find((r) => r.key === "lumen_area")!;
@@ -171,8 +182,8 @@ describe("frame comparison", () => {
   });
 
   it("describes stent edges and calcium segments", () => {
-    assert.equal(stentEdgesText(readerDoc()), "4 → 20");
-    assert.equal(calciumSegmentsText(readerDoc()), "6–9");
+    assert.equal(stentEdgesText(readerDoc()), "5 → 21"); // frames count from 1 on screen
+    assert.equal(calciumSegmentsText(readerDoc()), "7–10");
     assert.equal(stentEdgesText({ frames: {} }), "—");
     assert.equal(calciumSegmentsText({ frames: {} }), "—");
   });
@@ -197,7 +208,10 @@ describe("adjudication bootstrap", () => {
   });
 
   it("names the bad field", () => {
-    assert.throws(() => parseAdjudicationBootstrap(JSON.stringify({ ...valid, adjudication_id: "3" })), (e: unknown) => e instanceof BootstrapError && /adjudication_id/.test(e.message));
+    assert.throws(
+      () => parseAdjudicationBootstrap(JSON.stringify({ ...valid, adjudication_id: "3" })),
+      (e: unknown) => e instanceof BootstrapError && /adjudication_id/.test(e.message),
+    );
     assert.throws(() => parseAdjudicationBootstrap("[]"), /adjudication-bootstrap must be a JSON object/);
   });
 });

@@ -115,7 +115,7 @@ function smoothSetup() {
   const store = new DocumentStore(emptyDocument(), 1);
   const adapter = new AnnotationAdapter(store);
   const ctrl = ring(200, 200, 80, 8);
-  const dense = closedSplinePx(ctrl as PointPx[], [0.01, 0.01]);
+  const dense = closedSplinePx(ctrl, [0.01, 0.01]);
   adapter.applyFrame(5, (entry) => acceptIntoFrame(entry, { lumen: dense.map((p) => [p[0], p[1]]), lumen_ctrl: ctrl }, { lumen: true, struts: false }));
   const coords: CoordinateAdapter = {
     screenToImage: (p) => [p[0], p[1]],
@@ -143,7 +143,7 @@ describe("editing a smooth contour by its control points", () => {
     assert.ok(tool.onPointerDown(at(280, 200))); // control point 0
     tool.onPointerMove({ screen: [300, 200], image: [300, 200], dragging: true });
     tool.onPointerUp();
-    const frame = store.document.frames["5"]!;
+    const frame = store.document.frames["5"];
     assert.deepEqual(frame.lumen_ctrl?.[0], [300, 200]);
     assert.ok(frame.lumen!.some((p) => p[0] === 300 && p[1] === 200)); // the curve passes through it
     assert.ok(frame.lumen!.length > 30);
@@ -157,7 +157,7 @@ describe("editing a smooth contour by its control points", () => {
     assert.ok(tool.onPointerDown(at(onCurve[0], onCurve[1])));
     tool.onPointerUp();
     assert.equal(store.document.frames["5"]?.lumen_ctrl?.length, 9);
-    const second = store.document.frames["5"]!.lumen_ctrl![1]!;
+    const second = store.document.frames["5"].lumen_ctrl[1]!;
     assert.ok(Math.hypot(second[0] - onCurve[0], second[1] - onCurve[1]) < 0.02);
     assert.ok(tool.onPointerDown(at(second[0], second[1], true)));
     assert.equal(store.document.frames["5"]?.lumen_ctrl?.length, 8);

@@ -76,9 +76,7 @@ describe("Autosaver", () => {
 
   it("stops on 409: no retry, local edits kept until the reader chooses", async () => {
     const { store, timers, calls, saver, setRespond } = setup(1);
-    setRespond(() =>
-      Promise.reject(new ApiError({ status: 409, code: "conflict", detail: "stale", currentVersion: 7 })),
-    );
+    setRespond(() => Promise.reject(new ApiError({ status: 409, code: "conflict", detail: "stale", currentVersion: 7 })));
     store.edit(addStrut(1));
     await saver.flush();
     assert.equal(store.saveState.kind, "conflict");

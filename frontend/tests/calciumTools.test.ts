@@ -40,7 +40,12 @@ function setup() {
   return { store, ctx, messages, press, setFrame: (f: number) => (frame = f) };
 }
 
-const SQUARE: Array<[number, number]> = [[150, 150], [350, 150], [350, 350], [150, 350]];
+const SQUARE: Array<[number, number]> = [
+  [150, 150],
+  [350, 150],
+  [350, 350],
+  [150, 350],
+];
 
 describe("CalciumArcTool", () => {
   it("needs a lumen, then stores the arc without a centre (the lumen centroid is the default)", () => {
@@ -54,7 +59,14 @@ describe("CalciumArcTool", () => {
     tool.onPointerMove({ screen: [250, 350], image: [250, 350] });
     assert.equal(tool.draftDeg, 90, "live degrees while the second edge follows the pointer");
     tool.onPointerDown(press(250, 350));
-    assert.deepEqual(store.document.frames["15"]?.calcium, [{ arc: [[350, 250], [250, 350]] }]);
+    assert.deepEqual(store.document.frames["15"]?.calcium, [
+      {
+        arc: [
+          [350, 250],
+          [250, 350],
+        ],
+      },
+    ]);
   });
 
   it("removing the lumen pins the old centroid as the arc's centre, keeping the document valid", () => {
@@ -80,7 +92,10 @@ describe("CalciumThicknessTool", () => {
     tool.onPointerMove({ screen: [100, 130], image: [100, 130] });
     assert.ok(Math.abs(tool.draftMm! - 0.3) < 1e-12);
     tool.onPointerDown(press(100, 130));
-    assert.deepEqual(store.document.frames["15"]?.calcium?.[0]?.thickness, [[100, 100], [100, 130]]);
+    assert.deepEqual(store.document.frames["15"]?.calcium?.[0]?.thickness, [
+      [100, 100],
+      [100, 130],
+    ]);
     assert.equal(tool.onKeyDown("Delete"), true);
     assert.equal(store.document.frames["15"]?.calcium?.[0]?.thickness, undefined);
   });
@@ -132,7 +147,13 @@ describe("StentEdgeTool and CalciumSegmentTool (longitudinal marks)", () => {
 describe("contour editing", () => {
   it("drag a vertex to move it (one undo step); Shift+click a vertex removes it", () => {
     const { store, ctx, press } = setup();
-    ctx.annotations.setLumen(15, [[150, 150], [350, 150], [350, 350], [250, 400], [150, 350]]);
+    ctx.annotations.setLumen(15, [
+      [150, 150],
+      [350, 150],
+      [350, 350],
+      [250, 400],
+      [150, 350],
+    ]);
     const tool = new LumenContourTool(ctx);
     tool.setMode("active");
     tool.onPointerDown(press(350, 350));

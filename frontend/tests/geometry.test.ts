@@ -2,24 +2,48 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { analysisFrames, angleDeg, areaMm2, periodicSplineArea, polygonAreaPx2, polygonCentroidPx, polygonSelfIntersects } from "../src/geometry/index.js";
 
-const close = (actual: number, expected: number, eps = 1e-9) =>
-  assert.ok(Math.abs(actual - expected) <= eps, `${actual} ≠ ${expected} (±${eps})`);
+const close = (actual: number, expected: number, eps = 1e-9) => assert.ok(Math.abs(actual - expected) <= eps, `${actual} ≠ ${expected} (±${eps})`);
 
 describe("polygonAreaPx2", () => {
   it("gives a 10 × 4 rectangle 40 px² whichever way it is wound", () => {
-    const rect: Array<[number, number]> = [[0, 0], [10, 0], [10, 4], [0, 4]];
+    const rect: Array<[number, number]> = [
+      [0, 0],
+      [10, 0],
+      [10, 4],
+      [0, 4],
+    ];
     assert.equal(polygonAreaPx2(rect), 40);
     assert.equal(polygonAreaPx2([...rect].reverse()), 40);
   });
 
   it("handles a triangle at an offset with sub-pixel coordinates", () => {
-    close(polygonAreaPx2([[100.5, 200.25], [110.5, 200.25], [100.5, 210.25]]), 50);
+    close(
+      polygonAreaPx2([
+        [100.5, 200.25],
+        [110.5, 200.25],
+        [100.5, 210.25],
+      ]),
+      50,
+    );
   });
 
   it("is 0 for fewer than 3 points or collinear points", () => {
     assert.equal(polygonAreaPx2([]), 0);
-    assert.equal(polygonAreaPx2([[0, 0], [5, 5]]), 0);
-    assert.equal(polygonAreaPx2([[0, 0], [1, 1], [2, 2]]), 0);
+    assert.equal(
+      polygonAreaPx2([
+        [0, 0],
+        [5, 5],
+      ]),
+      0,
+    );
+    assert.equal(
+      polygonAreaPx2([
+        [0, 0],
+        [1, 1],
+        [2, 2],
+      ]),
+      0,
+    );
   });
 
   it("approaches πr² for a finely sampled circle", () => {
@@ -32,24 +56,51 @@ describe("polygonAreaPx2", () => {
 
 describe("polygonCentroidPx", () => {
   it("finds the centre of a square", () => {
-    assert.deepEqual(polygonCentroidPx([[10, 10], [30, 10], [30, 30], [10, 30]]), [20, 20]);
+    assert.deepEqual(
+      polygonCentroidPx([
+        [10, 10],
+        [30, 10],
+        [30, 30],
+        [10, 30],
+      ]),
+      [20, 20],
+    );
   });
 
   it("weights by area, not by vertex count (L shape)", () => {
     // Unit squares at (0..2, 0..1) and (0..1, 1..2): area 3, centroid (5/6, 5/6).
-    const c = polygonCentroidPx([[0, 0], [2, 0], [2, 1], [1, 1], [1, 2], [0, 2]])!;
+    const c = polygonCentroidPx([
+      [0, 0],
+      [2, 0],
+      [2, 1],
+      [1, 1],
+      [1, 2],
+      [0, 2],
+    ])!;
     close(c[0], 5 / 6);
     close(c[1], 5 / 6);
   });
 
   it("stays accurate far from the origin", () => {
-    const c = polygonCentroidPx([[1e6, 1e6], [1e6 + 2, 1e6], [1e6 + 2, 1e6 + 2], [1e6, 1e6 + 2]])!;
+    const c = polygonCentroidPx([
+      [1e6, 1e6],
+      [1e6 + 2, 1e6],
+      [1e6 + 2, 1e6 + 2],
+      [1e6, 1e6 + 2],
+    ])!;
     close(c[0], 1e6 + 1, 1e-6);
     close(c[1], 1e6 + 1, 1e-6);
   });
 
   it("falls back to the vertex mean for a degenerate polygon and null for none", () => {
-    assert.deepEqual(polygonCentroidPx([[0, 0], [2, 2], [4, 4]]), [2, 2]);
+    assert.deepEqual(
+      polygonCentroidPx([
+        [0, 0],
+        [2, 2],
+        [4, 4],
+      ]),
+      [2, 2],
+    );
     assert.equal(polygonCentroidPx([]), null);
   });
 });
@@ -60,7 +111,12 @@ describe("areaMm2", () => {
   });
 
   it("agrees with the polygon scaled to mm on each axis", () => {
-    const px: Array<[number, number]> = [[0, 0], [200, 0], [150, 120], [20, 90]];
+    const px: Array<[number, number]> = [
+      [0, 0],
+      [200, 0],
+      [150, 120],
+      [20, 90],
+    ];
     const spacing: [number, number] = [0.0088, 0.0124]; // [row (y), column (x)]
     const mm = px.map(([x, y]) => [x * spacing[1], y * spacing[0]] as [number, number]);
     close(areaMm2(polygonAreaPx2(px), spacing), polygonAreaPx2(mm), 1e-12);
@@ -101,14 +157,56 @@ describe("angleDeg", () => {
 
 describe("polygonSelfIntersects", () => {
   it("accepts simple polygons", () => {
-    assert.equal(polygonSelfIntersects([[0, 0], [10, 0], [10, 10], [0, 10]]), false);
-    assert.equal(polygonSelfIntersects([[0, 0], [2, 0], [2, 1], [1, 1], [1, 2], [0, 2]]), false);
-    assert.equal(polygonSelfIntersects([[0, 0], [10, 0], [5, 5]]), false);
+    assert.equal(
+      polygonSelfIntersects([
+        [0, 0],
+        [10, 0],
+        [10, 10],
+        [0, 10],
+      ]),
+      false,
+    );
+    assert.equal(
+      polygonSelfIntersects([
+        [0, 0],
+        [2, 0],
+        [2, 1],
+        [1, 1],
+        [1, 2],
+        [0, 2],
+      ]),
+      false,
+    );
+    assert.equal(
+      polygonSelfIntersects([
+        [0, 0],
+        [10, 0],
+        [5, 5],
+      ]),
+      false,
+    );
   });
 
   it("detects a bow tie and a touching vertex", () => {
-    assert.equal(polygonSelfIntersects([[0, 0], [10, 10], [10, 0], [0, 10]]), true);
-    assert.equal(polygonSelfIntersects([[0, 0], [10, 0], [10, 10], [5, 0], [0, 10]]), true);
+    assert.equal(
+      polygonSelfIntersects([
+        [0, 0],
+        [10, 10],
+        [10, 0],
+        [0, 10],
+      ]),
+      true,
+    );
+    assert.equal(
+      polygonSelfIntersects([
+        [0, 0],
+        [10, 0],
+        [10, 10],
+        [5, 0],
+        [0, 10],
+      ]),
+      true,
+    );
   });
 });
 
@@ -124,7 +222,14 @@ describe("periodicSplineArea (SPEC §5 stent area from struts)", () => {
     assert.ok(Math.abs(periodicSplineArea(circle(6)) - Math.PI * 2.25) / (Math.PI * 2.25) < 0.01);
   });
   it("fewer than 3 distinct points enclose nothing", () => {
-    assert.equal(periodicSplineArea([[0, 0], [1, 1], [1, 1]]), 0);
+    assert.equal(
+      periodicSplineArea([
+        [0, 0],
+        [1, 1],
+        [1, 1],
+      ]),
+      0,
+    );
   });
 });
 

@@ -40,9 +40,7 @@ interface AngleCase {
 // The test runner's working directory is frontend/ (scripts/run-tests.mjs).
 const FILE = resolve(process.cwd(), "..", "tests", "data", "geometry_cases.json");
 const present = existsSync(FILE);
-const cases = present
-  ? (JSON.parse(readFileSync(FILE, "utf8")) as { polygon_area?: AreaCase[]; angle_deg?: AngleCase[] })
-  : {};
+const cases = present ? (JSON.parse(readFileSync(FILE, "utf8")) as { polygon_area?: AreaCase[]; angle_deg?: AngleCase[] }) : {};
 
 const near = (actual: number, expected: number, tol: number, label: string) =>
   assert.ok(Math.abs(actual - expected) <= tol, `${label}: ${actual} ≠ ${expected} (±${tol})`);

@@ -9,8 +9,7 @@ const addStrut = (frame: number, x: number, y: number) => (d: AnnotationDocument
   ((d.frames[String(frame)] ??= {}).struts ??= []).push([x, y]);
 };
 
-const conflict = (version: number | null) =>
-  new ApiError({ status: 409, code: "conflict", detail: "stale version", currentVersion: version });
+const conflict = (version: number | null) => new ApiError({ status: 409, code: "conflict", detail: "stale version", currentVersion: version });
 
 describe("DocumentStore: dirty flag and undo/redo", () => {
   it("starts clean at the server's version", () => {
@@ -44,12 +43,18 @@ describe("DocumentStore: dirty flag and undo/redo", () => {
     assert.equal(store.canRedo, true);
     store.edit(addStrut(0, 3, 3));
     assert.equal(store.canRedo, false);
-    assert.deepEqual(store.document.frames["0"]?.struts, [[1, 1], [3, 3]]);
+    assert.deepEqual(store.document.frames["0"]?.struts, [
+      [1, 1],
+      [3, 3],
+    ]);
   });
 
   it("an edit that changes nothing is not an undo step and not dirty", () => {
     const store = new DocumentStore(emptyDocument(), 1);
-    assert.equal(store.edit(() => undefined), false);
+    assert.equal(
+      store.edit(() => undefined),
+      false,
+    );
     assert.equal(store.canUndo, false);
     assert.equal(store.dirty, false);
   });
@@ -68,7 +73,10 @@ describe("DocumentStore: dirty flag and undo/redo", () => {
     let undone = 0;
     while (store.undo()) undone++;
     assert.equal(undone, 3);
-    assert.deepEqual(store.document.frames["0"]?.struts, [[0, 0], [1, 1]]);
+    assert.deepEqual(store.document.frames["0"]?.struts, [
+      [0, 0],
+      [1, 1],
+    ]);
   });
 
   it("removes empty lists and frames so a deleted annotation leaves no trace", () => {
@@ -192,10 +200,7 @@ describe("DocumentStore: versions and saving", () => {
   it("a 400 is an error naming the field, not retryable; a network error is retryable", () => {
     const store = new DocumentStore(emptyDocument(), 1);
     store.edit(addStrut(0, 1, 1));
-    store.saveFailed(
-      store.beginSave()!,
-      new ApiError({ status: 400, code: "invalid", detail: "needs 3 points", field: "frames.0.lumen" }),
-    );
+    store.saveFailed(store.beginSave()!, new ApiError({ status: 400, code: "invalid", detail: "needs 3 points", field: "frames.0.lumen" }));
     assert.deepEqual(store.saveState, { kind: "error", message: "needs 3 points", field: "frames.0.lumen", retryable: false });
     assert.equal(store.dirty, true);
     store.saveFailed(store.beginSave()!, new ApiError({ status: 0, code: "network", detail: "offline" }));
@@ -213,7 +218,27 @@ describe("documentFromServer", () => {
     const raw = {
       stent: { distal_frame: 40, proximal_frame: 310 },
       calcium_segments: [{ start_frame: 120, end_frame: 205 }],
-      frames: { "128": { calcium: [{ arc: [[1, 2], [3, 4]], thickness: [[5, 6], [7, 8]] }], stent: [[0, 0], [1, 0], [1, 1]] } },
+      frames: {
+        "128": {
+          calcium: [
+            {
+              arc: [
+                [1, 2],
+                [3, 4],
+              ],
+              thickness: [
+                [5, 6],
+                [7, 8],
+              ],
+            },
+          ],
+          stent: [
+            [0, 0],
+            [1, 0],
+            [1, 1],
+          ],
+        },
+      },
     };
     assert.deepEqual(documentFromServer(raw), raw);
     assert.notEqual(documentFromServer(raw).frames, raw.frames);

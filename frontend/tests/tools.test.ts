@@ -5,6 +5,7 @@ import type { CoordinateAdapter } from "../src/adapter/coordinates.js";
 import { fitTransform, imageToScreen, screenToImage, zoomAt, type ViewTransform } from "../src/adapter/transform.js";
 import { emptyDocument } from "../src/document/document.js";
 import { DocumentStore } from "../src/document/store.js";
+import { polygonAreaPx2 } from "../src/geometry/polygonAreaPx2.js";
 import { LumenContourTool } from "../src/tools/LumenContourTool.js";
 import { StrutTool } from "../src/tools/StrutTool.js";
 import type { ToolContext } from "../src/tools/tool.js";
@@ -35,6 +36,20 @@ function setup(options: { scale?: number; readOnly?: boolean; frame?: number } =
 }
 
 describe("LumenContourTool", () => {
+  it("a hand-drawn contour is a spline: 12 clicks on a circle no longer read 4.3 % low", () => {
+    const { store, ctx, press } = setup();
+    const tool = new LumenContourTool(ctx);
+    tool.setMode("active");
+    const r = 150;
+    for (let i = 0; i < 12; i++) tool.onPointerDown(press(256 + r * Math.cos((i * Math.PI) / 6), 256 + r * Math.sin((i * Math.PI) / 6)));
+    tool.onKeyDown("Enter");
+    const frame = store.document.frames["12"]!;
+    const area = polygonAreaPx2(frame.lumen!);
+    const truth = Math.PI * r * r;
+    assert.ok(Math.abs(polygonAreaPx2(frame.lumen_ctrl!) / truth - 1) > 0.04, "the straight 12-gon reads > 4 % low");
+    assert.ok(Math.abs(area / truth - 1) < 0.005, `spline area within 0.5 % (got ${((area / truth - 1) * 100).toFixed(2)} %)`);
+  });
+
   it("clicks then Enter store a closed lumen on the current frame in image pixels", () => {
     const { store, ctx, press } = setup({ scale: 2 });
     const tool = new LumenContourTool(ctx);
@@ -44,7 +59,23 @@ describe("LumenContourTool", () => {
     tool.onPointerDown(press(150, 180.5));
     assert.equal(store.dirty, false, "an open contour is not yet part of the document");
     assert.equal(tool.onKeyDown("Enter"), true);
-    assert.deepEqual(store.document.frames["12"]?.lumen, [[100, 100], [200, 100], [150, 180.5]]);
+    // The clicks are the spline's control points; the contour is the curve through them (issue 10).
+    assert.deepEqual(store.document.frames["12"]?.lumen_ctrl, [
+      [100, 100],
+      [200, 100],
+      [150, 180.5],
+    ]);
+    const lumen = store.document.frames["12"].lumen!;
+    assert.ok(lumen.length > 3);
+    for (const p of [
+      [100, 100],
+      [200, 100],
+      [150, 180.5],
+    ])
+      assert.ok(
+        lumen.some((q) => q[0] === p[0] && q[1] === p[1]),
+        "the curve passes through every click",
+      );
     assert.equal(tool.hasDraft, false);
   });
 
@@ -56,16 +87,25 @@ describe("LumenContourTool", () => {
     tool.onPointerDown(press(50, 10));
     tool.onPointerDown(press(30, 40));
     tool.onPointerDown(press(30, 40, 2));
-    assert.deepEqual(store.document.frames["12"]?.lumen, [[10, 10], [50, 10], [30, 40]]);
+    assert.deepEqual(store.document.frames["12"]?.lumen_ctrl, [
+      [10, 10],
+      [50, 10],
+      [30, 40],
+    ]);
   });
 
   it("a click on the first point closes the contour", () => {
     const { store, ctx, press } = setup();
     const tool = new LumenContourTool(ctx);
     tool.setMode("active");
-    for (const [x, y] of [[10, 10], [50, 10], [30, 40]] as const) tool.onPointerDown(press(x, y));
+    for (const [x, y] of [
+      [10, 10],
+      [50, 10],
+      [30, 40],
+    ] as const)
+      tool.onPointerDown(press(x, y));
     tool.onPointerDown(press(12, 11));
-    assert.equal(store.document.frames["12"]?.lumen?.length, 3);
+    assert.equal(store.document.frames["12"]?.lumen_ctrl?.length, 3);
   });
 
   it("Escape cancels; fewer than 3 points or a crossing contour is refused with a message", () => {
@@ -79,7 +119,13 @@ describe("LumenContourTool", () => {
     assert.match(messages.at(-1)!, /at least 3 points/);
     assert.equal(tool.onKeyDown("Escape"), true);
     assert.equal(tool.hasDraft, false);
-    for (const [x, y] of [[0, 0], [100, 100], [100, 0], [0, 100]] as const) tool.onPointerDown(press(x, y));
+    for (const [x, y] of [
+      [0, 0],
+      [100, 100],
+      [100, 0],
+      [0, 100],
+    ] as const)
+      tool.onPointerDown(press(x, y));
     tool.onKeyDown("Enter");
     assert.equal(store.dirty, false);
     assert.match(messages.at(-1)!, /crosses itself/);
@@ -89,14 +135,20 @@ describe("LumenContourTool", () => {
     const { store, ctx, press } = setup();
     const tool = new LumenContourTool(ctx);
     tool.setMode("active");
-    for (const [x, y] of [[10, 10], [50, 10], [30, 40], [99, 99]] as const) tool.onPointerDown(press(x, y));
+    for (const [x, y] of [
+      [10, 10],
+      [50, 10],
+      [30, 40],
+      [99, 99],
+    ] as const)
+      tool.onPointerDown(press(x, y));
     tool.onKeyDown("Backspace");
     tool.onKeyDown("Enter");
-    assert.equal(store.document.frames["12"]?.lumen?.length, 3);
+    assert.equal(store.document.frames["12"]?.lumen_ctrl?.length, 3);
     assert.equal(tool.onKeyDown("Delete"), true);
     assert.equal(Object.keys(store.document.frames).length, 0);
     store.undo();
-    assert.equal(store.document.frames["12"]?.lumen?.length, 3);
+    assert.equal(store.document.frames["12"]?.lumen_ctrl?.length, 3);
   });
 
   it("the draft is dropped on frame change", () => {
@@ -109,7 +161,11 @@ describe("LumenContourTool", () => {
   });
 
   it("ignores input when passive, disabled or read-only", () => {
-    for (const [mode, readOnly] of [["passive", false], ["disabled", false], ["active", true]] as const) {
+    for (const [mode, readOnly] of [
+      ["passive", false],
+      ["disabled", false],
+      ["active", true],
+    ] as const) {
       const { store, ctx, press } = setup({ readOnly });
       const tool = new LumenContourTool(ctx);
       tool.setMode(mode);
@@ -127,7 +183,10 @@ describe("StrutTool", () => {
     tool.setMode("active");
     tool.onPointerDown(press(100, 100));
     tool.onPointerDown(press(300, 300));
-    assert.deepEqual(store.document.frames["12"]?.struts, [[100, 100], [300, 300]]);
+    assert.deepEqual(store.document.frames["12"]?.struts, [
+      [100, 100],
+      [300, 300],
+    ]);
     // 1.9 image px at scale 3 = 5.7 screen px: a hit.
     tool.onPointerDown(press(101.9, 100));
     assert.deepEqual(store.document.frames["12"]?.struts, [[300, 300]]);

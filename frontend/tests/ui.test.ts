@@ -6,7 +6,12 @@ import { lumenAreaReadout, lumenAreaText } from "../src/ui/readout.js";
 import { framesText } from "../src/ui/submitDialog.js";
 import { apiErrorFrom } from "../src/api/client.js";
 
-const square: Array<[number, number]> = [[0, 0], [100, 0], [100, 100], [0, 100]];
+const square: Array<[number, number]> = [
+  [0, 0],
+  [100, 0],
+  [100, 100],
+  [0, 100],
+];
 
 describe("lumen area readout", () => {
   it("shows mm² only with a pixel spacing, using [row, column] spacing", () => {

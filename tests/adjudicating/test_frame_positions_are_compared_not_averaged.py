@@ -51,7 +51,8 @@ def test_the_workbench_shows_where_each_reader_found_the_mla_on_the_l_mode(
     assert 'data-metric="mla_frame" data-slot="1"' in html
     assert 'data-frame="80" data-metric="mla_frame" data-slot="1"' in html
     assert 'data-frame="100" data-metric="mla_frame" data-slot="2"' in html
-    assert "Reader 1 MLA · 80" in html and "Reader 2 MLA · 100" in html
+    # Frames are shown counted from 1, as in the viewer (data-frame stays the 0-based index).
+    assert "Reader 1 MLA · 81" in html and "Reader 2 MLA · 101" in html
 
 
 def test_the_consensus_takes_the_frame_of_the_smaller_mla_never_a_mean(world: Any) -> None:

@@ -82,7 +82,13 @@ def _post(world: Any, adjudication: Any, password: str, source: str = "reader_a"
 def test_a_wrong_password_shows_an_error_and_decides_nothing(world: Any, flagged: Any) -> None:
     response = _post(world, flagged, "wrong")
     assert response.status_code == 200
-    assert "password is not correct" in response.content.decode()
+    html = response.content.decode()
+    assert "password is not correct" in html
+    # Next to the password field (issue 14), not at the top of the page.
+    field = html.index('id="id_password"')
+    message = html.index('id="error-password"')
+    assert field < message < html.index("Sign the decisions")
+    assert 'aria-describedby="error-password"' in html
     flagged.refresh_from_db()
     assert flagged.status == "open"
     assert not flagged.decisions.exists()
@@ -97,7 +103,8 @@ def test_signing_resolves_every_group_and_the_consensus_follows(world: Any, flag
     assert AuditEvent.objects.filter(action="adjudication.decide", actor=world.adjudicator).exists()
     metric_services.pullback_write_consensus(pullback_pk=flagged.pullback_id)
     html = page_client(world.adjudicator).get(f"/adjudications/{flagged.pk}/").content.decode()
-    assert 'id="consensus"' in html and "reader_a" in html  # the source column
+    assert 'id="consensus"' in html and 'data-source="reader_a"' in html  # the source column
+    assert ">Reader 1</span>" in html  # decisions and sources as people say them, not reader_a
     after = {r.pk: r.annotations for r in Read.objects.filter(pullback=flagged.pullback)}
     assert after == before  # readers' originals untouched
 
@@ -110,3 +117,16 @@ def test_choosing_own_annotation_without_drawing_one_is_refused_clearly(
     assert "annotations" in response.content.decode()
     flagged.refresh_from_db()
     assert flagged.status == "open"
+
+
+def test_the_queue_shows_flag_count_groups_and_age_and_sorts(world: Any, flagged: Any) -> None:
+    html = page_client(world.adjudicator).get("/").content.decode()
+    row = html[html.index(f'data-adjudication="{flagged.pk}"') :]
+    row = row[: row.index("</tr>")]
+    count = flagged.flags.count()
+    assert f'data-flags="{count}"' in row
+    for group in {f.group for f in flagged.flags.all()}:
+        assert group in row
+    assert "minute" in row  # waiting since it was opened
+    for sort in ("age", "flags", "study", "nonsense"):
+        assert page_client(world.adjudicator).get(f"/?sort={sort}").status_code == 200

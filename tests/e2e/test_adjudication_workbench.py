@@ -28,7 +28,7 @@ from rest_framework.test import APIClient
 
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.domain.geometry import polygon_area
-from adjudication.models import Adjudication, Pullback, Read, ReadMetrics
+from adjudication.models import Adjudication, AdjudicationDraft, Pullback, Read, ReadMetrics
 from adjudication.models.reading import ReadKind
 from adjudication.services import assignment, ingest, studies
 from tests.e2e.conftest import sign_in
@@ -45,10 +45,11 @@ PIXEL_SPACING_MM = 0.02
 # malapposition group flags); Reader 2's calcium arcs run the other way round (the calcium
 # group flags on the arc).
 READER_2_SCALE = 0.6
-# The adjudicator clicks every 4th of the phantom's 64 lumen points; the clicks land within
-# ~0.5 CSS px of them (see test_reader_completes_a_read), i.e. well inside 2 % of the area.
+# The adjudicator clicks every 4th of the phantom's 64 lumen points (within ~0.5 CSS px, see
+# test_reader_completes_a_read); the spline through 16 clicks is within 2 % of the true area.
 OWN_LUMEN_STEP = 4
 OWN_AREA_REL_TOL = 0.02
+_NO_DRAFT = AdjudicationDraft(annotations=None)
 
 
 @pytest.fixture
@@ -274,7 +275,20 @@ def test_adjudicator_resolves_by_reader_1_reader_2_and_own_annotation_and_the_co
         _click_image(page, point)
     page.keyboard.press("Enter")
     own = page.evaluate("() => window.__adjudicationViewer.ownDocument()")
-    assert len(own["frames"][str(mla_frame)]["lumen"]) == len(own_points)
+    assert len(own["frames"][str(mla_frame)]["lumen_ctrl"]) == len(own_points)
+    # Saved on the server as the adjudicator's draft (versioned, audited, never shown to readers).
+    _wait_db(
+        lambda: (
+            str(mla_frame)
+            in (
+                (
+                    AdjudicationDraft.objects.filter(adjudication=adjudication).first() or _NO_DRAFT
+                ).annotations
+                or {}
+            ).get("frames", {})
+        ),
+        "the server-side draft",
+    )
     assert page.locator(".wb-own-missing[data-group=lumen]").count() == 0  # message gone
     assert page.evaluate("() => window.__adjudicationViewer.panes()") == [
         ["reader1", "reader2", "own"]
@@ -297,17 +311,19 @@ def test_adjudicator_resolves_by_reader_1_reader_2_and_own_annotation_and_the_co
     metrics_a = ReadMetrics.objects.get(read=read_a)
     metrics_b = ReadMetrics.objects.get(read=read_b)
     metrics_own = ReadMetrics.objects.get(read=own_read)
-    # The own lumen measures what was clicked: the truth polygon through every 4th point.
-    clicked_area_mm2 = polygon_area([tuple(p) for p in own_points]) * PIXEL_SPACING_MM**2
-    assert metrics_own.mla_mm2 == pytest.approx(clicked_area_mm2, rel=OWN_AREA_REL_TOL)
+    # The own lumen is the spline through every 4th truth point (issue 10): it measures the
+    # true lumen, where the straight polygon through the same clicks would read ~2.5 % low.
+    truth_lumen = truth["frames"][str(mla_frame)]["lumen"]
+    truth_area_mm2 = polygon_area([tuple(p) for p in truth_lumen]) * PIXEL_SPACING_MM**2
+    assert metrics_own.mla_mm2 == pytest.approx(truth_area_mm2, rel=OWN_AREA_REL_TOL)
     row = page.locator("#consensus tr[data-metric=mla_mm2]")
-    assert row.locator(".wb-source").inner_text() == "adjudicator"
+    assert row.locator(".wb-source").inner_text() == "Adjudicator"
     assert page.locator(
         "#consensus tr[data-metric=calcium_max_arc_deg] .wb-source"
-    ).inner_text() == ("reader_a")
+    ).inner_text() == ("Reader 1")
     assert page.locator(
         "#consensus tr[data-metric=max_malapposition_um] .wb-source"
-    ).inner_text() == ("reader_b")
+    ).inner_text() == ("Reader 2")
     # Resolved: read-only, the adjudicator's stored document is the third layer.
     _painted(page)
     assert page.locator(".ad-legend li[data-layer=own]").inner_text().startswith("Adjudicator")

@@ -200,7 +200,14 @@ def test_reader_draws_a_complete_read_submits_and_the_metrics_match_the_truth(
     assert page.locator("[data-readout=struts]").inner_text() == str(expected["strut_count"])
     saved = page.request.get(f"/api/v1/reads/{read.pk}/").json()
     entry = saved["annotations"]["frames"][str(frame)]
-    assert len(entry["lumen"]) == len(expected["lumen"])
+    # The clicks are the spline's control points; the stored lumen is the dense curve (SPEC §4).
+    assert len(entry["lumen_ctrl"]) == len(expected["lumen"])
+    dense = entry["lumen"]
+    steps_px = [
+        math.hypot(dense[i][0] - dense[i - 1][0], dense[i][1] - dense[i - 1][1])
+        for i in range(len(dense))
+    ]
+    assert max(steps_px) * 0.01 <= 0.1  # the phantom's 0.01 mm pixels: vertices ≤ 0.1 mm apart
     assert len(entry["struts"]) == expected["strut_count"]
     assert len(entry["calcium"]) == 1 and "thickness" in entry["calcium"][0]
     assert saved["annotations"]["stent"] == stent

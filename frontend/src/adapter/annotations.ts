@@ -1,15 +1,6 @@
 import { frameKey, frameOf } from "../document/document.js";
 import type { DocumentStore } from "../document/store.js";
-import type {
-  AnnotationDocument,
-  CalciumEntry,
-  CalciumSegment,
-  FrameAnnotations,
-  FrameSource,
-  Point,
-  Provenance,
-  StentEdges,
-} from "../document/types.js";
+import type { AnnotationDocument, CalciumEntry, CalciumSegment, FrameAnnotations, FrameSource, Point, Provenance, StentEdges } from "../document/types.js";
 import { polygonCentroidPx } from "../geometry/polygonCentroidPx.js";
 import type { PointPx } from "../geometry/types.js";
 

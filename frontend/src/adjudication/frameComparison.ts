@@ -46,10 +46,10 @@ export function compareFrame(
 
 /** "40 → 310" for a document's stent edges, "—" without them. */
 export function stentEdgesText(doc: Readonly<AnnotationDocument>): string {
-  return doc.stent ? `${doc.stent.distal_frame} → ${doc.stent.proximal_frame}` : "—";
+  return doc.stent ? `${doc.stent.distal_frame + 1} → ${doc.stent.proximal_frame + 1}` : "—";
 }
 
 /** "120–205, 230–240" for a document's calcium segments, "—" without any. */
 export function calciumSegmentsText(doc: Readonly<AnnotationDocument>): string {
-  return doc.calcium_segments?.length ? doc.calcium_segments.map((s) => `${s.start_frame}–${s.end_frame}`).join(", ") : "—";
+  return doc.calcium_segments?.length ? doc.calcium_segments.map((s) => `${s.start_frame + 1}–${s.end_frame + 1}`).join(", ") : "—";
 }

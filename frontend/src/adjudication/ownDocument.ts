@@ -12,10 +12,7 @@ export const OWN_SOURCE = "adjudicator";
  * are never edited: the copy shares no array with them), or an empty one. A missing reader
  * document gives an empty one.
  */
-export function startOwnDocument(
-  origin: OwnOrigin,
-  readers: Partial<Record<"reader1" | "reader2", AnnotationDocument>>,
-): AnnotationDocument {
+export function startOwnDocument(origin: OwnOrigin, readers: Partial<Record<"reader1" | "reader2", AnnotationDocument>>): AnnotationDocument {
   if (origin === "empty") return emptyDocument();
   const source = readers[origin];
   if (!source) return emptyDocument();
@@ -87,7 +84,7 @@ export class OwnDraftKeeper {
   }
 
   load(): OwnDraft | null {
-    let text: string | null = null;
+    let text: string | null;
     try {
       text = this.storage?.getItem(this.key) ?? null;
     } catch {

@@ -16,14 +16,7 @@ export class ApiError extends Error {
   /** The analysis frames an `incomplete` read lacks (400 on submit, SPEC §2). */
   readonly frames: number[] | null;
 
-  constructor(init: {
-    status: number;
-    code: string;
-    detail: string;
-    field?: string | null;
-    currentVersion?: number | null;
-    frames?: number[] | null;
-  }) {
+  constructor(init: { status: number; code: string; detail: string; field?: string | null; currentVersion?: number | null; frames?: number[] | null }) {
     super(init.field ? `${init.detail} (${init.field})` : init.detail);
     this.name = "ApiError";
     this.status = init.status;
@@ -42,11 +35,8 @@ export class ApiError extends Error {
 
 /** Builds an ApiError from a non-2xx status and whatever body came back. */
 export function apiErrorFrom(status: number, statusText: string, body: unknown): ApiError {
-  const b: ApiErrorBody = body !== null && typeof body === "object" ? (body as ApiErrorBody) : {};
-  const detail =
-    typeof b.detail === "string" && b.detail
-      ? b.detail
-      : statusText || `Request failed with HTTP ${status}`;
+  const b: ApiErrorBody = body !== null && typeof body === "object" ? body : {};
+  const detail = typeof b.detail === "string" && b.detail ? b.detail : statusText || `Request failed with HTTP ${status}`;
   const code = typeof b.code === "string" && b.code ? b.code : status === 409 ? "conflict" : `http_${status}`;
   const field = typeof b.field === "string" ? b.field : null;
   const currentVersion = typeof b.version === "number" && Number.isInteger(b.version) ? b.version : null;
@@ -133,4 +123,22 @@ export class ApiClient {
       annotations,
     });
   }
+
+  /** The caller's own annotation draft of an adjudication (version 0 when none). */
+  getAdjudicationDraft(adjudicationId: number): Promise<AdjudicationDraft> {
+    return this.request<AdjudicationDraft>("GET", `/adjudications/${adjudicationId}/draft/`);
+  }
+
+  /** PUT the draft; 409 (ApiError.isConflict) when `version` is stale; null annotations discard it. */
+  saveAdjudicationDraft(adjudicationId: number, draft: AdjudicationDraft): Promise<AdjudicationDraft> {
+    return this.request<AdjudicationDraft>("PUT", `/adjudications/${adjudicationId}/draft/`, draft);
+  }
+}
+
+/** The adjudicator's own annotation as saved on the server (issue 14). */
+export interface AdjudicationDraft {
+  version: number;
+  /** "reader1" | "reader2" | "empty", or "" when discarded / none. */
+  origin: string;
+  annotations: unknown;
 }

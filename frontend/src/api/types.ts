@@ -6,7 +6,8 @@ export type ReadStatus = "assigned" | "in_progress" | "submitted";
 export interface ReadResponse {
   id: number;
   pullback: number;
-  status: ReadStatus | string;
+  /** A ReadStatus; typed loosely so a new server state never breaks the viewer. */
+  status: string;
   version: number;
   annotations: unknown;
   metrics: unknown;

@@ -23,6 +23,8 @@ export interface AutoAssistHost {
   analysisFramesFor(doc: AnnotationDocument): number[];
   requestRender(): void;
   notify(message: string): void;
+  /** The adjudicator's view: an optional layer to look at (hidden at first), nothing to accept. */
+  readonly displayOnly?: boolean;
 }
 
 /**
@@ -57,7 +59,7 @@ export class AutoAssist {
       { type: "button", class: "vw-button vw-primary", "data-auto": "accept-all", title: "Accept the proposal on every analysis frame" },
       "Accept all analysis frames",
     );
-    this.showInput = h("input", { type: "checkbox", checked: true, "aria-label": "Show the proposal" });
+    this.showInput = h("input", { type: "checkbox", checked: !host.displayOnly, "aria-label": "Show the proposal", "data-auto": "show" });
     this.acceptFrameButton.addEventListener("click", () => this.acceptFrame());
     this.acceptAllButton.addEventListener("click", () => this.acceptAllFrames());
     this.showInput.addEventListener("change", () => host.requestRender());
@@ -67,7 +69,7 @@ export class AutoAssist {
       h("h2", {}, "Proposal"),
       this.statusText,
       this.frameText,
-      h("div", { class: "vw-row" }, this.acceptFrameButton, this.acceptAllButton),
+      ...(host.displayOnly ? [] : [h("div", { class: "vw-row" }, this.acceptFrameButton, this.acceptAllButton)]),
       h("label", { class: "vw-check" }, this.showInput, " show proposal"),
     );
     this.updateButtons();

@@ -20,8 +20,14 @@ export function closedSplinePx(control: readonly PointPx[], pixelSpacingMm?: Pix
     const q = pts[(i + 1) % n]!;
     return Math.hypot(q[0] - p[0], q[1] - p[1]);
   });
-  const mx = periodicSecondDerivatives(pts.map((p) => p[0]), h);
-  const my = periodicSecondDerivatives(pts.map((p) => p[1]), h);
+  const mx = periodicSecondDerivatives(
+    pts.map((p) => p[0]),
+    h,
+  );
+  const my = periodicSecondDerivatives(
+    pts.map((p) => p[1]),
+    h,
+  );
   const spacing = pixelSpacingMm ? Math.min(pixelSpacingMm[0], pixelSpacingMm[1]) : null;
   const step = spacing && spacing > 0 ? (0.8 * MAX_VERTEX_SPACING_MM) / spacing : UNCALIBRATED_STEP_PX;
   const out: PointPx[] = [];
@@ -30,10 +36,7 @@ export function closedSplinePx(control: readonly PointPx[], pixelSpacingMm?: Pix
     const pieces = Math.max(1, Math.ceil(h[i]! / step));
     for (let k = 0; k < pieces; k++) {
       const s = (k / pieces) * h[i]!;
-      out.push([
-        evaluate(pts[i]![0], pts[j]![0], mx[i]!, mx[j]!, h[i]!, s),
-        evaluate(pts[i]![1], pts[j]![1], my[i]!, my[j]!, h[i]!, s),
-      ]);
+      out.push([evaluate(pts[i]![0], pts[j]![0], mx[i]!, mx[j]!, h[i]!, s), evaluate(pts[i]![1], pts[j]![1], my[i]!, my[j]!, h[i]!, s)]);
     }
   }
   return out;

@@ -11,9 +11,7 @@ export type SaveState =
   | { kind: "conflict"; serverVersion: number | null }
   | { kind: "error"; message: string; field: string | null; retryable: boolean };
 
-export type StoreEvent =
-  | { type: "document"; reason: "edit" | "undo" | "redo" | "load" }
-  | { type: "save-state" };
+export type StoreEvent = { type: "document"; reason: "edit" | "undo" | "redo" | "load" } | { type: "save-state" };
 
 export type StoreListener = (event: StoreEvent) => void;
 

@@ -10,14 +10,14 @@
 // adjudicate.css @imports read.css, so dist/read.css stays the reading page's alone.
 import "../adjudication/adjudicate.css";
 import { parseAdjudicationBootstrap } from "../adjudication/bootstrap.js";
-import { AdjudicationViewer, startAdjudicationViewer } from "../adjudication/adjudicationViewer.js";
+import type { AdjudicationViewer } from "../adjudication/adjudicationViewer.js";
+import { startAdjudicationViewer } from "../adjudication/start.js";
 import { bindDecisionForm, bindFrameLinks, pollUntilConsensus } from "../adjudication/decisionForm.js";
 import { ApiClient } from "../api/client.js";
 import { OwnDraftKeeper, type DraftStorage } from "../adjudication/ownDocument.js";
 import { documentFromServer } from "../document/document.js";
 import { BootstrapError } from "../ui/bootstrap.js";
-import { renderFatal, type ViewportFactory } from "../ui/readingApp.js";
-import { canvasViewportFactory } from "../ui/readingApp.js";
+import { canvasViewportFactory, renderFatal, type ViewportFactory } from "../ui/shell.js";
 
 const wantsCanvas = new URLSearchParams(window.location.search).get("viewport") === "canvas";
 const cornerstoneModule = wantsCanvas ? null : import("../adapter/cornerstone/CornerstoneViewport.js");
@@ -58,6 +58,8 @@ function main(): void {
   let pendingFrame: number | null = null;
   bindFrameLinks(document, (frame) => {
     if (viewer) {
+      // A flag's frame opens both reads side by side (zoom and pan linked).
+      viewer.setLayout("side-by-side");
       viewer.goTo(frame);
       viewer.reveal();
     } else {
@@ -68,8 +70,7 @@ function main(): void {
   const form = document.querySelector<HTMLFormElement>("form#resolve");
   const hidden = document.querySelector<HTMLInputElement>("#own-annotations");
   let failed = false;
-  const refreshForm =
-    form && hidden ? bindDecisionForm(form, hidden, () => (viewer ? viewer.ownDocument() : failed ? undefined : null)) : () => undefined;
+  const refreshForm = form && hidden ? bindDecisionForm(form, hidden, () => (viewer ? viewer.ownDocument() : failed ? undefined : null)) : () => undefined;
   const script = document.getElementById("adjudication-bootstrap");
   try {
     if (!script?.textContent) throw new BootstrapError("#adjudication-bootstrap is missing from the page");
@@ -91,6 +92,8 @@ function main(): void {
         started.onOwnChange = refreshForm;
         refreshForm();
         if (pendingFrame !== null) started.goTo(pendingFrame);
+        const flagged = Array.from(document.querySelectorAll<HTMLElement>("#flags .frame-link[data-frame]"), (a) => Number(a.dataset["frame"]));
+        started.markDisagreeing(flagged.filter((f) => Number.isInteger(f) && f >= 0));
         form?.addEventListener("own-annotation-chosen", () => {
           if (started.ownDocument() === null) started.root.querySelector<HTMLElement>(".ad-start")?.classList.add("is-prompting");
         });

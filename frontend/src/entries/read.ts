@@ -7,7 +7,8 @@
  */
 import "../ui/read.css";
 import { BootstrapError, parseBootstrap } from "../ui/bootstrap.js";
-import { canvasViewportFactory, renderFatal, startReadingApp, type ViewportFactory } from "../ui/readingApp.js";
+import { startReadingApp } from "../ui/readingApp.js";
+import { canvasViewportFactory, renderFatal, type ViewportFactory } from "../ui/shell.js";
 
 /**
  * Cornerstone3D draws the cross-section (WebGL); its code is a separate chunk loaded on demand.

@@ -44,11 +44,7 @@ export interface FrameMetrics {
  * @param pixelSpacingMm [row, column] mm per pixel.
  * @param strutThresholdUm malapposition threshold in µm (study setting, default 100).
  */
-export function frameMetrics(
-  frame: Readonly<FrameAnnotations> | undefined,
-  pixelSpacingMm: PixelSpacingMm,
-  strutThresholdUm: number,
-): FrameMetrics {
+export function frameMetrics(frame: Readonly<FrameAnnotations> | undefined, pixelSpacingMm: PixelSpacingMm, strutThresholdUm: number): FrameMetrics {
   const out: FrameMetrics = {
     lumen_area_mm2: null,
     lumen_min_diameter_mm: null,

@@ -7,12 +7,7 @@ function orientation(a: PointPx, b: PointPx, c: PointPx): number {
 }
 
 function onSegment(a: PointPx, b: PointPx, p: PointPx): boolean {
-  return (
-    Math.min(a[0], b[0]) <= p[0] &&
-    p[0] <= Math.max(a[0], b[0]) &&
-    Math.min(a[1], b[1]) <= p[1] &&
-    p[1] <= Math.max(a[1], b[1])
-  );
+  return Math.min(a[0], b[0]) <= p[0] && p[0] <= Math.max(a[0], b[0]) && Math.min(a[1], b[1]) <= p[1] && p[1] <= Math.max(a[1], b[1]);
 }
 
 function segmentsIntersect(p1: PointPx, p2: PointPx, q1: PointPx, q2: PointPx): boolean {

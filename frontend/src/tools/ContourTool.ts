@@ -197,7 +197,15 @@ export abstract class ContourTool extends Tool {
       this.ctx.notify("The contour crosses itself; move or remove points (Backspace) before closing.");
       return false;
     }
-    this.ctx.annotations.setContour(this.kind, this.ctx.currentFrame(), points);
+    // Issue 10: a hand-drawn contour is the same smooth curve as an accepted proposal — the
+    // clicked points become spline control points and the stored contour is the densely sampled
+    // curve (SPEC §4), so a few clicks on a round lumen no longer read low.
+    const curve = closedSplinePx(points, this.ctx.pixelSpacingMm);
+    if (polygonSelfIntersects(curve)) {
+      this.ctx.notify("The smooth contour through these points crosses itself; move or remove points (Backspace).");
+      return false;
+    }
+    this.ctx.annotations.setContour(this.kind, this.ctx.currentFrame(), curve, { ctrl: points });
     this.draft = [];
     this.hover = null;
     this.ctx.requestRender();

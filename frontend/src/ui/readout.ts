@@ -10,18 +10,11 @@ export type LumenAreaReadout =
   | { kind: "calibrated"; areaMm2: number; areaPx2: number };
 
 function validSpacing(spacing: readonly number[] | null | undefined): spacing is PixelSpacingMm {
-  return (
-    Array.isArray(spacing) &&
-    spacing.length === 2 &&
-    spacing.every((v) => typeof v === "number" && Number.isFinite(v) && v > 0)
-  );
+  return Array.isArray(spacing) && spacing.length === 2 && spacing.every((v) => typeof v === "number" && Number.isFinite(v) && v > 0);
 }
 
 /** The live lumen-area readout of one frame. */
-export function lumenAreaReadout(
-  lumen: readonly Point[] | undefined,
-  pixelSpacingMm: readonly number[] | null | undefined,
-): LumenAreaReadout {
+export function lumenAreaReadout(lumen: readonly Point[] | undefined, pixelSpacingMm: readonly number[] | null | undefined): LumenAreaReadout {
   if (!lumen || lumen.length < 3) return { kind: "none" };
   const areaPx2 = polygonAreaPx2(lumen);
   if (!validSpacing(pixelSpacingMm)) return { kind: "uncalibrated", areaPx2 };

@@ -6,6 +6,8 @@ export interface MissingWork {
   /** Analysis frames without a lumen, or inside the stent without struts or stent contour. */
   frames: number[];
   stentEdgesMissing: boolean;
+  /** "12 of 30 analysis frames complete · calcium marked on 4" (the viewer's own count). */
+  summary?: string;
 }
 
 /** "frames 4, 9, 14 and 3 more" (the first `shown` listed). */
@@ -33,6 +35,7 @@ export class SubmitDialog {
   private readonly reason: HTMLTextAreaElement;
   private readonly incompleteBox: HTMLElement;
   private busy = false;
+  private summary = "";
 
   constructor(private readonly submit: (password: string, incomplete?: { reason: string }) => Promise<void>) {
     this.missing = h("div", { class: "vw-submit-missing", role: "status" });
@@ -99,10 +102,16 @@ export class SubmitDialog {
     const lines: HTMLElement[] = [];
     if (missing.stentEdgesMissing) lines.push(h("li", {}, "The stent's distal and proximal edges are not marked."));
     if (missing.frames.length) {
-      lines.push(h("li", {}, `Analysis frames not fully annotated: ${framesText(missing.frames)}.`));
+      // Frames count from 1 on screen, as in the viewer's counter and frame list.
+      lines.push(h("li", {}, `Analysis frames not fully annotated: ${framesText(missing.frames.map((f) => f + 1))}.`));
     }
     const incomplete = lines.length > 0;
-    this.missing.replaceChildren(...(incomplete ? [h("p", { class: "vw-submit-warning" }, "This read is incomplete:"), h("ul", {}, ...lines)] : []));
+    if (missing.summary !== undefined) this.summary = missing.summary;
+    const summary = this.summary ? [h("p", { class: "vw-submit-summary" }, this.summary)] : [];
+    this.missing.replaceChildren(
+      ...summary,
+      ...(incomplete ? [h("p", { class: "vw-submit-warning" }, "This read is incomplete:"), h("ul", {}, ...lines)] : []),
+    );
     this.incompleteBox.hidden = !incomplete;
   }
 

@@ -213,10 +213,7 @@ export class FrameViewer {
 
   private countClicks(point: [number, number], time: number): number {
     const last = this.lastPress;
-    const repeat =
-      last !== null &&
-      time - last.time <= DOUBLE_CLICK_MS &&
-      Math.hypot(point[0] - last.x, point[1] - last.y) <= DOUBLE_CLICK_PX;
+    const repeat = last !== null && time - last.time <= DOUBLE_CLICK_MS && Math.hypot(point[0] - last.x, point[1] - last.y) <= DOUBLE_CLICK_PX;
     const count = repeat ? last.count + 1 : 1;
     this.lastPress = { time, x: point[0], y: point[1], count };
     return count;

@@ -32,7 +32,10 @@ export interface LModeOptions {
  * a click picks a frame. The image comes from the server's L-mode endpoint; when that fails it is
  * assembled here from the cached frames (sampled at 256 points).
  */
+const FLAGGED_COLOUR = "#ff5c5c";
+
 export class LModeView {
+  private flagged: readonly number[] = [];
   readonly element: HTMLElement;
   readonly canvas: HTMLCanvasElement;
   private image: CanvasImageSource | null = null;
@@ -134,6 +137,12 @@ export class LModeView {
     this.requestRender();
   }
 
+  /** Frames where the readers disagree (the adjudication's flags): red marks along the top. */
+  setFlagged(frames: readonly number[]): void {
+    this.flagged = frames;
+    this.requestRender();
+  }
+
   /** Re-samples frames that arrived since (client-side assembly only). */
   frameCached(): void {
     if (this.options.urlTemplate === null && !this.building) this.assemble();
@@ -231,6 +240,14 @@ export class LModeView {
       g.stroke();
     }
     g.setLineDash([]);
+    g.fillStyle = FLAGGED_COLOUR;
+    for (const f of this.flagged) {
+      g.beginPath();
+      g.moveTo(xOf(f) - 5, 0);
+      g.lineTo(xOf(f) + 5, 0);
+      g.lineTo(xOf(f), 8);
+      g.fill();
+    }
     // Frame cursor.
     g.strokeStyle = CURSOR_COLOUR;
     g.lineWidth = 1.5;

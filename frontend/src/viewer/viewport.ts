@@ -1,13 +1,5 @@
 import type { CoordinateAdapter } from "../adapter/coordinates.js";
-import {
-  fitTransform,
-  imageToScreen,
-  panBy,
-  screenToImage,
-  zoomAt,
-  type PointScreen,
-  type ViewTransform,
-} from "../adapter/transform.js";
+import { fitTransform, imageToScreen, panBy, screenToImage, zoomAt, type PointScreen, type ViewTransform } from "../adapter/transform.js";
 import type { PointPx } from "../geometry/types.js";
 import type { ViewportAdapter } from "../adapter/viewport.js";
 import type { FrameImage, FrameLoader } from "./frameLoader.js";
@@ -129,8 +121,7 @@ export class CanvasViewport implements CoordinateAdapter, ViewportAdapter {
 
   /** brightness and contrast as CSS filter factors (1 = unchanged). */
   setBrightnessContrast(brightness: number, contrast: number): void {
-    this.imageCanvas.style.filter =
-      brightness === 1 && contrast === 1 ? "" : `brightness(${brightness}) contrast(${contrast})`;
+    this.imageCanvas.style.filter = brightness === 1 && contrast === 1 ? "" : `brightness(${brightness}) contrast(${contrast})`;
   }
 
   /** Coalesces redraws into the next animation frame. */

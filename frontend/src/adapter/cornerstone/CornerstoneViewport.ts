@@ -1,13 +1,4 @@
-import {
-  Enums,
-  RenderingEngine,
-  cache,
-  imageLoader,
-  init,
-  metaData,
-  utilities,
-  type Types,
-} from "@cornerstonejs/core";
+import { Enums, RenderingEngine, cache, imageLoader, init, metaData, utilities, type Types } from "@cornerstonejs/core";
 import type { PointPx } from "../../geometry/types.js";
 import type { FrameLoader } from "../../viewer/frameLoader.js";
 import type { PointScreen } from "../transform.js";
@@ -116,7 +107,7 @@ function loadImage(id: string): Types.IImageLoadObject {
     };
     return image as unknown as Types.IImage;
   });
-  return { promise: promise as Promise<Types.IImage> };
+  return { promise: promise };
 }
 
 /**
@@ -196,8 +187,10 @@ export class CornerstoneViewport implements ViewportAdapter {
   static async create(parent: HTMLElement, pullback: CornerstonePullback, loader: FrameLoader): Promise<CornerstoneViewport> {
     initialised ??= (async () => {
       cpuRendering = useCpuRendering();
-      await init({ rendering: { useCPURendering: cpuRendering }, debug: {} } as Parameters<typeof init>[0]);
-      imageLoader.registerImageLoader(SCHEME, loadImage as unknown as Types.ImageLoaderFn);
+      // init() returned a promise in earlier majors; awaiting a plain value is harmless.
+      // eslint-disable-next-line @typescript-eslint/await-thenable
+      await init({ rendering: { useCPURendering: cpuRendering }, debug: {} });
+      imageLoader.registerImageLoader(SCHEME, loadImage);
       metaData.addProvider(provider, 10000);
       // Decoded grey frames are rows × columns bytes; keep a whole pullback when it fits in 1 GB.
       cache.setMaxCacheSize(Math.max(cache.getMaxCacheSize(), 1024 * 1024 * 1024));
@@ -236,7 +229,7 @@ export class CornerstoneViewport implements ViewportAdapter {
       element: this.csElement,
       defaultOptions: { background: [0, 0, 0] as Types.Point3 },
     });
-    this.viewport = this.engine.getViewport("cross-section") as Types.IStackViewport;
+    this.viewport = this.engine.getViewport<Types.IStackViewport>("cross-section");
     this.csElement.addEventListener(Enums.Events.IMAGE_RENDERED, () => {
       const index = this.viewport.getCurrentImageIdIndex();
       this.onFramePainted(index);

@@ -1,0 +1,21 @@
+/** The workbench viewer's keyboard map (shown in its help overlay). */
+export const ADJUDICATION_SHORTCUTS: ReadonlyArray<readonly [string, string]> = [
+  ["Wheel, ← → ↑ ↓", "previous / next frame"],
+  ["Page Up / Page Down", "10 frames back / forward"],
+  ["Home / End", "first / last frame"],
+  ["Frame links on the page", "jump to the frame that drives a flag"],
+  ["Click on the L-mode", "go to that frame (edge and segment tools: mark it)"],
+  ["1 / 2 / 3", "show / hide Reader 1 / Reader 2 / my annotation"],
+  ["V", "overlay ⇄ side by side"],
+  ["Ctrl + wheel, + / −", "zoom in / out"],
+  ["Middle-drag, Space + drag", "pan"],
+  ["R", "reset zoom, pan, brightness and contrast"],
+  ["N", "navigate only (no tool)"],
+  ["L / T", "my annotation: lumen / stent contour (click points; Enter, double-click or first point closes)"],
+  ["S", "my annotation: struts (click to add, click a strut to remove it)"],
+  ["A / K", "my annotation: calcium arc (two edges, clockwise) / thickness caliper"],
+  ["E / G", "my annotation: stent edges / calcium segment (L-mode, or Enter for this frame)"],
+  ["Escape, Backspace, Delete", "cancel the drawing, remove the last point, remove this frame's item"],
+  ["Ctrl + Z / Ctrl + Shift + Z", "undo / redo (my annotation)"],
+  ["?", "show / hide this help"],
+];

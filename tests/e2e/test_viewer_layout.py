@@ -1,0 +1,206 @@
+"""Layout facts of the reading page at the analysts' screen sizes, and axe-core (WCAG 2 AA).
+
+Screenshots go to ``SCREENSHOT_DIR`` when set (``docs/screenshots`` is refreshed that way),
+else to the test's temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adjudication.services import assignment
+from tests.e2e.conftest import sign_in
+from tests.e2e.pullbacks import ingested_synthetic_pullback
+from tests.factories import PASSWORD, MembershipFactory, StudyFactory, UserFactory
+
+pytestmark = pytest.mark.e2e
+
+SIZES = [(1366, 768), (1920, 1080)]
+AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+# Known failure (issue 14): muted labels and state badges lack contrast; tracked separately.
+AXE_KNOWN = {"color-contrast"}
+
+
+def _until(page: Any, js: str, timeout_s: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while not (value := page.evaluate(js)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {js}")
+        page.wait_for_timeout(50)
+    return value
+
+
+def screenshot_path(tmp_path: Path, name: str) -> Path:
+    target = os.environ.get("SCREENSHOT_DIR")
+    folder = Path(target) if target else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core from node_modules (no CDN), WCAG 2 A/AA rules; violations other than the known."""
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
+    result = page.evaluate(
+        "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})"
+        ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, "
+        "nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))"
+    )
+    return [v for v in result if v["id"] not in AXE_KNOWN]
+
+
+def layout_facts(page: Any, image_selector: str) -> dict[str, Any]:
+    return page.evaluate(
+        """(sel) => {
+          const box = (q) => { const e = document.querySelector(q); if (!e) return null;
+            const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom, height: r.height, width: r.width}; };
+          return {
+            innerHeight: window.innerHeight,
+            scrollHeight: document.scrollingElement.scrollHeight,
+            status: box('.vw-statusbar'),
+            image: box(sel),
+          };
+        }""",
+        image_selector,
+    )
+
+
+@pytest.fixture
+def assigned_read(transactional_db: Any, tmp_path: Path) -> Any:
+    study = StudyFactory(code="layout")
+    coordinator = UserFactory(username="coord")
+    MembershipFactory(study=study, user=coordinator, role="coordinator")
+    for name in ["ana", "ben"]:
+        MembershipFactory(study=study, user=UserFactory(username=name), role="analyst")
+    pullback, _ = ingested_synthetic_pullback(
+        study=study,
+        coordinator=coordinator,
+        path=tmp_path / "p.dcm",
+        subject_code="S-0001",
+        n_frames=40,
+        rows=256,
+        columns=256,
+        seed=3,
+    )
+    return assignment.pullback_assign_readers(
+        pullback=pullback, actor=coordinator, usernames=["ana", "ben"]
+    )[0]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_reading_page_fits_the_screen_and_passes_axe(
+    browser: Any, live_server: Any, assigned_read: Any, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    width, height = size
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": height}
+    )
+    page = context.new_page()
+    try:
+        sign_in(page, "ana", PASSWORD)
+        page.goto(f"/reads/{assigned_read.pk}/")
+        _until(
+            page, "() => Boolean(window.__viewerStats && window.__viewerStats.firstFramePaintedMs)"
+        )
+        # Complete text of the page: no raw template comment.
+        assert "{#" not in page.locator("body").inner_text()
+        page.wait_for_timeout(300)
+        facts = layout_facts(page, ".vw-views .vw-viewport")
+        page.screenshot(path=str(screenshot_path(tmp_path, f"reading-{width}x{height}.png")))
+        assert facts["status"]["bottom"] <= facts["innerHeight"], facts
+        assert facts["image"]["height"] >= 0.7 * facts["innerHeight"], facts
+        if (width, height) == (1366, 768):
+            assert facts["scrollHeight"] <= facts["innerHeight"], facts  # the page never scrolls
+        # The frame counter is 1-based with the position in mm; the status line shows refusals.
+        assert page.locator(".vw-counter").inner_text().startswith("frame 1 / 40 · 0.")
+        page.locator(".vw-overlay").focus()
+        page.keyboard.press("]")  # no stent edges yet: the status line says why it steps
+        assert "stent edges" in page.locator(".vw-statusbar").inner_text()
+        # The frame panel lists analysis frames once the stent edges are set.
+        assert page.locator(".vw-framepanel").is_visible()
+        # The help overlay shows the keyboard map.
+        page.keyboard.press("?")
+        assert page.locator(".vw-help[aria-labelledby=vw-help-title]").is_visible()
+        assert (
+            "next incomplete"
+            in page.locator(".vw-help[aria-labelledby=vw-help-title]").inner_text().lower()
+        )
+        page.keyboard.press("Escape")
+        assert axe_violations(page) == []
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def open_adjudication(transactional_db: Any, world: Any, tmp_path: Path) -> Any:
+    """Two reads that disagree on a real (synthetic, ingested) pullback: an open adjudication."""
+    from adjudication.services import metrics as metric_services
+    from adjudication.services.reads import read_save_annotations, read_submit
+    from tests.conftest import sample_document
+
+    pullback, _ = ingested_synthetic_pullback(
+        study=world.study,
+        coordinator=world.coordinator,
+        path=tmp_path / "p.dcm",
+        subject_code="S-0002",
+        n_frames=130,
+        rows=512,
+        columns=512,
+        seed=5,
+    )
+    reads = assignment.pullback_assign_readers(
+        pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
+    )
+    for read, user, radius in [(reads[0], world.reader_a, 150), (reads[1], world.reader_b, 100)]:
+        read_save_annotations(read=read, actor=user, version=1, annotations=sample_document(radius))
+        read_submit(
+            read=read, actor=user, password=PASSWORD, allow_incomplete=True, reason="layout test"
+        )
+        metric_services.read_compute_metrics(read_pk=read.pk)
+    metric_services.pullback_compare_reads(pullback_pk=pullback.pk)
+    pullback.refresh_from_db()
+    return pullback.adjudication
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_adjudication_workbench_is_one_screen_and_passes_axe(
+    browser: Any, live_server: Any, open_adjudication: Any, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    width, height = size
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": height}
+    )
+    page = context.new_page()
+    try:
+        sign_in(page, "adjudicator", PASSWORD)
+        page.goto(f"/adjudications/{open_adjudication.pk}/")
+        _until(
+            page, "() => Boolean(window.__viewerStats && window.__viewerStats.firstFramePaintedMs)"
+        )
+        page.wait_for_timeout(300)
+        facts = layout_facts(page, "#adjudication-viewer .ad-pane:not([hidden]) .vw-viewport")
+        page.screenshot(path=str(screenshot_path(tmp_path, f"adjudication-{width}x{height}.png")))
+        assert facts["scrollHeight"] <= facts["innerHeight"], facts  # no page scroll
+        assert facts["status"]["bottom"] <= facts["innerHeight"], facts
+        if (width, height) == (1920, 1080):
+            assert facts["image"]["height"] >= 0.7 * facts["innerHeight"], facts
+        overflow = page.evaluate(
+            """() => [...document.querySelectorAll('#flags th, #flags td, #flags table')]
+                 .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim())"""
+        )
+        assert overflow == []  # no text overflows the flag table
+        flags = page.locator("#flags").inner_text()
+        assert "Minimum lumen area" in flags and "mm²" in flags and "mla_mm2" not in flags
+        # The automatic proposal is a third, optional layer: listed with its status, hidden at
+        # first, nothing to accept on this page.
+        auto = page.locator(".ad-root .vw-auto")
+        assert "Proposal" in auto.inner_text()
+        assert not auto.locator("[data-auto=show]").is_checked()
+        assert auto.locator("[data-auto=accept-all]").count() == 0
+        assert axe_violations(page) == []
+    finally:
+        context.close()
