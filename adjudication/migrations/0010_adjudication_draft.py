@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('adjudication', '0008_study_covariates_and_statistics'),
+        ('adjudication', '0009_pullback_archived_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
