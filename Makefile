@@ -6,8 +6,8 @@ run:        ## set up everything and run the app with demo data and users
 test:       ## the whole test suite on real PostgreSQL, Redis, Celery and Chromium
 	bin/test
 
-lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+lint:       ## ruff, mypy, import-linter (and the frontend lint once it exists): bin/lint
+	bin/lint
 
 format:
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .

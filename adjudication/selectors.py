@@ -14,9 +14,10 @@ from adjudication.domain.workflow import PullbackState
 from adjudication.models import Adjudication, Flag, Pullback, Read, ReadMetrics, Study
 from adjudication.models.reading import ReadKind
 from adjudication.roles import Role
+from adjudication.types import User
 
 
-def worklist_for_reader(user: Any) -> list[Read]:
+def worklist_for_reader(user: User) -> list[Read]:
     return list(
         Read.objects.visible_to(user)
         .filter(kind=ReadKind.READER)
@@ -25,7 +26,7 @@ def worklist_for_reader(user: Any) -> list[Read]:
     )
 
 
-def adjudication_queue(user: Any) -> list[Adjudication]:
+def adjudication_queue(user: User) -> list[Adjudication]:
     return list(
         Adjudication.objects.visible_to(user)
         .select_related("pullback__study")
@@ -33,7 +34,7 @@ def adjudication_queue(user: Any) -> list[Adjudication]:
     )
 
 
-def studies_for_coordinator(user: Any) -> list[Study]:
+def studies_for_coordinator(user: User) -> list[Study]:
     studies = list(Study.objects.coordinated_by(user).order_by("code"))
     counts = (
         Pullback.objects.filter(study__in=studies)
@@ -44,11 +45,11 @@ def studies_for_coordinator(user: Any) -> list[Study]:
     for study_id, status, n in counts:
         by_study[study_id][status] = n
     for study in studies:
-        study.progress_counts = by_study.get(study.pk, {})  # type: ignore[attr-defined]
+        study.progress_counts = by_study.get(study.pk, {})
     return studies
 
 
-def memberships_by_role(user: Any) -> dict[str, list[Any]]:
+def memberships_by_role(user: User) -> dict[str, list[Any]]:
     roles: dict[str, list[Any]] = {r.value: [] for r in Role}
     for m in user.memberships.select_related("study").order_by("study__code"):
         roles[m.role].append(m.study)
@@ -108,8 +109,8 @@ def study_agreement(study: Study) -> dict[str, Any]:
     ).values_list("metric", "adjudication__pullback_id")
     flag_counts: dict[str, int] = defaultdict(int)
     flagged_pullbacks: set[int] = set()
-    for metric, pullback_id in flag_rows:
-        flag_counts[metric] += 1
+    for metric_name, pullback_id in flag_rows:
+        flag_counts[metric_name] += 1
         flagged_pullbacks.add(pullback_id)
     results = domain_study_agreement(pairs, flag_counts)
     for metric in READ_METRICS:

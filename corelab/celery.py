@@ -41,7 +41,7 @@ def check_redelivery_limits(conf: Any, tasks: dict[str, Any]) -> list[str]:
         if name.startswith("adjudication.") and limit is not None and limit >= visibility_s:
             problems.append(f"{name}: time_limit {limit} s ≥ visibility_timeout {visibility_s} s")
         backoff = getattr(task, "retry_backoff_max", None)
-        if name.startswith("adjudication.") and getattr(task, "autoretry_for", ()) and backoff:
+        if name.startswith("adjudication.") and getattr(task, "autoretry_for", None) and backoff:
             if backoff >= visibility_s:
                 problems.append(
                     f"{name}: retry_backoff_max {backoff} s ≥ visibility_timeout {visibility_s} s"

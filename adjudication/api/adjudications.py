@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from adjudication.models import Adjudication, Read
 from adjudication.models.reading import ReadKind
 from adjudication.services import adjudications
+from adjudication.types import request_user
 
 from .reads import metrics_or_none
 
@@ -28,14 +29,14 @@ class FlagOutput(serializers.Serializer):
 
 class DecisionOutput(serializers.Serializer):
     group = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # the field named like Field.source
     reason = serializers.CharField()
 
 
 class BlindedReadOutput(serializers.Serializer):
     """A read as the adjudicator sees it: a label, never a name or an id."""
 
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the field named like Field.label
     status = serializers.CharField()
     annotations = serializers.JSONField()
     metrics = serializers.SerializerMethodField()
@@ -61,12 +62,12 @@ class AdjudicationOutput(serializers.ModelSerializer):
             if r.kind == ReadKind.READER or r.pk == adjudication.adjudicator_read_id
         ]
         reads.sort(key=lambda r: r.slot)
-        return BlindedReadOutput(reads, many=True).data
+        return list(BlindedReadOutput(reads, many=True).data)
 
 
 class DecisionInput(serializers.Serializer):
     group = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # the field named like Field.source
     reason = serializers.CharField(allow_blank=True)
 
 
@@ -97,7 +98,7 @@ class AdjudicationViewSet(
         data.is_valid(raise_exception=True)
         adjudications.adjudication_resolve(
             adjudication=adjudication,
-            actor=request.user,
+            actor=request_user(request),
             password=data.validated_data.get("password"),
             decisions=data.validated_data["decisions"],
             annotations=data.validated_data.get("annotations"),

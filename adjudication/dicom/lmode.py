@@ -67,7 +67,8 @@ def lmode_array(
     )
     columns_out = []
     for data in frames:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data)) as opened:
+            image: Image.Image = opened
             if image.mode not in ("L", "RGB"):
                 image = image.convert("RGB")
             pixels = np.asarray(image)

@@ -1,7 +1,7 @@
 """Schema and cheap single-row properties only; services are the writers."""
 
 from .adjudication import Adjudication, Decision, Flag
-from .audit import AuditEvent
+from .audit import AuditAction, AuditEvent
 from .auto_annotation import AutoAnnotation, AutoAnnotationStatus
 from .consensus import Consensus
 from .pullback import Pseudonymisation, Pullback, Subject
@@ -13,6 +13,7 @@ from .token import ApiToken
 __all__ = [
     "ApiToken",
     "Adjudication",
+    "AuditAction",
     "AuditEvent",
     "AutoAnnotation",
     "AutoAnnotationStatus",

@@ -23,9 +23,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from adjudication import selectors
 from adjudication.domain.errors import DomainError
 from adjudication.domain.workflow import PullbackState, ReadState
-from adjudication.models import Consensus, Pullback, Read, Study
+from adjudication.models import AuditAction, Consensus, Pullback, Read, Study
 from adjudication.models.reading import ReadKind
 from adjudication.services import assignment, ingest, pullback_device, reassignment, studies
+from adjudication.types import User, request_user
 
 from . import readouts
 from .forms import (
@@ -58,7 +59,7 @@ def coordinated_study(request: HttpRequest, pk: int) -> Study:
     return study
 
 
-def study_pullback(study: Study, user: Any, pullback_pk: int) -> Pullback:
+def study_pullback(study: Study, user: User, pullback_pk: int) -> Pullback:
     pullback = (
         Pullback.objects.visible_to(user)
         .filter(pk=pullback_pk, study=study)
@@ -116,13 +117,13 @@ def _json(value: Any) -> str:
 @require_http_methods(["GET", "POST"])
 def study_create(request: HttpRequest) -> HttpResponse:
     """A new study; the creator becomes its first coordinator (SPEC §1)."""
-    if not studies.user_may_create_study(request.user):
+    if not studies.user_may_create_study(request_user(request)):
         raise Http404
     form = StudyCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             study = studies.study_create(
-                actor=request.user,
+                actor=request_user(request),
                 name=form.cleaned_data["name"],
                 code=form.cleaned_data["code"],
                 description=form.cleaned_data["description"],
@@ -166,7 +167,7 @@ def study_settings(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             updated = studies.study_update(
                 study=study,
-                actor=request.user,
+                actor=request_user(request),
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 settings=form.settings_changes(),
@@ -183,7 +184,9 @@ def study_settings(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, "Settings saved; the change is in the audit log.")
             return redirect("console-settings", pk=study.pk)
-    changes = list(readouts.audit_events(study, request.user, action="study.update")[:10])
+    changes = list(
+        readouts.audit_events(study, request_user(request), action=AuditAction.STUDY_UPDATE)[:10]
+    )
     _attach_json(changes)
     return _render(request, "settings.html", study, "settings", form=form, changes=changes)
 
@@ -197,7 +200,7 @@ def study_members(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             membership = studies.study_add_member(
                 study=study,
-                actor=request.user,
+                actor=request_user(request),
                 username=form.cleaned_data["username"],
                 role=form.cleaned_data["role"],
             )
@@ -207,7 +210,7 @@ def study_members(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{membership.user.username} added as {membership.role}.")
             return redirect("console-members", pk=study.pk)
     members = readouts.study_members(study)
-    roles = [(value, label) for value, label in form.fields["role"].choices]
+    roles = [(value, label) for value, label in form.fields["role"].choices]  # type: ignore[attr-defined]
     return _render(
         request, "members.html", study, "members", form=form, members=members, roles=roles
     )
@@ -221,7 +224,7 @@ def member_change_role(request: HttpRequest, pk: int, username: str) -> HttpResp
     try:
         membership = studies.membership_change_role(
             study=study,
-            actor=request.user,
+            actor=request_user(request),
             username=username,
             role=request.POST.get("role", ""),
             reason=request.POST.get("reason", "").strip(),
@@ -241,7 +244,7 @@ def member_remove(request: HttpRequest, pk: int, username: str) -> HttpResponse:
     try:
         studies.membership_remove(
             study=study,
-            actor=request.user,
+            actor=request_user(request),
             username=username,
             reason=request.POST.get("reason", "").strip(),
         )
@@ -269,7 +272,7 @@ def study_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 created.append(
                     ingest.pullback_create_from_upload(
                         study=study,
-                        actor=request.user,
+                        actor=request_user(request),
                         fileobj=upload,
                         filename=upload.name or "upload.dcm",
                         size_bytes=upload.size,
@@ -378,7 +381,7 @@ def _pullback_context(
 def pullback_manage(request: HttpRequest, pk: int, pullback_pk: int) -> HttpResponse:
     """One pullback: calibration, assignment (by hand or balanced), reassignment, consensus."""
     study = coordinated_study(request, pk)
-    pullback = study_pullback(study, request.user, pullback_pk)
+    pullback = study_pullback(study, request_user(request), pullback_pk)
     context = _pullback_context(study, pullback)
     return _render(request, "pullback.html", study, "pullbacks", **context)
 
@@ -388,12 +391,12 @@ def pullback_manage(request: HttpRequest, pk: int, pullback_pk: int) -> HttpResp
 def pullback_assign(request: HttpRequest, pk: int, pullback_pk: int) -> HttpResponse:
     """Assign the two readers: by hand, or ``mode=auto`` for the balanced choice."""
     study = coordinated_study(request, pk)
-    pullback = study_pullback(study, request.user, pullback_pk)
+    pullback = study_pullback(study, request_user(request), pullback_pk)
     form = AssignForm(request.POST, analysts=readouts.study_analysts(study))
     if form.is_valid():
         try:
             reads = assignment.pullback_assign_readers(
-                pullback=pullback, actor=request.user, usernames=form.usernames()
+                pullback=pullback, actor=request_user(request), usernames=form.usernames()
             )
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -422,13 +425,13 @@ def _form_message(form: Any) -> str:
 def pullback_calibrate(request: HttpRequest, pk: int, pullback_pk: int) -> HttpResponse:
     """Enter the calibration a DICOM lacks (SPEC §3); audited with the reason."""
     study = coordinated_study(request, pk)
-    pullback = study_pullback(study, request.user, pullback_pk)
+    pullback = study_pullback(study, request_user(request), pullback_pk)
     form = CalibrationForm(request.POST)
     if form.is_valid():
         try:
             ingest.pullback_set_calibration(
                 pullback=pullback,
-                actor=request.user,
+                actor=request_user(request),
                 pixel_spacing_mm=form.pixel_spacing_mm(),
                 frame_spacing_mm=form.cleaned_data.get("frame_spacing_mm"),
                 reason=form.cleaned_data["reason"],
@@ -447,13 +450,13 @@ def pullback_calibrate(request: HttpRequest, pk: int, pullback_pk: int) -> HttpR
 def pullback_set_device(request: HttpRequest, pk: int, pullback_pk: int) -> HttpResponse:
     """Name the pullback's device (SPEC §5 threshold per device); audited with the reason."""
     study = coordinated_study(request, pk)
-    pullback = study_pullback(study, request.user, pullback_pk)
+    pullback = study_pullback(study, request_user(request), pullback_pk)
     form = DeviceForm(request.POST, devices=study.get_settings().devices, current=pullback.device)
     if form.is_valid():
         try:
             pullback_device.pullback_set_device(
                 pullback=pullback,
-                actor=request.user,
+                actor=request_user(request),
                 device=form.cleaned_data["device"],
                 reason=form.cleaned_data["reason"],
             )
@@ -471,7 +474,7 @@ def pullback_set_device(request: HttpRequest, pk: int, pullback_pk: int) -> Http
 def read_reassign(request: HttpRequest, pk: int, pullback_pk: int, read_pk: int) -> HttpResponse:
     """Hand an unsubmitted read to another analyst; the old annotations are discarded."""
     study = coordinated_study(request, pk)
-    pullback = study_pullback(study, request.user, pullback_pk)
+    pullback = study_pullback(study, request_user(request), pullback_pk)
     read = (
         Read.objects.filter(pk=read_pk, pullback=pullback, kind=ReadKind.READER)
         .select_related("reader")
@@ -489,7 +492,7 @@ def read_reassign(request: HttpRequest, pk: int, pullback_pk: int, read_pk: int)
         try:
             new = reassignment.read_reassign(
                 read=read,
-                actor=request.user,
+                actor=request_user(request),
                 username=form.cleaned_data["username"],
                 reason=form.cleaned_data["reason"],
             )
@@ -542,7 +545,7 @@ def study_audit(request: HttpRequest, pk: int) -> HttpResponse:
     study = coordinated_study(request, pk)
     form = AuditFilterForm(request.GET or None, choices=readouts.audit_filter_choices(study))
     filters = form.filters() if request.GET else {}
-    events = readouts.audit_events(study, request.user, **filters)
+    events = readouts.audit_events(study, request_user(request), **filters)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     _attach_json(page)
     query = request.GET.copy()

@@ -10,8 +10,9 @@ from django.utils import timezone
 from adjudication.domain.annotations import parse_document
 from adjudication.domain.errors import FieldError, InvalidTransition, Refused
 from adjudication.domain.workflow import AdjudicationState, PullbackState, ReadState
-from adjudication.models import Adjudication, Decision, Read
+from adjudication.models import Adjudication, AuditAction, Decision, Read
 from adjudication.models.reading import ReadKind
+from adjudication.types import User
 
 from .audit import audit_record
 from .passwords import require_password
@@ -47,7 +48,7 @@ def _validate_decisions(decisions: Any, flagged_groups: set[str]) -> dict[str, d
 def adjudication_resolve(
     *,
     adjudication: Adjudication,
-    actor: Any,
+    actor: User,
     password: str | None,
     decisions: Any,
     annotations: Any = None,
@@ -68,7 +69,7 @@ def adjudication_resolve(
     require_password(
         actor=actor,
         password=password,
-        action="adjudication.resolve",
+        action=AuditAction.ADJUDICATION_RESOLVE,
         obj=adjudication,
         study=pullback.study,
     )
@@ -113,7 +114,7 @@ def adjudication_resolve(
         )
         audit_record(
             actor=actor,
-            action="adjudication.decide",
+            action=AuditAction.ADJUDICATION_DECIDE,
             obj=adjudication,
             study=pullback.study,
             after={
