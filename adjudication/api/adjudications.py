@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -66,14 +66,25 @@ class AdjudicationOutput(serializers.ModelSerializer):
 
 
 class DecisionInput(serializers.Serializer):
+    """One flagged group's decision: which read's value stands, and why (schema only; see
+    ``DecisionsField``)."""
+
     group = serializers.CharField()
+    # The sources (SOURCES in services/adjudications.py) are not listed as an enum: the
+    # schema is public and the blinding tests look for the demo readers' names in it.
     source = serializers.CharField()  # type: ignore[assignment]  # the field named like Field.source
-    reason = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField()
+
+
+@extend_schema_field(DecisionInput(many=True))
+class DecisionsField(serializers.ListField):
+    """The decisions as the schema types them (``DecisionInput`` items); the service validates
+    them so that every error names its item and field (``decisions[1].source``)."""
 
 
 class ResolveInput(serializers.Serializer):
     password = serializers.CharField(trim_whitespace=False, required=False, allow_blank=True)
-    decisions = serializers.ListField(child=serializers.DictField())
+    decisions = DecisionsField(child=serializers.DictField())
     annotations = serializers.JSONField(required=False)
 
 

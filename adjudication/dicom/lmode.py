@@ -83,8 +83,3 @@ def png_bytes(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(array)).save(buffer, "PNG", compress_level=3)
     return buffer.getvalue()
-
-
-def lmode_png(frames: Iterable[bytes], *, rows: int, columns: int, angle_deg: float) -> bytes:
-    """The L-mode image (see module doc) encoded as PNG."""
-    return png_bytes(lmode_array(frames, rows=rows, columns=columns, angle_deg=angle_deg))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import StrEnum, unique
 
 from django.conf import settings
 from django.db import models
@@ -9,6 +9,7 @@ from .querysets import AuditEventQuerySet
 from .study import Study
 
 
+@unique
 class AuditAction(StrEnum):
     """Every audit action name, ``<object>.<verb or new state>`` (Zulip's event types): the one
     vocabulary services write, exports and tests read. The values are what ``AuditEvent.action``

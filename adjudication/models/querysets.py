@@ -91,10 +91,6 @@ class PullbackQuerySet(models.QuerySet):
         )
         return self.filter(_study_may(user, Action.VIEW_PROGRESS, "study") | reads_it | adjudicates)
 
-    def read_by(self, user: RequestUser) -> PullbackQuerySet:
-        Read = _read_model()
-        return self.filter(Exists(Read.objects.filter(pullback=OuterRef("pk"), reader=user)))
-
 
 class ReadQuerySet(models.QuerySet):
     def visible_to(self, user: RequestUser) -> ReadQuerySet:

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from adjudication.domain.annotations import parse_document
+from adjudication.domain.consensus import SOURCES, ConsensusSource
 from adjudication.domain.errors import FieldError, InvalidTransition, Refused
 from adjudication.domain.workflow import AdjudicationState, PullbackState, ReadState
 from adjudication.models import Adjudication, AuditAction, Decision, Read
@@ -18,8 +19,6 @@ from .audit import audit_record
 from .passwords import require_password
 from .reads import document_summary
 from .workflow import transition
-
-SOURCES = ("reader_a", "reader_b", "adjudicator")
 
 
 def _validate_decisions(decisions: Any, flagged_groups: set[str]) -> dict[str, dict[str, str]]:
@@ -88,7 +87,7 @@ def adjudication_resolve(
         groups = set(adjudication.flags.values_list("group", flat=True))
         chosen = _validate_decisions(decisions, groups)
         own_read = None
-        if any(d["source"] == "adjudicator" for d in chosen.values()):
+        if any(d["source"] == ConsensusSource.ADJUDICATOR for d in chosen.values()):
             if annotations is None:
                 raise FieldError("annotations", "required when a group's source is adjudicator")
             parse_document(
