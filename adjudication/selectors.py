@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count
@@ -34,16 +35,25 @@ def adjudication_queue(user: User) -> list[Adjudication]:
     )
 
 
-def studies_for_coordinator(user: User) -> list[Study]:
-    studies = list(Study.objects.coordinated_by(user).order_by("code"))
+def pullback_status_counts(studies: Iterable[Study | int]) -> dict[int, dict[str, int]]:
+    """``{study id: {pullback status: count}}`` in one query (statuses without pullbacks are
+    absent); the study list, the API's ``progress`` and the dashboard all count this way."""
+    ids = [s if isinstance(s, int) else s.pk for s in studies]
     counts = (
-        Pullback.objects.filter(study__in=studies)
+        Pullback.objects.filter(study_id__in=ids)
         .values_list("study_id", "status")
         .annotate(n=Count("id"))
+        .order_by()
     )
-    by_study: dict[int, dict[str, int]] = defaultdict(dict)
+    by_study: dict[int, dict[str, int]] = {pk: {} for pk in ids}
     for study_id, status, n in counts:
         by_study[study_id][status] = n
+    return by_study
+
+
+def studies_for_coordinator(user: User) -> list[Study]:
+    studies = list(Study.objects.coordinated_by(user).order_by("code"))
+    by_study = pullback_status_counts(studies)
     for study in studies:
         study.progress_counts = by_study.get(study.pk, {})
     return studies

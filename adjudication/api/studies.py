@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -15,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from adjudication import selectors
 from adjudication.domain.errors import Refused
 from adjudication.models import Membership, Pullback, Study
 from adjudication.models.pullback import Timepoint
@@ -37,12 +37,7 @@ class StudyOutput(serializers.ModelSerializer):
     def get_progress(self, study: Study) -> dict[str, int]:
         counts = getattr(study, "progress_counts", None)
         if counts is None:
-            counts = dict(
-                Pullback.objects.filter(study=study)
-                .values_list("status")
-                .annotate(n=Count("id"))
-                .values_list("status", "n")
-            )
+            counts = selectors.pullback_status_counts([study])[study.pk]
         return counts
 
 

@@ -59,12 +59,7 @@ def duration(seconds: float | None) -> str:
 
 def pullback_state_counts(study: Study) -> list[tuple[str, int]]:
     """Every workflow state in SPEC order with its count (zeros included)."""
-    counts = dict(
-        Pullback.objects.filter(study=study)
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
+    counts = selectors.pullback_status_counts([study])[study.pk]
     return [(state.value, counts.get(state.value, 0)) for state in PullbackState]
 
 
