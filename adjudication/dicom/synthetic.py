@@ -26,7 +26,7 @@ plus the expected per-frame values, in SPEC §3 geometry: ``x`` = column, ``y`` 
 centres at integer coordinates, angles clockwise on screen from 3 o'clock. Calcium arcs carry an
 explicit ``center`` (the catheter, from which the arc was drawn), so the expected arc is exact.
 
-Also here: small helpers that write *broken* files for refusal tests.
+The writers of *broken* files for refusal tests live under ``tests/broken_files.py``.
 """
 
 from __future__ import annotations
