@@ -17,6 +17,8 @@ from django.db.models import Exists, OuterRef, Q
 from adjudication.domain.workflow import PullbackState
 from adjudication.roles import Action, roles_with
 
+from .choices import ReadKind
+
 if TYPE_CHECKING:
     from adjudication.types import RequestUser
 
@@ -80,10 +82,10 @@ class PullbackQuerySet(models.QuerySet):
             return self.none()
         Read = _read_model()
         reads_as_reader = Exists(
-            Read.objects.filter(pullback=OuterRef("pk"), reader=user, kind="reader")
+            Read.objects.filter(pullback=OuterRef("pk"), reader=user, kind=ReadKind.READER)
         )
         own_adjudicator_read = Exists(
-            Read.objects.filter(pullback=OuterRef("pk"), reader=user, kind="adjudicator")
+            Read.objects.filter(pullback=OuterRef("pk"), reader=user, kind=ReadKind.ADJUDICATOR)
         )
         reads_it = reads_as_reader & _study_may(user, Action.READ, "study")
         adjudicates = _study_may(user, Action.ADJUDICATE, "study") & (
@@ -99,8 +101,11 @@ class ReadQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(reader=user).filter(
-            (Q(kind="reader") & _study_may(user, Action.READ, "pullback__study"))
-            | (Q(kind="adjudicator") & _study_may(user, Action.ADJUDICATE, "pullback__study"))
+            (Q(kind=ReadKind.READER) & _study_may(user, Action.READ, "pullback__study"))
+            | (
+                Q(kind=ReadKind.ADJUDICATOR)
+                & _study_may(user, Action.ADJUDICATE, "pullback__study")
+            )
         )
 
 
@@ -111,7 +116,7 @@ class AdjudicationQuerySet(models.QuerySet):
             return self.none()
         Read = _read_model()
         read_it = Exists(
-            Read.objects.filter(pullback=OuterRef("pullback"), reader=user, kind="reader")
+            Read.objects.filter(pullback=OuterRef("pullback"), reader=user, kind=ReadKind.READER)
         )
         return self.filter(_study_may(user, Action.ADJUDICATE, "pullback__study")).exclude(read_it)
 
