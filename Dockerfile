@@ -10,6 +10,7 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY requirements.txt ./
+# Runtime pins only: the tools in requirements-dev.txt (pytest, Playwright, mypy ...) stay out.
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 COPY --from=frontend /src/frontend/dist /app/frontend/dist

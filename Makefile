@@ -9,9 +9,8 @@ serve:      ## the production topology without Docker: nginx + gunicorn + worker
 test:       ## the whole test suite on real PostgreSQL, Redis, Celery and Chromium
 	bin/test
 
-lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
-	cd frontend && npm run --silent lint && npm run --silent format:check
+lint:       ## ruff, mypy, import-linter, ESLint and Prettier: bin/lint
+	bin/lint
 
 format:
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .

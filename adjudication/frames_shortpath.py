@@ -42,7 +42,7 @@ class FrameShortPathMiddleware:
         from adjudication.api import pullbacks  # the API module loads once, on first use
 
         session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-        request.session = self.session_store(session_key)  # type: ignore[attr-defined]
+        request.session = self.session_store(session_key)
         pk, frame = match.groups()
         if frame is None:
             response = pullbacks.frame_grant_response(request, int(pk))

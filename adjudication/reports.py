@@ -16,6 +16,7 @@ from typing import Any
 from adjudication import storage
 from adjudication.dicom import sr
 from adjudication.dicomweb.instances import summary_json, tag_hex
+from adjudication.domain.consensus import ConsensusSource
 from adjudication.domain.errors import Refused
 from adjudication.domain.workflow import ReadState
 from adjudication.models import Consensus, Pullback, Read, ReadMetrics, Study
@@ -117,7 +118,7 @@ def _consensus_reads(pullback: Pullback, consensus: Consensus) -> list[Read]:
         if read.kind == ReadKind.ADJUDICATOR:
             if "adjudicator" in sources:
                 wanted.append(read)
-        elif sources & {"mean", "agreed", "reader_a" if read.slot == 1 else "reader_b"}:
+        elif sources & {ConsensusSource.MEAN, ConsensusSource.AGREED, _own_source(read)}:
             wanted.append(read)
     return wanted
 
@@ -174,3 +175,8 @@ def study_sr_files(study: Study, level: str) -> list[tuple[str, bytes]]:
             continue
         files.append((f"sr/pullback-{pullback.pk}-consensus.dcm", data))
     return files
+
+
+def _own_source(read: Read) -> ConsensusSource:
+    """The consensus source naming ``read``'s own values (Reader 1 or Reader 2)."""
+    return ConsensusSource.READER_A if read.slot == 1 else ConsensusSource.READER_B

@@ -135,7 +135,8 @@ class AuthRateThrottle(ScopedRateThrottle):
         return client_address(request)
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or "")
+        return str(rate) if rate is not None else None
 
 
 @receiver(user_login_failed)

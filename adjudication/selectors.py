@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Case, Count, When
@@ -14,9 +15,10 @@ from adjudication.domain.workflow import PullbackState
 from adjudication.models import Adjudication, Flag, Pullback, Read, ReadMetrics, Study
 from adjudication.models.reading import ReadKind
 from adjudication.roles import Role
+from adjudication.types import User
 
 
-def worklist_for_reader(user: Any) -> list[Read]:
+def worklist_for_reader(user: User) -> list[Read]:
     return list(
         Read.objects.visible_to(user)
         .filter(kind=ReadKind.READER)
@@ -33,7 +35,7 @@ QUEUE_SORTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def adjudication_queue(user: Any, sort: str = "age") -> list[Adjudication]:
+def adjudication_queue(user: User, sort: str = "age") -> list[Adjudication]:
     """Visible adjudications with their flag count and flagged groups; open ones first,
     then oldest first (``sort="age"``), most flags first (``"flags"``) or by study."""
     order = QUEUE_SORTS.get(sort, QUEUE_SORTS["age"])
@@ -45,26 +47,36 @@ def adjudication_queue(user: Any, sort: str = "age") -> list[Adjudication]:
         .order_by(Case(When(status="open", then=0), default=1), *order)
     )
     for case in cases:
-        case.flag_groups = sorted({f.group for f in case.flags.all()})  # type: ignore[attr-defined]
+        case.flag_groups = sorted({f.group for f in case.flags.all()})
     return cases
 
 
-def studies_for_coordinator(user: Any) -> list[Study]:
-    studies = list(Study.objects.coordinated_by(user).order_by("code"))
+def pullback_status_counts(studies: Iterable[Study | int]) -> dict[int, dict[str, int]]:
+    """``{study id: {pullback status: count}}`` in one query (statuses without pullbacks are
+    absent; archived pullbacks are out of every count); the study list, the API's ``progress``
+    and the dashboard all count this way."""
+    ids = [s if isinstance(s, int) else s.pk for s in studies]
     counts = (
-        Pullback.objects.filter(study__in=studies)
+        Pullback.objects.filter(study_id__in=ids, archived_at__isnull=True)
         .values_list("study_id", "status")
         .annotate(n=Count("id"))
+        .order_by()
     )
-    by_study: dict[int, dict[str, int]] = defaultdict(dict)
+    by_study: dict[int, dict[str, int]] = {pk: {} for pk in ids}
     for study_id, status, n in counts:
         by_study[study_id][status] = n
+    return by_study
+
+
+def studies_for_coordinator(user: User) -> list[Study]:
+    studies = list(Study.objects.coordinated_by(user).order_by("code"))
+    by_study = pullback_status_counts(studies)
     for study in studies:
-        study.progress_counts = by_study.get(study.pk, {})  # type: ignore[attr-defined]
+        study.progress_counts = by_study.get(study.pk, {})
     return studies
 
 
-def memberships_by_role(user: Any) -> dict[str, list[Any]]:
+def memberships_by_role(user: User) -> dict[str, list[Any]]:
     roles: dict[str, list[Any]] = {r.value: [] for r in Role}
     for m in user.memberships.select_related("study").order_by("study__code"):
         roles[m.role].append(m.study)
@@ -124,8 +136,8 @@ def study_agreement(study: Study) -> dict[str, Any]:
     ).values_list("metric", "adjudication__pullback_id")
     flag_counts: dict[str, int] = defaultdict(int)
     flagged_pullbacks: set[int] = set()
-    for metric, pullback_id in flag_rows:
-        flag_counts[metric] += 1
+    for metric_name, pullback_id in flag_rows:
+        flag_counts[metric_name] += 1
         flagged_pullbacks.add(pullback_id)
     results = domain_study_agreement(pairs, flag_counts)
     for metric in READ_METRICS:

@@ -34,6 +34,10 @@ def _run(service: Callable[..., None], **pks: int) -> None:
         log.warning("%s(%s): the row no longer exists; nothing to do", service.__name__, pks)
 
 
+# Heavy tasks go to the heavy queue (settings.CELERY_TASK_ROUTES). No task sets its own time
+# limits: a sender would copy them into the message; the worker's role decides them instead.
+
+
 @idempotent_task(**RETRY)
 def pullback_ingest(*, pullback_pk: int) -> None:
     _run(ingest.pullback_ingest, pullback_pk=pullback_pk)

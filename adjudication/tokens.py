@@ -26,6 +26,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from adjudication.models import ApiToken
+from adjudication.types import User
 
 KEYWORD = "Token"
 
@@ -34,7 +35,7 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def token_issue(*, user: Any) -> str:
+def token_issue(*, user: User) -> str:
     """A new key for ``user``, valid ``TOKEN_TTL_HOURS``; expired tokens (anyone's) go, so
     the table holds live tokens only (an indexed range delete)."""
     now = timezone.now()
@@ -55,7 +56,7 @@ def token_revoke(*, key: str) -> bool:
     return deleted > 0
 
 
-def tokens_revoke_all(*, user: Any) -> int:
+def tokens_revoke_all(*, user: User) -> int:
     deleted, _ = ApiToken.objects.filter(user=user).delete()
     return deleted
 

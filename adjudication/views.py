@@ -21,11 +21,12 @@ from adjudication.domain.workflow import ReadState
 from adjudication.models import Read
 from adjudication.models.reading import ReadKind
 from adjudication.services.studies import user_may_create_study
+from adjudication.types import request_user
 
 
 @login_required
 def worklist(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = request_user(request)
     roles = selectors.memberships_by_role(user)
     context: dict[str, Any] = {
         "reads": selectors.worklist_for_reader(user) if roles["analyst"] else [],

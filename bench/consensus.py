@@ -344,7 +344,7 @@ def run_with_worker(n_pullbacks: int) -> float:
                 "--concurrency=1",
                 "--pool=prefork",
                 "-Q",
-                QUEUE,
+                f"{QUEUE},{QUEUE}.heavy",
                 "--without-gossip",
                 "--without-mingle",
                 "--hostname",

@@ -408,7 +408,7 @@ def main() -> None:
         )  # fmt: skip
         procs.append(
             subprocess.Popen(
-                [python, "-m", "celery", "-A", "corelab", "worker", "-Q", queue,
+                [python, "-m", "celery", "-A", "corelab", "worker", "-Q", f"{queue},{queue}.heavy",
                  "--concurrency=1", "--loglevel=WARNING"],
                 cwd=ROOT, env=env,
             )

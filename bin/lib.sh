@@ -17,7 +17,9 @@ as_root() {
 ensure_python() {
   local stamp="$VENV/.requirements.sha256"
   local want
-  want="$(sha256sum "$ROOT/requirements.txt" | cut -d' ' -f1)"
+  # Development installs the runtime pins plus the tools (requirements-dev.txt includes
+  # requirements.txt); the stamp covers both files so editing either reinstalls.
+  want="$(cat "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" | sha256sum | cut -d' ' -f1)"
   if [ ! -x "$PY" ]; then
     say "creating the Python environment (.venv)"
     python3 -m venv "$VENV" || { as_root apt-get install -y python3-venv && python3 -m venv "$VENV"; }
@@ -25,7 +27,7 @@ ensure_python() {
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     say "installing Python packages"
     "$PY" -m pip install --quiet --upgrade pip
-    "$PY" -m pip install --quiet -r "$ROOT/requirements.txt"
+    "$PY" -m pip install --quiet -r "$ROOT/requirements-dev.txt"
     echo "$want" >"$stamp"
   fi
 }

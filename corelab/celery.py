@@ -13,6 +13,7 @@ from typing import Any
 
 from celery import (
     Celery,
+    Task,
     shared_task,  # noqa: TID251 - the one place allowed to wrap shared_task
 )
 from celery.signals import worker_init
@@ -41,7 +42,7 @@ def check_redelivery_limits(conf: Any, tasks: dict[str, Any]) -> list[str]:
         if name.startswith("adjudication.") and limit is not None and limit >= visibility_s:
             problems.append(f"{name}: time_limit {limit} s ≥ visibility_timeout {visibility_s} s")
         backoff = getattr(task, "retry_backoff_max", None)
-        if name.startswith("adjudication.") and getattr(task, "autoretry_for", ()) and backoff:
+        if name.startswith("adjudication.") and getattr(task, "autoretry_for", None) and backoff:
             if backoff >= visibility_s:
                 problems.append(
                     f"{name}: retry_backoff_max {backoff} s ≥ visibility_timeout {visibility_s} s"
@@ -57,9 +58,23 @@ def _refuse_unsafe_limits(sender: Any = None, **kwargs: Any) -> None:
         raise RuntimeError("unsafe Celery limits: " + "; ".join(problems))
 
 
+class WorkerLimitsTask(Task):
+    """A task whose messages carry no time limits, so the worker that runs it applies its own
+    (``CELERY_WORKER_ROLE`` in settings: a heavy worker's limits are minutes, a light one's
+    40 s). Celery would otherwise copy the sending process's limits into every message."""
+
+    def _get_exec_options(self) -> dict[str, Any]:
+        options = dict(super()._get_exec_options())  # type: ignore[misc]  # not in the stubs
+        options.pop("time_limit", None)
+        options.pop("soft_time_limit", None)
+        return options
+
+
 def idempotent_task(*args: Any, **kwargs: Any) -> Callable[..., Any]:
-    """``shared_task`` with acks_late, reject_on_worker_lost and ignore_result set."""
+    """``shared_task`` with acks_late, reject_on_worker_lost and ignore_result set, on
+    ``WorkerLimitsTask``."""
     options = {
+        "base": WorkerLimitsTask,
         "acks_late": True,
         "reject_on_worker_lost": True,
         "ignore_result": True,

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -247,20 +248,54 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # unacked_restore_interval seconds (kombu's default sweep is every 10 × 10 s). So a lost task
 # re-runs within visibility + sweep ≈ 50 s. The hard time limit stays below the visibility
 # timeout, so a task still running is never handed to a second worker (corelab/celery.py
-# refuses to start otherwise). Every task today finishes in seconds; a workload that needs
-# minutes belongs on its own queue and worker started with larger values of these four
-# variables (the unacked keys are per queue, so each worker only restores its own queue).
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT_S", 30)
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT_S", 40)
-CELERY_VISIBILITY_TIMEOUT_S = env_int("CELERY_VISIBILITY_TIMEOUT_S", 45)
+# refuses to start otherwise).
+#
+# Two queues. Ingest and the automatic proposal (a large decode, a 540-frame image analysis:
+# many seconds, minutes for long pullbacks) go to ``<queue>.heavy``; everything else (metrics,
+# comparison, consensus, statistics) stays on ``<queue>``, so metrics never wait behind a
+# decode. Heavy tasks need limits above a minute, which the light queue's "a lost task re-runs
+# within a minute" forbids, so the worker's role decides (CELERY_WORKER_ROLE):
+#   light  (-Q <queue>):        the limits above; visibility 45 s;
+#   heavy  (-Q <queue>.heavy):  limits CELERY_HEAVY_*_TIME_LIMIT_S (10/11 min), its own
+#          visibility (12 min) and its own unacked keys: its sweep only restores heavy
+#          messages, and a light worker's sweep never touches them;
+#   all    (the default, no -Q: consumes both queues, one visibility for both): the light
+#          limits for every task (a single development worker; compose and `make run` start a
+#          light and a heavy worker).
+# Messages carry no time limits (corelab.celery.WorkerLimitsTask), so the worker that runs a
+# task applies its own.
+# A heavy task lost with its worker re-runs once the heavy visibility has passed (ingest and
+# the proposal are fenced by their database claims, so a late re-run is harmless).
+CELERY_WORKER_ROLE = env_str("CELERY_WORKER_ROLE", "all")
+if CELERY_WORKER_ROLE not in ("all", "light", "heavy"):
+    raise ImproperlyConfigured("CELERY_WORKER_ROLE must be all, light or heavy")
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "corelab")
+CELERY_HEAVY_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.heavy"
+if CELERY_WORKER_ROLE == "heavy":
+    CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_HEAVY_SOFT_TIME_LIMIT_S", 600)
+    CELERY_TASK_TIME_LIMIT = env_int("CELERY_HEAVY_TIME_LIMIT_S", 660)
+    CELERY_VISIBILITY_TIMEOUT_S = env_int("CELERY_HEAVY_VISIBILITY_TIMEOUT_S", 720)
+    _UNACKED = CELERY_HEAVY_QUEUE
+else:
+    CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT_S", 30)
+    CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT_S", 40)
+    CELERY_VISIBILITY_TIMEOUT_S = env_int("CELERY_VISIBILITY_TIMEOUT_S", 45)
+    _UNACKED = CELERY_TASK_DEFAULT_QUEUE
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange(name), routing_key=name)
+    for name in (CELERY_TASK_DEFAULT_QUEUE, CELERY_HEAVY_QUEUE)
+)
+CELERY_TASK_ROUTES = {
+    "adjudication.tasks.pullback_ingest": {"queue": CELERY_HEAVY_QUEUE},
+    "adjudication.tasks.pullback_auto_annotate": {"queue": CELERY_HEAVY_QUEUE},
+}
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_S,
     "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL_S", 5),
     "unacked_restore_throttle": 1,
-    "unacked_key": f"unacked:{CELERY_TASK_DEFAULT_QUEUE}",
-    "unacked_index_key": f"unacked_index:{CELERY_TASK_DEFAULT_QUEUE}",
-    "unacked_mutex_key": f"unacked_mutex:{CELERY_TASK_DEFAULT_QUEUE}",
+    "unacked_key": f"unacked:{_UNACKED}",
+    "unacked_index_key": f"unacked_index:{_UNACKED}",
+    "unacked_mutex_key": f"unacked_mutex:{_UNACKED}",
 }
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from adjudication import tokens
 from adjudication.models import Membership
 from adjudication.security import AuthRateThrottle, clear_failures, client_address
+from adjudication.types import request_user
 
 
 class TokenInput(serializers.Serializer):
@@ -73,7 +74,7 @@ class LogoutView(APIView):
         data = LogoutInput(data=request.data)
         data.is_valid(raise_exception=True)
         if data.validated_data["all"]:
-            tokens.tokens_revoke_all(user=request.user)
+            tokens.tokens_revoke_all(user=request_user(request))
         if isinstance(request.auth, str):
             tokens.token_revoke(key=request.auth)
         else:
@@ -97,7 +98,7 @@ class MeView(APIView):
 
     @extend_schema(responses=MeOutput)
     def get(self, request: Request) -> Response:
-        memberships = Membership.objects.filter(user=request.user).select_related("study")
+        memberships = Membership.objects.filter(user=request_user(request)).select_related("study")
         return Response(
             MeOutput({"username": request.user.username, "memberships": memberships}).data
         )

@@ -9,9 +9,10 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 
 from adjudication.models import Membership, Study
 from adjudication.roles import Action, role_may
+from adjudication.types import User
 
 
-def role_in(user: Any, study: Study | int) -> str | None:
+def role_in(user: User, study: Study | int) -> str | None:
     study_id = study if isinstance(study, int) else study.pk
     return (
         Membership.objects.filter(study_id=study_id, user=user)
@@ -20,7 +21,7 @@ def role_in(user: Any, study: Study | int) -> str | None:
     )
 
 
-def require_action(user: Any, study: Study | int, action: Action) -> None:
+def require_action(user: User, study: Study | int, action: Action) -> None:
     """A visible object whose ``action`` the user's role does not allow (roles.PERMISSIONS)
     → 403; else pass."""
     role = role_in(user, study)
@@ -28,12 +29,12 @@ def require_action(user: Any, study: Study | int, action: Action) -> None:
         raise PermissionDenied("Your role in this study does not allow this.")
 
 
-def require_coordinator(user: Any, study: Study, action: Action = Action.ASSIGN) -> None:
+def require_coordinator(user: User, study: Study, action: Action = Action.ASSIGN) -> None:
     """``require_action`` for the coordinators' actions on a pullback (assign, calibrate)."""
     require_action(user, study, action)
 
 
-def coordinated_study_or_404(user: Any, pk: Any, action: Action = Action.VIEW_STUDY) -> Study:
+def coordinated_study_or_404(user: User, pk: Any, action: Action = Action.VIEW_STUDY) -> Study:
     """The study if the user may see it (``VIEW_STUDY``), else 404; then 403 unless the
     user's role also allows ``action`` (both from roles.PERMISSIONS)."""
     role = Membership.objects.filter(study=OuterRef("pk"), user=user).values("role")[:1]

@@ -19,6 +19,7 @@ from adjudication.exports import tabular
 from adjudication.exports.dictionary import LEVELS
 from adjudication.models import AuditEvent, Consensus
 from adjudication.roles import Action
+from adjudication.types import request_user
 
 from .common import coordinated_study_or_404
 
@@ -38,7 +39,9 @@ class ConsensusView(generics.ListAPIView):
     serializer_class = ConsensusRowOutput
 
     def get_queryset(self) -> Any:
-        study = coordinated_study_or_404(self.request.user, self.kwargs["pk"], Action.EXPORT)
+        study = coordinated_study_or_404(
+            request_user(self.request), self.kwargs["pk"], Action.EXPORT
+        )
         return (
             Consensus.objects.filter(pullback__study=study)
             .select_related("pullback__subject")
@@ -73,7 +76,7 @@ class ExportView(APIView):
         },
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
-        study = coordinated_study_or_404(request.user, pk, Action.EXPORT)
+        study = coordinated_study_or_404(request_user(request), pk, Action.EXPORT)
         fmt = request.query_params.get("format", "csv")
         level = request.query_params.get("level", "pullback")
         part = request.query_params.get("part", "data")
@@ -117,7 +120,7 @@ def _attachment(body: bytes, content_type: str, filename: str) -> HttpResponse:
 class AgreementView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
-        study = coordinated_study_or_404(request.user, pk, Action.VIEW_PROGRESS)
+        study = coordinated_study_or_404(request_user(request), pk, Action.VIEW_PROGRESS)
         return Response(selectors.study_agreement(study))
 
 
@@ -155,7 +158,7 @@ class AuditView(generics.ListAPIView):
         # ASCII digits only: "²".isdigit() is true, and int("²") fails.
         if not study_id or not re.fullmatch(r"[0-9]{1,18}", study_id):
             raise ValidationError({"study": "give the study id"})
-        coordinated_study_or_404(self.request.user, int(study_id), Action.VIEW_AUDIT)
+        coordinated_study_or_404(request_user(self.request), int(study_id), Action.VIEW_AUDIT)
         return (
             AuditEvent.objects.visible_to(self.request.user)
             .filter(study_id=int(study_id))

@@ -54,6 +54,7 @@ from adjudication.frames_auth import (
 from adjudication.models import Pseudonymisation, Pullback
 from adjudication.roles import Role
 from adjudication.services import assignment, ingest, pullback_device
+from adjudication.types import User, request_user
 
 from .common import require_coordinator, role_in
 
@@ -172,7 +173,7 @@ class DeviceInput(serializers.Serializer):
     reason = serializers.CharField()
 
 
-def output_for(user: Any, pullback: Pullback) -> dict[str, Any]:
+def output_for(user: User, pullback: Pullback) -> dict[str, Any]:
     role = role_in(user, pullback.study_id)
     if role == Role.COORDINATOR.value:
         return PullbackForCoordinatorOutput(pullback).data
@@ -188,17 +189,19 @@ class PullbackViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return Pullback.objects.visible_to(self.request.user).select_related("subject", "study")
 
     def retrieve(self, request: Request, pk: Any = None) -> Response:
-        return Response(output_for(request.user, self.get_object()))
+        return Response(output_for(request_user(request), self.get_object()))
 
     @extend_schema(request=AssignInput, responses=AssignOutput)
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: Any = None) -> Response:
         pullback = self.get_object()
-        require_coordinator(request.user, pullback.study)
+        require_coordinator(request_user(request), pullback.study)
         data = AssignInput(data=request.data)
         data.is_valid(raise_exception=True)
         reads = assignment.pullback_assign_readers(
-            pullback=pullback, actor=request.user, usernames=data.validated_data.get("readers")
+            pullback=pullback,
+            actor=request_user(request),
+            usernames=data.validated_data.get("readers"),
         )
         pullback.refresh_from_db()
         return Response(
@@ -213,12 +216,12 @@ class PullbackViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def calibration(self, request: Request, pk: Any = None) -> Response:
         pullback = self.get_object()
-        require_coordinator(request.user, pullback.study)
+        require_coordinator(request_user(request), pullback.study)
         data = CalibrationInput(data=request.data)
         data.is_valid(raise_exception=True)
         pullback = ingest.pullback_set_calibration(
             pullback=pullback,
-            actor=request.user,
+            actor=request_user(request),
             pixel_spacing_mm=data.validated_data.get("pixel_spacing_mm"),
             frame_spacing_mm=data.validated_data.get("frame_spacing_mm"),
             reason=data.validated_data["reason"],
@@ -230,12 +233,12 @@ class PullbackViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def device(self, request: Request, pk: Any = None) -> Response:
         """Name the pullback's device from the study's device table (SPEC §5); audited."""
         pullback = self.get_object()
-        require_coordinator(request.user, pullback.study)
+        require_coordinator(request_user(request), pullback.study)
         data = DeviceInput(data=request.data)
         data.is_valid(raise_exception=True)
         pullback = pullback_device.pullback_set_device(
             pullback=pullback,
-            actor=request.user,
+            actor=request_user(request),
             device=data.validated_data["device"],
             reason=data.validated_data["reason"],
         )
@@ -246,7 +249,7 @@ class PullbackViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def pseudonyms(self, request: Request, pk: Any = None) -> Response:
         """The original-to-pseudonym map; everyone but the study's coordinators gets 404."""
         pullback = self.get_object()
-        if role_in(request.user, pullback.study_id) != Role.COORDINATOR.value:
+        if role_in(request_user(request), pullback.study_id) != Role.COORDINATOR.value:
             raise NotFound()
         pseudonym = Pseudonymisation.objects.filter(pullback=pullback).first()
         if pseudonym is None:
@@ -431,11 +434,11 @@ def frame_grant_response(request: HttpRequest, pk: int) -> HttpResponse:
         return response
     if grant is None or storage.frame_proxy_path(grant.storage_key, 0, grant.content_type) is None:
         return _error(403, "Not found.", "not_found")
-    response = HttpResponse(status=204)
-    response["X-Frame-Key"] = grant.storage_key
-    response["X-Frame-Ext"] = storage.EXTENSIONS.get(grant.content_type, "bin")
-    response["X-Accel-Expires"] = str(max(0, int(until - time.time())))
-    return response
+    granted = HttpResponse(status=204)
+    granted["X-Frame-Key"] = grant.storage_key
+    granted["X-Frame-Ext"] = storage.EXTENSIONS.get(grant.content_type, "bin")
+    granted["X-Accel-Expires"] = str(max(0, int(until - time.time())))
+    return granted
 
 
 class FrameView(APIView):

@@ -14,6 +14,7 @@ from adjudication.domain.annotations import parse_submitted_document
 from adjudication.domain.errors import DomainError
 from adjudication.models import Read, ReadMetrics
 from adjudication.services import reads
+from adjudication.types import request_user
 
 
 def metrics_or_none(read: Read) -> dict[str, Any] | None:
@@ -117,7 +118,7 @@ class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data.is_valid(raise_exception=True)
         read = reads.read_save_annotations(
             read=read,
-            actor=request.user,
+            actor=request_user(request),
             version=data.validated_data["version"],
             annotations=data.validated_data["annotations"],
         )
@@ -131,7 +132,7 @@ class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data.is_valid(raise_exception=True)
         read = reads.read_submit(
             read=read,
-            actor=request.user,
+            actor=request_user(request),
             password=data.validated_data.get("password"),
             allow_incomplete=data.validated_data["allow_incomplete"],
             reason=data.validated_data["reason"],

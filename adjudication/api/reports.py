@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from adjudication import reports
 from adjudication.models import Adjudication, Membership, Pullback, Read
 from adjudication.roles import Role
+from adjudication.types import User, request_user
 
 DICOM = "application/dicom"
 
@@ -44,7 +45,7 @@ class DicomFileRenderer(BaseRenderer):
         return data if isinstance(data, bytes) else json.dumps(data).encode()
 
 
-def _coordinator_of(user: Any, study_id: int) -> bool:
+def _coordinator_of(user: User, study_id: int) -> bool:
     return Membership.objects.filter(
         user=user, study_id=study_id, role=Role.COORDINATOR.value
     ).exists()
@@ -68,7 +69,7 @@ class ReadSRView(APIView):
         },
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
-        user = request.user
+        user = request_user(request)
         adjudicates = Exists(
             Adjudication.objects.visible_to(user).filter(pullback=OuterRef("pullback"))
         )
@@ -104,7 +105,7 @@ class ConsensusSRView(APIView):
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
         pullback = Pullback.objects.visible_to(request.user).filter(pk=pk).first()
-        if pullback is None or not _coordinator_of(request.user, pullback.study_id):
+        if pullback is None or not _coordinator_of(request_user(request), pullback.study_id):
             raise NotFound()
         body = reports.consensus_sr_bytes(pullback)
         return _attachment(body, f"pullback-{pullback.pk}-consensus-sr.dcm")

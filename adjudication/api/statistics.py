@@ -24,6 +24,7 @@ from adjudication.models import StudyCovariates, StudyStatistics, SubjectCovaria
 from adjudication.services import statistics as service
 from adjudication.statistics.options import RULE_CHOSEN, RULE_P_LT
 from adjudication.statistics.workbook import to_xlsx
+from adjudication.types import request_user
 
 from .common import coordinated_study_or_404
 
@@ -49,7 +50,7 @@ class CovariatesView(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
-        study = coordinated_study_or_404(request.user, pk)
+        study = coordinated_study_or_404(request_user(request), pk)
         table = StudyCovariates.objects.filter(study=study).first()
         if table is None:
             return Response({"columns": [], "subjects": [], "filename": "", "uploaded_at": None})
@@ -73,14 +74,14 @@ class CovariatesView(APIView):
         responses={201: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
     )
     def post(self, request: Request, pk: int) -> Response:
-        study = coordinated_study_or_404(request.user, pk)
+        study = coordinated_study_or_404(request_user(request), pk)
         data = CovariatesUploadInput(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
         try:
             table = service.covariates_upload(
                 study=study,
-                actor=request.user,
+                actor=request_user(request),
                 content=upload.read(),
                 filename=upload.name or "",
                 reason=data.validated_data["reason"],
@@ -136,28 +137,29 @@ class StatisticsView(APIView):
         )
     )
     def get(self, request: Request, pk: int) -> Response:
-        study = coordinated_study_or_404(request.user, pk)
+        study = coordinated_study_or_404(request_user(request), pk)
         return Response(statistics_document(StudyStatistics.objects.filter(study=study).first()))
 
     @extend_schema(request=StatisticsOptionsInput, responses={202: OpenApiTypes.OBJECT})
     def post(self, request: Request, pk: int) -> Response:
-        study = coordinated_study_or_404(request.user, pk)
+        study = coordinated_study_or_404(request_user(request), pk)
         data = StatisticsOptionsInput(data=request.data)
         data.is_valid(raise_exception=True)
         current = StudyStatistics.objects.filter(study=study).values_list("options", flat=True)
         options = {**(current.first() or {}), **data.validated_data}
-        row = service.statistics_request(study=study, actor=request.user, options=options)
+        row = service.statistics_request(study=study, actor=request_user(request), options=options)
         return Response(
             {"status": row.status, "generation": row.generation}, status=status.HTTP_202_ACCEPTED
         )
 
 
-def _finished(request: Request, pk: int) -> StudyStatistics:
-    study = coordinated_study_or_404(request.user, pk)
+def _finished(request: Request, pk: int) -> tuple[StudyStatistics, dict[str, Any]]:
+    study = coordinated_study_or_404(request_user(request), pk)
     row = StudyStatistics.objects.filter(study=study).first()
-    if row is None or not row.result_json:
+    result = row.result if row is not None and row.result_json else None
+    if row is None or result is None:
         raise NotFound("No statistics have been computed for this study yet.")
-    return row
+    return row, result
 
 
 def _attachment(body: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -178,10 +180,10 @@ class StatisticsDownloadView(APIView):
         fmt = request.query_params.get("format", "json")
         if fmt not in ("json", "xlsx"):
             raise ValidationError({"format": "must be one of json, xlsx"})
-        row = _finished(request, pk)
+        row, result = _finished(request, pk)
         name = f"{row.study.code}-statistics"
         if fmt == "xlsx":
-            return _attachment(to_xlsx(row.result), XLSX, f"{name}.xlsx")
+            return _attachment(to_xlsx(result), XLSX, f"{name}.xlsx")
         return _attachment(row.result_json.encode(), "application/json", "statistics.json")
 
 
@@ -195,13 +197,13 @@ class StatisticsFigureView(APIView):
     def get(self, request: Request, pk: int, name: str, fmt: str) -> HttpResponse:
         from adjudication.statistics import figures as figure_module  # matplotlib: on demand
 
-        row = _finished(request, pk)
+        row, result = _finished(request, pk)
         if fmt not in figure_module.FORMATS or name not in row.figures:
             raise NotFound("No such figure.")
         if fmt == "svg":
             body = row.figures[name].encode()
         else:
-            body = figure_module.render(row.result, name, fmt)
+            body = figure_module.render(result, name, fmt)
         response = HttpResponse(body, content_type=figure_module.FORMATS[fmt])
         if request.query_params.get("download"):
             response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -15,11 +14,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from adjudication import selectors
 from adjudication.domain.errors import Refused
 from adjudication.models import Membership, Pullback, Study
 from adjudication.models.pullback import Timepoint
 from adjudication.roles import Action, Role
 from adjudication.services import ingest, studies
+from adjudication.types import request_user
 
 from .common import coordinated_study_or_404, require_action
 from .parsers import BoundedJSONParser
@@ -36,12 +37,7 @@ class StudyOutput(serializers.ModelSerializer):
     def get_progress(self, study: Study) -> dict[str, int]:
         counts = getattr(study, "progress_counts", None)
         if counts is None:
-            counts = dict(
-                Pullback.objects.filter(study=study)
-                .values_list("status")
-                .annotate(n=Count("id"))
-                .values_list("status", "n")
-            )
+            counts = selectors.pullback_status_counts([study])[study.pk]
         return counts
 
 
@@ -131,18 +127,20 @@ class StudyViewSet(
     def create(self, request: Request) -> Response:
         data = StudyCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        if not studies.user_may_create_study(request.user):
+        if not studies.user_may_create_study(request_user(request)):
             raise PermissionDenied("You may not create studies.")
-        study = studies.study_create(actor=request.user, **data.validated_data)
+        study = studies.study_create(actor=request_user(request), **data.validated_data)
         return Response(StudyOutput(study).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=StudyUpdateInput, responses=StudyOutput)
     def partial_update(self, request: Request, pk: Any = None) -> Response:
         study = self.get_object()
-        require_action(request.user, study, Action.CONFIGURE_STUDY)
+        require_action(request_user(request), study, Action.CONFIGURE_STUDY)
         data = StudyUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        study = studies.study_update(study=study, actor=request.user, **data.validated_data)
+        study = studies.study_update(
+            study=study, actor=request_user(request), **data.validated_data
+        )
         return Response(StudyOutput(study).data)
 
     @extend_schema(methods=["GET"], responses=MemberOutput(many=True))
@@ -151,7 +149,7 @@ class StudyViewSet(
     def members(self, request: Request, pk: Any = None) -> Response:
         """The study's members (paginated like every list, SPEC §9); ``POST`` adds one."""
         study = self.get_object()
-        require_action(request.user, study, Action.MANAGE_MEMBERS)
+        require_action(request_user(request), study, Action.MANAGE_MEMBERS)
         if request.method == "GET":
             members = Membership.objects.filter(study=study).select_related("user")
             page = self.paginate_queryset(members.order_by("user__username"))
@@ -159,7 +157,7 @@ class StudyViewSet(
         data = MemberInput(data=request.data)
         data.is_valid(raise_exception=True)
         membership = studies.study_add_member(
-            study=study, actor=request.user, **data.validated_data
+            study=study, actor=request_user(request), **data.validated_data
         )
         return Response(MemberOutput(membership).data, status=status.HTTP_201_CREATED)
 
@@ -204,7 +202,9 @@ class StudyViewSet(
     def pullbacks(self, request: Request, pk: Any = None) -> Response:
         study = self.get_object()
         require_action(
-            request.user, study, Action.VIEW_PROGRESS if request.method == "GET" else Action.UPLOAD
+            request_user(request),
+            study,
+            Action.VIEW_PROGRESS if request.method == "GET" else Action.UPLOAD,
         )
         if request.method == "GET":
             archived = request.query_params.get("archived", "").lower() in {"true", "1"}
@@ -221,7 +221,7 @@ class StudyViewSet(
         manifest_file = data.validated_data.get("manifest")
         pullbacks = ingest.pullbacks_create_from_upload(
             study=study,
-            actor=request.user,
+            actor=request_user(request),
             sources=[
                 ingest.UploadSource(f.name or "upload.dcm", f, f.size)
                 for f in data.validated_data["file"]
@@ -243,7 +243,8 @@ class StudyViewSet(
 
 def _upload_data(request: Request) -> dict[str, Any]:
     """The form with every ``file`` part as a list (DRF's QueryDict keeps only the last)."""
-    data: dict[str, Any] = {k: request.data.get(k) for k in request.data if k != "file"}
+    form: Any = request.data  # a QueryDict for multipart bodies
+    data: dict[str, Any] = {k: form.get(k) for k in form if k != "file"}
     files = request.FILES.getlist("file")
     if files:
         data["file"] = files
@@ -271,7 +272,7 @@ class MemberDetailView(APIView):
     stays. Both audited."""
 
     def _study(self, request: Request, pk: int) -> Study:
-        return coordinated_study_or_404(request.user, pk, Action.MANAGE_MEMBERS)
+        return coordinated_study_or_404(request_user(request), pk, Action.MANAGE_MEMBERS)
 
     @extend_schema(request=MemberUpdateInput, responses=MemberOutput)
     def patch(self, request: Request, pk: int, username: str) -> Response:
@@ -279,7 +280,7 @@ class MemberDetailView(APIView):
         data = MemberUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         membership = studies.membership_change_role(
-            study=study, actor=request.user, username=username, **data.validated_data
+            study=study, actor=request_user(request), username=username, **data.validated_data
         )
         return Response(MemberOutput(membership).data)
 
@@ -289,6 +290,6 @@ class MemberDetailView(APIView):
         data = MemberRemoveInput(data=request.data if request.data else request.query_params)
         data.is_valid(raise_exception=True)
         studies.membership_remove(
-            study=study, actor=request.user, username=username, **data.validated_data
+            study=study, actor=request_user(request), username=username, **data.validated_data
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

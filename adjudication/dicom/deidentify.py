@@ -46,7 +46,7 @@ from pathlib import Path
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
-from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID_dictionary
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, UID_dictionary
 
 # Attributes kept (at any depth). Everything not listed is removed.
 KEEP: frozenset[str] = frozenset(
@@ -290,8 +290,8 @@ def _new_file_meta(ds: Dataset, walker: _Walker) -> FileMetaDataset:
     old = getattr(ds, "file_meta", None) or FileMetaDataset()
     meta = FileMetaDataset()
     meta.FileMetaInformationVersion = b"\x00\x01"
-    meta.MediaStorageSOPClassUID = str(ds.get("SOPClassUID") or old.MediaStorageSOPClassUID)
-    meta.MediaStorageSOPInstanceUID = str(ds.SOPInstanceUID)
+    meta.MediaStorageSOPClassUID = UID(str(ds.get("SOPClassUID") or old.MediaStorageSOPClassUID))
+    meta.MediaStorageSOPInstanceUID = UID(str(ds.SOPInstanceUID))
     meta.TransferSyntaxUID = old.TransferSyntaxUID
     meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
     meta.ImplementationVersionName = "CORELAB_DEID_1"

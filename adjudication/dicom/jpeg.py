@@ -193,7 +193,7 @@ def _segment_end(data: bytes, pos: int, marker: int) -> int:
     (length,) = struct.unpack_from(">H", data, pos)
     if length < 2 or pos + length > len(data):
         raise JpegMalformed(f"malformed (segment 0xFF{marker:02X} runs past the end)")
-    return pos + length
+    return pos + int(length)
 
 
 class _Interpretation:
@@ -205,9 +205,9 @@ class _Interpretation:
 
     def app(self, marker: int, payload: memoryview) -> None:
         # The same tests libjpeg applies (jdmarker.c examine_app0 / examine_app14).
-        if marker == 0xE0 and len(payload) >= 14 and payload[:5] == b"JFIF\x00":
+        if marker == 0xE0 and len(payload) >= 14 and bytes(payload[:5]) == b"JFIF\x00":
             self.jfif = True
-        elif marker == 0xEE and len(payload) >= 12 and payload[:5] == b"Adobe":
+        elif marker == 0xEE and len(payload) >= 12 and bytes(payload[:5]) == b"Adobe":
             self.adobe_transform = 0 if payload[11] == 0 else 1
 
     def segments(self) -> bytes:

@@ -67,7 +67,8 @@ def lmode_array(
     )
     columns_out = []
     for data in frames:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data)) as opened:
+            image: Image.Image = opened
             if image.mode not in ("L", "RGB"):
                 image = image.convert("RGB")
             pixels = np.asarray(image)
@@ -82,8 +83,3 @@ def png_bytes(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(array)).save(buffer, "PNG", compress_level=3)
     return buffer.getvalue()
-
-
-def lmode_png(frames: Iterable[bytes], *, rows: int, columns: int, angle_deg: float) -> bytes:
-    """The L-mode image (see module doc) encoded as PNG."""
-    return png_bytes(lmode_array(frames, rows=rows, columns=columns, angle_deg=angle_deg))

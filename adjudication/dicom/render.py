@@ -116,11 +116,11 @@ def _to_uint8(
         lo, hi = window
         scale = 255.0 / (hi - lo) if hi > lo else 0.0
         out = (array.astype(np.float32) - np.float32(lo)) * np.float32(scale)
-        return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+        return np.asarray(np.clip(np.rint(out), 0, 255).astype(np.uint8))
     if array.dtype == np.uint8:
         return array
     shift = max(inspected.bits_stored - 8, 0)
-    return np.clip(array.astype(np.int64) >> shift, 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(array.astype(np.int64) >> shift, 0, 255).astype(np.uint8))
 
 
 def _encode(array: np.ndarray, quality: int) -> bytes:

@@ -26,7 +26,7 @@ plus the expected per-frame values, in SPEC §3 geometry: ``x`` = column, ``y`` 
 centres at integer coordinates, angles clockwise on screen from 3 o'clock. Calcium arcs carry an
 explicit ``center`` (the catheter, from which the arc was drawn), so the expected arc is exact.
 
-Also here: small helpers that write *broken* files for refusal tests.
+The writers of *broken* files for refusal tests live under ``tests/broken_files.py``.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pydicom
 from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
@@ -162,7 +161,7 @@ class _FrameGeometry:
 
     def lumen_radius_px(self, theta: np.ndarray | float) -> Any:
         """Lumen radius in px at angle(s) ``theta`` (radians), measured from the catheter."""
-        r = 1.0
+        r: Any = 1.0
         for k in range(3):
             r = r + self.coeffs[2 * k] * np.cos((k + 1) * theta)
             r = r + self.coeffs[2 * k + 1] * np.sin((k + 1) * theta)
@@ -242,7 +241,7 @@ class _Phantom:
         t = f / max(self.n_frames - 1, 1)
         p = self.phases
         radius_px = self.geometry_radius_px(t)
-        coeffs = (
+        coeffs: tuple[float, ...] = (
             0.07 * math.sin(2 * math.pi * 0.8 * t + p[1]),
             0.07 * math.cos(2 * math.pi * 0.6 * t + p[2]),
             0.09 + 0.04 * math.sin(2 * math.pi * 1.1 * t + p[3]),
@@ -414,7 +413,7 @@ class _Phantom:
             self._spot(image, strut.angle_rad, strut.radius_px, 0.035 / self.ps, 0.97)
         gw_radius = float(geom.lumen_radius_px(geom.guidewire_rad)) - 0.12 / self.ps
         self._spot(image, geom.guidewire_rad, gw_radius, 0.06 / self.ps, 0.9)
-        return np.clip(image, 0, 1, out=image)
+        return np.asarray(np.clip(image, 0, 1, out=image))
 
     def _calcium_layer(self, calc: _Calcium, depth_mm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Calcium replaces the wall between its inner and outer edge; tissue behind it shows
@@ -460,7 +459,7 @@ class _Phantom:
         diff = np.abs((bins - centre + math.pi) % (2 * math.pi) - math.pi)
         flank = math.radians(4)
         ramp = np.clip((half - diff) / flank, 0, 1)
-        return (ramp * (1.2 / self.ps)).astype(np.float32)
+        return np.asarray((ramp * (1.2 / self.ps)).astype(np.float32))
 
     def _draw_catheter(self, image: np.ndarray) -> None:
         r_px = self.catheter_radius_mm / self.ps
@@ -613,8 +612,8 @@ def _to_pixels(image: np.ndarray, photometric: str, bits_allocated: int) -> np.n
     """float [0, 1] image → stored pixel array for the photometric interpretation."""
     if photometric == "MONOCHROME2":
         if bits_allocated == 16:
-            return np.rint(image * 4095).astype(np.uint16)  # 12 bits stored
-        return np.rint(image * 255).astype(np.uint8)
+            return np.asarray(np.rint(image * 4095).astype(np.uint16))  # 12 bits stored
+        return np.asarray(np.rint(image * 255).astype(np.uint8))
     # A bronze look-up table, as IVOCT consoles display.
     rgb = np.stack([image**0.8, 0.88 * image**1.1, 0.62 * image**1.6], axis=-1)
     rgb8 = np.rint(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
@@ -629,7 +628,7 @@ def _rgb_to_ybr_full(rgb: np.ndarray) -> np.ndarray:
     y = 0.299 * r + 0.587 * g + 0.114 * b
     cb = -0.168736 * r - 0.331264 * g + 0.5 * b + 128
     cr = 0.5 * r - 0.418688 * g - 0.081312 * b + 128
-    return np.clip(np.rint(np.stack([y, cb, cr], axis=-1)), 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(np.rint(np.stack([y, cb, cr], axis=-1)), 0, 255).astype(np.uint8))
 
 
 def _ybr_full_422_bytes(ybr: np.ndarray) -> bytes:
@@ -744,10 +743,10 @@ def _base_dataset(
     seed: int,
 ) -> Dataset:
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SOP_CLASSES[sop_class]
-    meta.MediaStorageSOPInstanceUID = sop_instance_uid
+    meta.MediaStorageSOPClassUID = UID(SOP_CLASSES[sop_class])
+    meta.MediaStorageSOPInstanceUID = UID(sop_instance_uid)
     meta.TransferSyntaxUID = transfer_syntax
-    meta.ImplementationClassUID = "1.2.826.0.1.3680043.8.498.1"
+    meta.ImplementationClassUID = UID("1.2.826.0.1.3680043.8.498.1")
     meta.SourceApplicationEntityTitle = "CATHLAB7_AE"
     ds = Dataset()
     ds.file_meta = meta
@@ -1043,41 +1042,3 @@ def _write(
                 out.write(pixels.astype(pixels.dtype.newbyteorder("<"), copy=False).tobytes())
         if total % 2:
             out.write(b"\x00")
-
-
-# --------------------------------------------------------------------------------------------
-# Broken files for refusal tests
-# --------------------------------------------------------------------------------------------
-
-
-def write_truncated(
-    src: str | os.PathLike[str], dst: str | os.PathLike[str], keep_bytes: int
-) -> None:
-    """Copy the first ``keep_bytes`` bytes of ``src`` to ``dst`` (negative: drop that many)."""
-    with open(src, "rb") as fh:
-        data = fh.read()
-    with open(dst, "wb") as out:
-        out.write(data[:keep_bytes])
-
-
-def rewrite_dataset(
-    src: str | os.PathLike[str], dst: str | os.PathLike[str], **changes: Any
-) -> None:
-    """Copy ``src`` to ``dst`` with top-level attributes changed (``None`` deletes one)."""
-    ds = pydicom.dcmread(src)
-    for keyword, value in changes.items():
-        if value is None:
-            if keyword in ds:
-                delattr(ds, keyword)
-        else:
-            setattr(ds, keyword, value)
-    ds.save_as(dst, enforce_file_format=False)
-
-
-def pixel_data_offset(path: str | os.PathLike[str]) -> int:
-    """Byte offset of the (7FE0,0010) element's value in ``path``."""
-    header = pydicom.dcmread(path, stop_before_pixels=True)
-    last = header.get_item(list(header.keys())[-1])
-    tag_at = int(last.value_tell) + int(last.length)
-    implicit = header.file_meta.TransferSyntaxUID == ImplicitVRLittleEndian
-    return tag_at + (8 if implicit else 12)

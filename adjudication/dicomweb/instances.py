@@ -38,6 +38,7 @@ from adjudication import storage
 from adjudication.frames_auth import FRAME_STATES
 from adjudication.models import Membership, Pullback
 from adjudication.roles import Role
+from adjudication.types import User
 
 JSON = dict[str, Any]
 
@@ -247,11 +248,11 @@ def redacted(data: JSON) -> JSON:
 # --- visibility -----------------------------------------------------------------------------
 
 
-def _roles(user: Any) -> dict[int, str]:
+def _roles(user: User) -> dict[int, str]:
     return dict(Membership.objects.filter(user=user).values_list("study_id", "role"))
 
 
-def visible_instances(user: Any, *, pullback_pks: Iterable[int] | None = None) -> list[Instance]:
+def visible_instances(user: User, *, pullback_pks: Iterable[int] | None = None) -> list[Instance]:
     """Every instance ``user`` may see (optionally only among ``pullback_pks``), in pullback
     order; pullbacks whose ``source.dcm`` is missing are left out."""
     rows = Pullback.objects.visible_to(user).filter(status__in=FRAME_STATES)

@@ -56,7 +56,7 @@ def part_ranges(content_type: str, body: Any) -> list[tuple[str, int, int]]:
     at = body.find(delimiter)
     if at < 0:
         raise MultipartError("The body is not a complete multipart message.")
-    parts = []
+    parts: list[tuple[str, int, int]] = []
     while True:
         after = at + len(delimiter)
         if body[after : after + 2] == b"--":

@@ -34,7 +34,7 @@ import mmap
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import pydicom
 from django.conf import settings
@@ -51,6 +51,7 @@ from adjudication.frames_auth import NotAuthenticated, authenticated_user, frame
 from adjudication.models import Membership, Pullback, Study
 from adjudication.roles import Role
 from adjudication.services import ingest
+from adjudication.types import User
 
 from . import instances as idx
 from .multipart import (
@@ -131,7 +132,7 @@ def _get_only(view: Any) -> Any:
     return wrapped
 
 
-def _scoped(user: Any, study_uid: str | None, series_uid: str | None) -> list[idx.Instance]:
+def _scoped(user: User, study_uid: str | None, series_uid: str | None) -> list[idx.Instance]:
     everything = idx.visible_instances(user)
     return [
         i
@@ -276,7 +277,7 @@ def retrieve(
     study_uid: str,
     series_uid: str | None = None,
     sop_uid: str | None = None,
-) -> HttpResponse:
+) -> HttpResponse | StreamingHttpResponse:
     """The instances as ``multipart/related; type="application/dicom"`` (streamed)."""
     user = _user_or_401(request)
     if isinstance(user, HttpResponse):
@@ -469,7 +470,7 @@ def _stow(request: HttpRequest) -> HttpResponse:
         storage.remove_tree(folder)
 
 
-def _stow_parts(request: HttpRequest, user: Any, study: Study, fh: Any) -> HttpResponse:
+def _stow_parts(request: HttpRequest, user: User, study: Study, fh: Any) -> HttpResponse:
     content_type = request.META.get("CONTENT_TYPE", "")
     try:
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
@@ -481,7 +482,9 @@ def _stow_parts(request: HttpRequest, user: Any, study: Study, fh: Any) -> HttpR
     if any(part_type != "application/dicom" for part_type, _, _ in parts):
         return _error(415, "Every part must be application/dicom.", "unsupported_media_type")
     sources = [
-        ingest.UploadSource(f"stow-part-{n}.dcm", FileRange(fh, start, end), end - start)
+        ingest.UploadSource(
+            f"stow-part-{n}.dcm", cast(IO[bytes], FileRange(fh, start, end)), end - start
+        )
         for n, (_, start, end) in enumerate(parts, start=1)
     ]
     try:
@@ -508,13 +511,11 @@ def _stow_parts(request: HttpRequest, user: Any, study: Study, fh: Any) -> HttpR
             log.exception(
                 "STOW-RS: ingest of pullback %s failed; queued for the worker", pullback.pk
             )
-            from adjudication.tasks import pullback_ingest as pullback_ingest_task
-
-            pullback_ingest_task.delay(pullback_pk=pullback.pk)
+            ingest.pullback_ingest_enqueue(pullback_pk=pullback.pk)
     return _stow_answer(request, user, [p.pk for p in pullbacks])
 
 
-def _stow_answer(request: HttpRequest, user: Any, pks: list[int]) -> HttpResponse:
+def _stow_answer(request: HttpRequest, user: User, pks: list[int]) -> HttpResponse:
     stored = {i.pullback_pk: i for i in idx.visible_instances(user, pullback_pks=pks)}
     referenced, failed = [], []
     for pk in pks:

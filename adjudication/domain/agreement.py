@@ -234,7 +234,7 @@ def linear_weights(levels: int) -> np.ndarray:
     if levels < 2:
         return np.ones((max(levels, 1), max(levels, 1)))
     i = np.arange(levels)
-    return 1.0 - np.abs(i[:, None] - i[None, :]) / (levels - 1)
+    return np.asarray(1.0 - np.abs(i[:, None] - i[None, :]) / (levels - 1))
 
 
 def _with_ci(kappa: float | None, se: float | None) -> tuple[float | None, ...]:

@@ -12,13 +12,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from .comparison import FRAME_POSITION_METRICS, Flag
 from .errors import Refused
 from .metric_defs import READ_METRICS, Kind
 
-SOURCES = ("reader_a", "reader_b", "adjudicator")
+
+class ConsensusSource(StrEnum):
+    """Where a consensus value came from (stored in ``Consensus.sources`` and exports)."""
+
+    MEAN = "mean"  # an unflagged continuous value: the readers' mean
+    AGREED = "agreed"  # an unflagged categorical value both readers gave
+    READER_A = "reader_a"
+    READER_B = "reader_b"
+    ADJUDICATOR = "adjudicator"
+
+
+# The sources an adjudicator may choose for a flagged group (the one list: services, pages).
+SOURCES: tuple[ConsensusSource, ...] = (
+    ConsensusSource.READER_A,
+    ConsensusSource.READER_B,
+    ConsensusSource.ADJUDICATOR,
+)
 
 
 @dataclass(frozen=True)
@@ -48,15 +65,15 @@ def _unflagged_value(name: str, kind: Kind, group: str, a: Any, b: Any) -> Conse
                 f"Group '{group}' is not flagged but the readers disagree on {name}.",
                 code="consensus_inconsistent",
             )
-        return ConsensusValue(a, "agreed")
-    return ConsensusValue(_mean(a, b), "mean")
+        return ConsensusValue(a, ConsensusSource.AGREED)
+    return ConsensusValue(_mean(a, b), ConsensusSource.MEAN)
 
 
 # Stent edges follow the reader whose minimum stent area the consensus keeps.
 _EDGE_FOLLOWS = {"stent_distal_frame": "msa_frame", "stent_proximal_frame": "msa_frame"}
 
 
-def frame_source(a: Mapping[str, Any], b: Mapping[str, Any], frame_metric: str) -> str:
+def frame_source(a: Mapping[str, Any], b: Mapping[str, Any], frame_metric: str) -> ConsensusSource:
     """``reader_a`` or ``reader_b``: whose frame a consensus frame position takes (SPEC §6).
 
     The reader who measured the smaller minimum (``mla_mm2`` for ``mla_frame``, ``msa_mm2`` for
@@ -67,10 +84,10 @@ def frame_source(a: Mapping[str, Any], b: Mapping[str, Any], frame_metric: str) 
     value_metric = FRAME_POSITION_METRICS[frame_metric]
     va, vb = a.get(value_metric), b.get(value_metric)
     if va is not None and vb is not None and float(vb) < float(va):
-        return "reader_b"
+        return ConsensusSource.READER_B
     if va is None and vb is not None:
-        return "reader_b"
-    return "reader_a"
+        return ConsensusSource.READER_B
+    return ConsensusSource.READER_A
 
 
 def build_consensus(
@@ -121,7 +138,7 @@ def build_consensus(
             result[metric.name] = ConsensusValue(chosen.get(metric.name), source)
         elif metric.kind == Kind.FRAME:
             source = frame_source(a, b, metric.name)
-            chosen = a if source == "reader_a" else b
+            chosen = a if source == ConsensusSource.READER_A else b
             result[metric.name] = ConsensusValue(chosen.get(metric.name), source)
         else:
             result[metric.name] = _unflagged_value(

@@ -105,11 +105,6 @@ def polygon_centroid(points: Sequence[Point]) -> Point:
     return (cx + float(origin[0]), cy + float(origin[1]))
 
 
-def polygon_centroid_px(points_px: Sequence[Point]) -> Point:
-    """Area centroid of a polygon given in pixels, in px (SPEC §4 default calcium centre)."""
-    return polygon_centroid(points_px)
-
-
 def dedupe_closed(points: Sequence[Point]) -> list[Point]:
     """The polygon without consecutive duplicate vertices (including a repeated first point)."""
     out: list[Point] = []
@@ -265,15 +260,6 @@ def ray_polygon_distances(origin: Point, through: Point, polygon: Sequence[Point
         return []
     hits = ray_hits(origin, np.array([[dx / norm, dy / norm]]), polygon)[0]
     return sorted(float(t) for t in hits[np.isfinite(hits)])
-
-
-def ray_polygon_distance(origin: Point, through: Point, polygon: Sequence[Point]) -> float | None:
-    """Distance from ``origin`` to the first crossing of the ray through ``through`` with ``polygon``.
-
-    Unit of the points; None when the ray misses the polygon or ``through`` equals ``origin``.
-    """
-    hits = ray_polygon_distances(origin, through, polygon)
-    return hits[0] if hits else None
 
 
 def _star_line_hits(

@@ -260,9 +260,6 @@ FRAME_METRIC_BY_NAME: dict[str, MetricDef] = {m.name: m for m in FRAME_METRICS}
 
 # --- Display (issue 14): one formatter for every page, from this catalogue -----------------
 
-# How a unit of the catalogue is printed, and the decimals a value of that unit is shown with.
-UNIT_PRECISION: dict[str, int] = {"mm2": 2, "mm": 2, "deg": 0, "um": 0, "%": 1}
-
 # Human names; a metric not listed is shown by its name with underscores as spaces.
 METRIC_LABELS: dict[str, str] = {
     "mla_mm2": "Minimum lumen area",

@@ -32,7 +32,6 @@ from .geometry import (
     points_to_mm,
     polygon_area_mm2,
     polygon_centroids,
-    ray_hits,
     ray_polygon_distances,
 )
 from .metric_defs import FRAME_METRICS, READ_METRICS
@@ -97,33 +96,6 @@ def strut_malapposition_um(
     return (wall_t - strut_t) * 1000.0
 
 
-def struts_malapposition_um(
-    struts_mm: Sequence[Point], lumen_mm: Sequence[Point], centroid_mm: Point
-) -> list[float | None]:
-    """:func:`strut_malapposition_um` for every strut of a frame at once (same definition).
-
-    One vectorised ray cast per frame instead of one per strut (issue 3 benchmark); the
-    nearest-crossing rule, ties (the nearer crossing to the centroid) and None for a ray that
-    never meets the contour are those of the single-strut function.
-    """
-    if not struts_mm:
-        return []
-    c = np.asarray(centroid_mm, dtype=float)
-    rel = np.asarray(struts_mm, dtype=float) - c
-    strut_t = np.hypot(rel[:, 0], rel[:, 1])
-    at_centre = strut_t == 0.0
-    directions = np.where(at_centre[:, None], [1.0, 0.0], rel)
-    norms = np.hypot(directions[:, 0], directions[:, 1])
-    hits = np.sort(ray_hits(centroid_mm, directions / norms[:, None], lumen_mm), axis=1)
-    with np.errstate(invalid="ignore"):
-        nearest = np.argmin(np.abs(hits - strut_t[:, None]), axis=1)
-    wall_t = hits[np.arange(len(hits)), nearest]
-    return [
-        float((w - t) * 1000.0) if math.isfinite(w) else None
-        for w, t in zip(wall_t.tolist(), strut_t.tolist(), strict=True)
-    ]
-
-
 def calcium_arc_deg(
     entries: Sequence[tuple[Point, Point, Point]],
 ) -> float | None:
@@ -175,11 +147,14 @@ def _lumens(frames: Mapping[int, FrameAnnotation], scale: np.ndarray) -> dict[in
 def _struts_malapposition_many(
     struts_mm: Mapping[int, np.ndarray], lumens: Mapping[int, _Lumen]
 ) -> dict[int, list[float | None]]:
-    """:func:`struts_malapposition_um` of every frame with struts and a lumen, all at once.
+    """:func:`strut_malapposition_um` of every strut of every frame with struts and a lumen,
+    all at once.
 
     The struts of frames whose lumens have the same vertex count are cast in one array, each
-    against its own frame's contour, with :func:`struts_malapposition_um`'s formulas
-    (``geometry.line_hits`` and ``ray_hits``), so every distance is the single-frame one.
+    along the ray from its own frame's lumen centroid (``geometry.line_hits`` and
+    ``ray_hits``); the nearest-crossing rule, ties (the nearer crossing to the centroid) and
+    None for a ray that never meets the contour are those of the single-strut function
+    (``tests/domain/test_fast_paths_equal_plain_references.py`` compares them).
     """
     by_size: dict[int, list[int]] = {}
     for index, struts in struts_mm.items():

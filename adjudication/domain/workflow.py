@@ -8,6 +8,7 @@ immutable. Everything not listed in ``PULLBACK_ALLOWED`` / ``READ_ALLOWED`` is r
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from .errors import InvalidTransition
 
@@ -65,7 +66,7 @@ ADJUDICATION_ALLOWED: dict[AdjudicationState, frozenset[AdjudicationState]] = {
     A.RESOLVED: frozenset(),
 }
 
-_TABLES: dict[type, dict] = {
+_TABLES: dict[type, dict[Any, Any]] = {
     PullbackState: PULLBACK_ALLOWED,
     ReadState: READ_ALLOWED,
     AdjudicationState: ADJUDICATION_ALLOWED,

@@ -27,7 +27,7 @@ def radial_profile(points_px: np.ndarray, center: tuple[float, float]) -> np.nda
         t = (a[None, :, 0] * e[None, :, 1] - a[None, :, 1] * e[None, :, 0]) / den
         s = (a[None, :, 0] * d[:, None, 1] - a[None, :, 1] * d[:, None, 0]) / den
     ok = (np.abs(den) > 1e-12) & (t > 0) & (s >= 0) & (s <= 1)
-    return np.where(ok, t, 0.0).max(axis=1)
+    return np.asarray(np.where(ok, t, 0.0).max(axis=1))
 
 
 def dice(points_a: np.ndarray, points_b: np.ndarray, center: tuple[float, float]) -> float:
@@ -43,7 +43,7 @@ def _point_segment_distances(points: np.ndarray, polygon: np.ndarray) -> np.ndar
     ap = points[:, None, :] - a[None, :, :]
     t = np.clip(np.sum(ap * ab[None], axis=2) / np.maximum(np.sum(ab * ab, axis=1), 1e-12), 0, 1)
     closest = a[None] + t[..., None] * ab[None]
-    return np.hypot(*(points[:, None, :] - closest).transpose(2, 0, 1)).min(axis=1)
+    return np.asarray(np.hypot(*(points[:, None, :] - closest).transpose(2, 0, 1)).min(axis=1))
 
 
 def mean_contour_distance_px(points_a: np.ndarray, points_b: np.ndarray) -> float:

@@ -72,7 +72,9 @@ class LumenResult:
         pos = np.mod(np.asarray(angle_rad) / (2 * math.pi) * n, n)
         i0 = np.floor(pos).astype(int) % n
         frac = pos - np.floor(pos)
-        return self.radius_samples[i0] * (1 - frac) + self.radius_samples[(i0 + 1) % n] * frac
+        return np.asarray(
+            self.radius_samples[i0] * (1 - frac) + self.radius_samples[(i0 + 1) % n] * frac
+        )
 
 
 def _halve_angles(polar: np.ndarray) -> np.ndarray:
@@ -80,7 +82,7 @@ def _halve_angles(polar: np.ndarray) -> np.ndarray:
     factor = max(1, n // N_DP_ANGLES)
     if factor == 1:
         return polar
-    return polar[: (n // factor) * factor].reshape(n // factor, factor, -1).mean(axis=1)
+    return np.asarray(polar[: (n // factor) * factor].reshape(n // factor, factor, -1).mean(axis=1))
 
 
 def _sheath_radius(profile: np.ndarray, step_mm: float) -> int:
@@ -133,7 +135,7 @@ def _shadowed_angles(polar: np.ndarray, r_min: int, step_mm: float) -> np.ndarra
     out = shadow.copy()
     for k in range(1, reach + 1):
         out |= np.roll(shadow, k) | np.roll(shadow, -k)
-    return out
+    return np.asarray(out)
 
 
 def _dp_closed(cost: np.ndarray, lo: int, hi: int) -> np.ndarray:

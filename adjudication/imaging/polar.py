@@ -81,7 +81,7 @@ def to_polar(
         # than a mean over a reshaped array's inner axes
         work = img[: m * b, : n * b]
         acc_type = np.uint32 if work.dtype.kind in "ui" else np.float32
-        rows_sum = work[0::b].astype(acc_type)
+        rows_sum: np.ndarray = work[0::b].astype(acc_type)
         for k in range(1, b):
             rows_sum += work[k::b]
         block = rows_sum[:, 0::b].copy()

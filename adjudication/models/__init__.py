@@ -2,7 +2,7 @@
 
 from .adjudication import Adjudication, Decision, Flag
 from .adjudication_draft import AdjudicationDraft
-from .audit import AuditEvent
+from .audit import AuditAction, AuditEvent
 from .auto_annotation import AutoAnnotation, AutoAnnotationStatus
 from .consensus import Consensus
 from .pullback import Pseudonymisation, Pullback, Subject
@@ -15,6 +15,7 @@ __all__ = [
     "ApiToken",
     "Adjudication",
     "AdjudicationDraft",
+    "AuditAction",
     "AuditEvent",
     "AutoAnnotation",
     "AutoAnnotationStatus",

@@ -9,13 +9,19 @@ count only while they still hold the role that made them (a removed analyst sees
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
 from adjudication.domain.workflow import PullbackState
 from adjudication.roles import Action, roles_with
+
+from .choices import ReadKind
+
+if TYPE_CHECKING:
+    from adjudication.types import RequestUser
+
 
 ADJUDICATOR_VISIBLE_STATES = (
     PullbackState.FLAGGED.value,
@@ -36,7 +42,7 @@ def _read_model() -> Any:
     return Read
 
 
-def _study_may(user: Any, action: Action, study_ref: str) -> Exists:
+def _study_may(user: RequestUser, action: Action, study_ref: str) -> Exists:
     """The user holds, in the study at ``study_ref``, a role the table allows ``action``."""
     roles = sorted(r.value for r in roles_with(action))
     return Exists(
@@ -45,19 +51,19 @@ def _study_may(user: Any, action: Action, study_ref: str) -> Exists:
 
 
 class StudyQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> StudyQuerySet:
+    def visible_to(self, user: RequestUser) -> StudyQuerySet:
         """Studies where the user holds any role."""
         if not user.is_authenticated:
             return self.none()
         return self.filter(memberships__user=user).distinct()
 
-    def coordinated_by(self, user: Any) -> StudyQuerySet:
+    def coordinated_by(self, user: RequestUser) -> StudyQuerySet:
         """Studies the user coordinates (the /studies/ API and console)."""
         if not user.is_authenticated:
             return self.none()
         return self.restrict(user, Action.VIEW_STUDY)
 
-    def restrict(self, user: Any, action: Action) -> StudyQuerySet:
+    def restrict(self, user: RequestUser, action: Action) -> StudyQuerySet:
         """Studies in which the user's role allows ``action`` (roles.PERMISSIONS)."""
         if not user.is_authenticated:
             return self.none()
@@ -69,17 +75,17 @@ class MembershipQuerySet(models.QuerySet):
 
 
 class PullbackQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> PullbackQuerySet:
+    def visible_to(self, user: RequestUser) -> PullbackQuerySet:
         """Coordinators see their studies' pullbacks; readers the ones assigned to them;
         adjudicators the flagged ones they did not read."""
         if not user.is_authenticated:
             return self.none()
         Read = _read_model()
         reads_as_reader = Exists(
-            Read.objects.filter(pullback=OuterRef("pk"), reader=user, kind="reader")
+            Read.objects.filter(pullback=OuterRef("pk"), reader=user, kind=ReadKind.READER)
         )
         own_adjudicator_read = Exists(
-            Read.objects.filter(pullback=OuterRef("pk"), reader=user, kind="adjudicator")
+            Read.objects.filter(pullback=OuterRef("pk"), reader=user, kind=ReadKind.ADJUDICATOR)
         )
         reads_it = reads_as_reader & _study_may(user, Action.READ, "study")
         adjudicates = _study_may(user, Action.ADJUDICATE, "study") & (
@@ -87,37 +93,36 @@ class PullbackQuerySet(models.QuerySet):
         )
         return self.filter(_study_may(user, Action.VIEW_PROGRESS, "study") | reads_it | adjudicates)
 
-    def read_by(self, user: Any) -> PullbackQuerySet:
-        Read = _read_model()
-        return self.filter(Exists(Read.objects.filter(pullback=OuterRef("pk"), reader=user)))
-
 
 class ReadQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> ReadQuerySet:
+    def visible_to(self, user: RequestUser) -> ReadQuerySet:
         """A reader sees only their own reads, while their role allows reading (an adjudicator
         their own adjudication annotation); nobody sees another's through this API."""
         if not user.is_authenticated:
             return self.none()
         return self.filter(reader=user).filter(
-            (Q(kind="reader") & _study_may(user, Action.READ, "pullback__study"))
-            | (Q(kind="adjudicator") & _study_may(user, Action.ADJUDICATE, "pullback__study"))
+            (Q(kind=ReadKind.READER) & _study_may(user, Action.READ, "pullback__study"))
+            | (
+                Q(kind=ReadKind.ADJUDICATOR)
+                & _study_may(user, Action.ADJUDICATE, "pullback__study")
+            )
         )
 
 
 class AdjudicationQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> AdjudicationQuerySet:
+    def visible_to(self, user: RequestUser) -> AdjudicationQuerySet:
         """Adjudications of the user's adjudicator studies, minus pullbacks they read."""
         if not user.is_authenticated:
             return self.none()
         Read = _read_model()
         read_it = Exists(
-            Read.objects.filter(pullback=OuterRef("pullback"), reader=user, kind="reader")
+            Read.objects.filter(pullback=OuterRef("pullback"), reader=user, kind=ReadKind.READER)
         )
         return self.filter(_study_may(user, Action.ADJUDICATE, "pullback__study")).exclude(read_it)
 
 
 class AuditEventQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> AuditEventQuerySet:
+    def visible_to(self, user: RequestUser) -> AuditEventQuerySet:
         """Coordinators see their studies' audit trail."""
         if not user.is_authenticated:
             return self.none()

@@ -6,15 +6,10 @@ from django.db import models
 from adjudication.domain.metric_defs import FRAME_METRICS, READ_METRICS
 from adjudication.domain.workflow import ReadState
 
-from .choices import READ_STATUS_CHOICES
+from .choices import READ_STATUS_CHOICES, ReadKind
 from .fields import add_metric_columns
 from .pullback import Pullback
 from .querysets import ReadQuerySet
-
-
-class ReadKind(models.TextChoices):
-    READER = "reader"
-    ADJUDICATOR = "adjudicator"
 
 
 class Read(models.Model):

@@ -26,6 +26,7 @@ from adjudication.domain.metric_defs import READ_METRIC_BY_NAME, READ_METRICS
 from adjudication.models import Adjudication, Consensus, FrameMetrics, Read, ReadMetrics
 from adjudication.models.reading import ReadKind
 from adjudication.services.adjudications import SOURCES, adjudication_resolve
+from adjudication.types import request_user
 
 SOURCE_LABELS = {"reader_a": "Reader 1", "reader_b": "Reader 2", "adjudicator": "My own annotation"}
 GROUP_METRICS = {
@@ -73,7 +74,9 @@ def driving_frames(read: Read, group: str) -> DrivingFrames:
         frame = _argmax_frame(rows, "max_malapposition_um")
         if frame is not None:
             result.frames.append((frame, "largest strut malapposition"))
-        malapposed = [r.frame for r in rows if (r.malapposed_strut_count or 0) > 0]
+        malapposed = [
+            r.frame for r in rows if (getattr(r, "malapposed_strut_count", None) or 0) > 0
+        ]
         result.frames.extend((f, "malapposed strut(s)") for f in malapposed[:8])
     return result
 
@@ -105,7 +108,7 @@ def lmode_marks(reads: list[Read], n_frames: int | None) -> list[LModeMark]:
     last = max(1, (n_frames or 1) - 1)
     marks = []
     for read in reads:
-        values = read.metrics.values() if hasattr(read, "metrics") else {}
+        values: dict[str, Any] = read.metrics.values() if hasattr(read, "metrics") else {}
         for metric, what, value_metric in LMODE_METRICS:
             frame = values.get(metric)
             if frame is None:
@@ -165,7 +168,7 @@ def adjudication_page(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             adjudication_resolve(
                 adjudication=adjudication,
-                actor=request.user,
+                actor=request_user(request),
                 password=request.POST.get("password"),
                 decisions=_decisions_from_post(request, groups),
                 annotations=_own_annotations(request),

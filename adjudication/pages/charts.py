@@ -88,7 +88,7 @@ def nice_ticks(lo: float, hi: float, target_ticks: int = 5) -> list[float]:
     """Round tick values covering [lo, hi]."""
     step = nice_step(hi - lo, target_ticks)
     first = math.ceil(lo / step - 1e-9) * step
-    ticks = []
+    ticks: list[float] = []
     value = first
     while value <= hi + step * 1e-9 and len(ticks) < 50:
         ticks.append(0.0 if abs(value) < step * 1e-9 else value)

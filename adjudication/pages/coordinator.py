@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from adjudication import selectors
 from adjudication.domain.errors import DomainError
 from adjudication.domain.workflow import PullbackState, ReadState
-from adjudication.models import AutoAnnotation, Consensus, Pullback, Read, Study
+from adjudication.models import AuditAction, AutoAnnotation, Consensus, Pullback, Read, Study
 from adjudication.models.reading import ReadKind
 from adjudication.services import (
     archive,
@@ -36,6 +36,7 @@ from adjudication.services import (
     reassignment,
     studies,
 )
+from adjudication.types import User, request_user
 
 from . import readouts
 from .forms import (
@@ -68,7 +69,7 @@ def coordinated_study(request: HttpRequest, pk: int) -> Study:
     return study
 
 
-def study_pullback(study: Study, user: Any, pullback_pk: int) -> Pullback:
+def study_pullback(study: Study, user: User, pullback_pk: int) -> Pullback:
     pullback = (
         Pullback.objects.visible_to(user)
         .filter(pk=pullback_pk, study=study)
@@ -126,13 +127,13 @@ def _json(value: Any) -> str:
 @require_http_methods(["GET", "POST"])
 def study_create(request: HttpRequest) -> HttpResponse:
     """A new study; the creator becomes its first coordinator (SPEC §1)."""
-    if not studies.user_may_create_study(request.user):
+    if not studies.user_may_create_study(request_user(request)):
         raise Http404
     form = StudyCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             study = studies.study_create(
-                actor=request.user,
+                actor=request_user(request),
                 name=form.cleaned_data["name"],
                 code=form.cleaned_data["code"],
                 description=form.cleaned_data["description"],
@@ -187,7 +188,7 @@ def study_settings(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             updated = studies.study_update(
                 study=study,
-                actor=request.user,
+                actor=request_user(request),
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 settings=form.settings_changes(),
@@ -204,7 +205,9 @@ def study_settings(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, "Settings saved; the change is in the audit log.")
             return redirect("console-settings", pk=study.pk)
-    changes = list(readouts.audit_events(study, request.user, action="study.update")[:10])
+    changes = list(
+        readouts.audit_events(study, request_user(request), action=AuditAction.STUDY_UPDATE)[:10]
+    )
     _attach_json(changes)
     return _render(request, "settings.html", study, "settings", form=form, changes=changes)
 
@@ -218,7 +221,7 @@ def study_members(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             membership = studies.study_add_member(
                 study=study,
-                actor=request.user,
+                actor=request_user(request),
                 username=form.cleaned_data["username"],
                 role=form.cleaned_data["role"],
             )
@@ -228,7 +231,7 @@ def study_members(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{membership.user.username} added as {membership.role}.")
             return redirect("console-members", pk=study.pk)
     members = readouts.study_members(study)
-    roles = [(value, label) for value, label in form.fields["role"].choices]
+    roles = [(value, label) for value, label in form.fields["role"].choices]  # type: ignore[attr-defined]
     return _render(
         request, "members.html", study, "members", form=form, members=members, roles=roles
     )
@@ -242,7 +245,7 @@ def member_change_role(request: HttpRequest, pk: int, username: str) -> HttpResp
     try:
         membership = studies.membership_change_role(
             study=study,
-            actor=request.user,
+            actor=request_user(request),
             username=username,
             role=request.POST.get("role", ""),
             reason=request.POST.get("reason", "").strip(),
@@ -262,7 +265,7 @@ def member_remove(request: HttpRequest, pk: int, username: str) -> HttpResponse:
     try:
         studies.membership_remove(
             study=study,
-            actor=request.user,
+            actor=request_user(request),
             username=username,
             reason=request.POST.get("reason", "").strip(),
         )
@@ -290,7 +293,7 @@ def study_upload(request: HttpRequest, pk: int) -> HttpResponse:
             if data.get("manifest"):
                 created = ingest.pullbacks_create_from_upload(
                     study=study,
-                    actor=request.user,
+                    actor=request_user(request),
                     sources=[
                         ingest.UploadSource(f.name or "upload.dcm", f, f.size) for f in data["file"]
                     ],
@@ -301,7 +304,7 @@ def study_upload(request: HttpRequest, pk: int) -> HttpResponse:
                     created.append(
                         ingest.pullback_create_from_upload(
                             study=study,
-                            actor=request.user,
+                            actor=request_user(request),
                             fileobj=upload,
                             filename=upload.name or "upload.dcm",
                             size_bytes=upload.size,
@@ -333,7 +336,7 @@ def study_pullbacks(request: HttpRequest, pk: int) -> HttpResponse:
     status = request.GET.get("status", "")
     show_archived = request.GET.get("archived") == "1"
     pullbacks = (
-        Pullback.objects.visible_to(request.user)
+        Pullback.objects.visible_to(request_user(request))
         .filter(study=study, archived_at__isnull=not show_archived)
         .select_related("subject")
         .prefetch_related("reads__reader")
@@ -377,7 +380,7 @@ def study_assign_all_ready(request: HttpRequest, pk: int) -> HttpResponse:
     """Assign both readers of every ready, calibrated pullback with the balanced rule."""
     study = coordinated_study(request, pk)
     try:
-        result = batch_assignment.study_assign_all_ready(study=study, actor=request.user)
+        result = batch_assignment.study_assign_all_ready(study=study, actor=request_user(request))
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -399,10 +402,10 @@ def study_assign_all_ready(request: HttpRequest, pk: int) -> HttpResponse:
 def pullback_archive(request: HttpRequest, pk: int, pullback_pk: int) -> HttpResponse:
     """Archive a failed pullback (kept for audit, out of the lists); audited with a reason."""
     study = coordinated_study(request, pk)
-    pullback = study_pullback(study, request.user, pullback_pk)
+    pullback = study_pullback(study, request_user(request), pullback_pk)
     try:
         archive.pullback_archive(
-            pullback=pullback, actor=request.user, reason=request.POST.get("reason", "")
+            pullback=pullback, actor=request_user(request), reason=request.POST.get("reason", "")
         )
     except DomainError as exc:
         messages.error(request, f"Pullback {pullback.pk}: {exc.message}")
@@ -472,7 +475,7 @@ def _pullback_context(
 def pullback_manage(request: HttpRequest, pk: int, pullback_pk: int) -> HttpResponse:
     """One pullback: calibration, assignment (by hand or balanced), reassignment, consensus."""
     study = coordinated_study(request, pk)
-    pullback = study_pullback(study, request.user, pullback_pk)
+    pullback = study_pullback(study, request_user(request), pullback_pk)
     context = _pullback_context(study, pullback)
     return _render(request, "pullback.html", study, "pullbacks", **context)
 
@@ -482,12 +485,12 @@ def pullback_manage(request: HttpRequest, pk: int, pullback_pk: int) -> HttpResp
 def pullback_assign(request: HttpRequest, pk: int, pullback_pk: int) -> HttpResponse:
     """Assign the two readers: by hand, or ``mode=auto`` for the balanced choice."""
     study = coordinated_study(request, pk)
-    pullback = study_pullback(study, request.user, pullback_pk)
+    pullback = study_pullback(study, request_user(request), pullback_pk)
     form = AssignForm(request.POST, analysts=readouts.study_analysts(study))
     if form.is_valid():
         try:
             reads = assignment.pullback_assign_readers(
-                pullback=pullback, actor=request.user, usernames=form.usernames()
+                pullback=pullback, actor=request_user(request), usernames=form.usernames()
             )
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -516,13 +519,13 @@ def _form_message(form: Any) -> str:
 def pullback_calibrate(request: HttpRequest, pk: int, pullback_pk: int) -> HttpResponse:
     """Enter the calibration a DICOM lacks (SPEC §3); audited with the reason."""
     study = coordinated_study(request, pk)
-    pullback = study_pullback(study, request.user, pullback_pk)
+    pullback = study_pullback(study, request_user(request), pullback_pk)
     form = CalibrationForm(request.POST)
     if form.is_valid():
         try:
             ingest.pullback_set_calibration(
                 pullback=pullback,
-                actor=request.user,
+                actor=request_user(request),
                 pixel_spacing_mm=form.pixel_spacing_mm(),
                 frame_spacing_mm=form.cleaned_data.get("frame_spacing_mm"),
                 reason=form.cleaned_data["reason"],
@@ -541,13 +544,13 @@ def pullback_calibrate(request: HttpRequest, pk: int, pullback_pk: int) -> HttpR
 def pullback_set_device(request: HttpRequest, pk: int, pullback_pk: int) -> HttpResponse:
     """Name the pullback's device (SPEC §5 threshold per device); audited with the reason."""
     study = coordinated_study(request, pk)
-    pullback = study_pullback(study, request.user, pullback_pk)
+    pullback = study_pullback(study, request_user(request), pullback_pk)
     form = DeviceForm(request.POST, devices=study.get_settings().devices, current=pullback.device)
     if form.is_valid():
         try:
             pullback_device.pullback_set_device(
                 pullback=pullback,
-                actor=request.user,
+                actor=request_user(request),
                 device=form.cleaned_data["device"],
                 reason=form.cleaned_data["reason"],
             )
@@ -565,7 +568,7 @@ def pullback_set_device(request: HttpRequest, pk: int, pullback_pk: int) -> Http
 def read_reassign(request: HttpRequest, pk: int, pullback_pk: int, read_pk: int) -> HttpResponse:
     """Hand an unsubmitted read to another analyst; the old annotations are discarded."""
     study = coordinated_study(request, pk)
-    pullback = study_pullback(study, request.user, pullback_pk)
+    pullback = study_pullback(study, request_user(request), pullback_pk)
     read = (
         Read.objects.filter(pk=read_pk, pullback=pullback, kind=ReadKind.READER)
         .select_related("reader")
@@ -583,7 +586,7 @@ def read_reassign(request: HttpRequest, pk: int, pullback_pk: int, read_pk: int)
         try:
             new = reassignment.read_reassign(
                 read=read,
-                actor=request.user,
+                actor=request_user(request),
                 username=form.cleaned_data["username"],
                 reason=form.cleaned_data["reason"],
             )
@@ -636,7 +639,7 @@ def study_audit(request: HttpRequest, pk: int) -> HttpResponse:
     study = coordinated_study(request, pk)
     form = AuditFilterForm(request.GET or None, choices=readouts.audit_filter_choices(study))
     filters = form.filters() if request.GET else {}
-    events = readouts.audit_events(study, request.user, **filters)
+    events = readouts.audit_events(study, request_user(request), **filters)
     expand = request.GET.get("autosaves") == "all"
     if expand:
         page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -647,8 +650,8 @@ def study_audit(request: HttpRequest, pk: int) -> HttpResponse:
         grouped = readouts.collapse_autosaves(
             events.values_list("id", "action", "actor_id", "object_type", "object_id")
         )
-        page = Paginator(grouped, PAGE_SIZE).get_page(request.GET.get("page"))
-        lines = _audit_lines(events, list(page))
+        page = Paginator(grouped, PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[assignment]
+        lines = _audit_lines(events, list(page))  # type: ignore[arg-type]
         n_events = sum(len(line) for line in grouped)
     query = request.GET.copy()
     query.pop("page", None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -306,7 +306,7 @@ class StudySettingsFields(forms.Form):
         return rows
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for name in SETTING_NAMES:
             value = cleaned.get(name)
             if value is not None and value <= 0:
@@ -491,11 +491,11 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, analysts: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [("", "— choose an analyst —"), *[(u, u) for u in analysts]]
-        self.fields["reader_1"].choices = choices
-        self.fields["reader_2"].choices = choices
+        cast(forms.ChoiceField, self.fields["reader_1"]).choices = choices
+        cast(forms.ChoiceField, self.fields["reader_2"]).choices = choices
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("mode") == "manual":
             a, b = cleaned.get("reader_1"), cleaned.get("reader_2")
             if not a:
@@ -520,9 +520,9 @@ class ReassignForm(forms.Form):
 
     def __init__(self, *args: Any, candidates: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["username"].choices = [("", "— choose an analyst —")] + [
-            (u, u) for u in candidates
-        ]
+        cast(forms.ChoiceField, self.fields["username"]).choices = [
+            ("", "— choose an analyst —")
+        ] + [(u, u) for u in candidates]
 
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"].strip()
@@ -570,7 +570,7 @@ class CalibrationForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         row, col = cleaned.get("pixel_spacing_row_mm"), cleaned.get("pixel_spacing_col_mm")
         frame = cleaned.get("frame_spacing_mm")
         if (row is None) != (col is None):
@@ -611,7 +611,9 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args: Any, choices: dict[str, list[str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("actor", "object_type", "action"):
-            self.fields[name].choices = [("", "any")] + [(v, v) for v in choices[name]]
+            cast(forms.ChoiceField, self.fields[name]).choices = [("", "any")] + [
+                (v, v) for v in choices[name]
+            ]
 
     def filters(self) -> dict[str, Any]:
         if not self.is_valid():

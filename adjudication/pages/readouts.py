@@ -24,6 +24,7 @@ from adjudication.domain.workflow import PullbackState, ReadState
 from adjudication.models import AuditEvent, Membership, Pullback, Read, Study
 from adjudication.models.reading import ReadKind
 from adjudication.roles import Role
+from adjudication.types import User
 
 from .charts import BlandAltmanPlot, bland_altman_plot
 
@@ -56,16 +57,13 @@ def duration(seconds: float | None) -> str:
 
 def pullback_state_counts(study: Study) -> list[tuple[str, int]]:
     """Every workflow state in SPEC order with its count (zeros included)."""
-    counts = dict(
-        Pullback.objects.filter(study=study, archived_at__isnull=True)
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
+    counts = selectors.pullback_status_counts([study])[study.pk]
     return [(state.value, counts.get(state.value, 0)) for state in PullbackState]
 
 
-def _read_seconds(read_rows: list[tuple[Any, dt.datetime, dt.datetime]]) -> dict[Any, list[float]]:
+def _read_seconds(
+    read_rows: list[tuple[Any, dt.datetime, dt.datetime | None]],
+) -> dict[Any, list[float]]:
     by_reader: dict[Any, list[float]] = defaultdict(list)
     for reader_id, created_at, submitted_at in read_rows:
         if created_at is not None and submitted_at is not None:
@@ -303,7 +301,7 @@ def study_analysts(study: Study) -> list[str]:
 
 def audit_events(
     study: Study,
-    user: Any,
+    user: User,
     *,
     actor: str = "",
     object_type: str = "",

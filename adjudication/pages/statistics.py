@@ -6,7 +6,7 @@ Only the study's coordinators reach it (404 for everyone else, as the rest of th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -28,6 +28,7 @@ from adjudication.statistics.options import (
     RULE_CHOSEN,
     RULE_P_LT,
 )
+from adjudication.types import request_user
 
 from .coordinator import coordinated_study
 
@@ -64,7 +65,7 @@ class OptionsForm(forms.Form):
 
     def __init__(self, *args: Any, candidates: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["predictors"].choices = [(c, c) for c in candidates]
+        cast(forms.ChoiceField, self.fields["predictors"]).choices = [(c, c) for c in candidates]
 
 
 def _candidates(covariates: StudyCovariates | None) -> list[str]:
@@ -151,7 +152,7 @@ def study_statistics(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 service.covariates_upload(
                     study=study,
-                    actor=request.user,
+                    actor=request_user(request),
                     content=upload.read(),
                     filename=upload.name or "",
                     reason=upload_form.cleaned_data["reason"],
@@ -167,7 +168,9 @@ def study_statistics(request: HttpRequest, pk: int) -> HttpResponse:
         if options_form.is_valid():
             try:
                 service.statistics_request(
-                    study=study, actor=request.user, options=dict(options_form.cleaned_data)
+                    study=study,
+                    actor=request_user(request),
+                    options=dict(options_form.cleaned_data),
                 )
                 messages.success(request, "The statistics are being computed.")
                 return redirect("console-statistics", pk=study.pk)

@@ -9,7 +9,7 @@ from django.db import transaction
 from adjudication.domain.annotations import parse_document
 from adjudication.domain.errors import FieldError, InvalidTransition, Refused
 from adjudication.domain.workflow import AdjudicationState
-from adjudication.models import Adjudication, AdjudicationDraft, Read
+from adjudication.models import Adjudication, AdjudicationDraft, AuditAction, Read
 from adjudication.models.reading import ReadKind
 
 from .audit import audit_record
@@ -73,7 +73,7 @@ def adjudication_draft_save(
         draft.save(update_fields=["annotations", "origin", "version", "updated_at"])
         audit_record(
             actor=actor,
-            action="adjudication.draft_save",
+            action=AuditAction.ADJUDICATION_DRAFT_SAVE,
             obj=draft,
             study=pullback.study,
             before=before,

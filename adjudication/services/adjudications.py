@@ -8,17 +8,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from adjudication.domain.annotations import parse_document
+from adjudication.domain.consensus import SOURCES, ConsensusSource
 from adjudication.domain.errors import FieldError, InvalidTransition, Refused
 from adjudication.domain.workflow import AdjudicationState, PullbackState, ReadState
-from adjudication.models import Adjudication, Decision, Read
+from adjudication.models import Adjudication, AuditAction, Decision, Read
 from adjudication.models.reading import ReadKind
+from adjudication.types import User
 
 from .audit import audit_record
 from .passwords import require_password
 from .reads import document_summary
 from .workflow import transition
-
-SOURCES = ("reader_a", "reader_b", "adjudicator")
 
 
 def _validate_decisions(decisions: Any, flagged_groups: set[str]) -> dict[str, dict[str, str]]:
@@ -47,7 +47,7 @@ def _validate_decisions(decisions: Any, flagged_groups: set[str]) -> dict[str, d
 def adjudication_resolve(
     *,
     adjudication: Adjudication,
-    actor: Any,
+    actor: User,
     password: str | None,
     decisions: Any,
     annotations: Any = None,
@@ -68,7 +68,7 @@ def adjudication_resolve(
     require_password(
         actor=actor,
         password=password,
-        action="adjudication.resolve",
+        action=AuditAction.ADJUDICATION_RESOLVE,
         obj=adjudication,
         study=pullback.study,
     )
@@ -87,7 +87,7 @@ def adjudication_resolve(
         groups = set(adjudication.flags.values_list("group", flat=True))
         chosen = _validate_decisions(decisions, groups)
         own_read = None
-        if any(d["source"] == "adjudicator" for d in chosen.values()):
+        if any(d["source"] == ConsensusSource.ADJUDICATOR for d in chosen.values()):
             if annotations is None:
                 raise FieldError("annotations", "required when a group's source is adjudicator")
             parse_document(
@@ -113,7 +113,7 @@ def adjudication_resolve(
         )
         audit_record(
             actor=actor,
-            action="adjudication.decide",
+            action=AuditAction.ADJUDICATION_DECIDE,
             obj=adjudication,
             study=pullback.study,
             after={

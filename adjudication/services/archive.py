@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from adjudication.domain.errors import FieldError, Refused
 from adjudication.domain.workflow import PullbackState
-from adjudication.models import Pullback
+from adjudication.models import AuditAction, Pullback
 from adjudication.services.audit import audit_record
 
 
@@ -35,7 +35,7 @@ def pullback_archive(*, pullback: Pullback, actor: Any, reason: str) -> Pullback
         locked.save(update_fields=["archived_at", "updated_at"])
         audit_record(
             actor=actor,
-            action="pullback.archive",
+            action=AuditAction.PULLBACK_ARCHIVE,
             obj=locked,
             study=locked.study,
             before={"archived_at": None, "status": locked.status},

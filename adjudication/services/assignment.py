@@ -10,8 +10,9 @@ from django.db.models import Count, Q
 
 from adjudication.domain.errors import FieldError, Refused
 from adjudication.domain.workflow import PullbackState, ReadState
-from adjudication.models import Membership, Pullback, Read
+from adjudication.models import AuditAction, Membership, Pullback, Read
 from adjudication.roles import Role
+from adjudication.types import User
 
 from .audit import audit_record
 from .workflow import transition
@@ -42,7 +43,7 @@ def _balanced_choice(pullback: Pullback) -> list[Any]:
 
 
 def pullback_assign_readers(
-    *, pullback: Pullback, actor: Any, usernames: list[str] | None = None
+    *, pullback: Pullback, actor: User, usernames: list[str] | None = None
 ) -> list[Read]:
     """Create the two reads (Reader 1, Reader 2) and move the pullback ``ready → reading``.
 
@@ -92,7 +93,7 @@ def pullback_assign_readers(
         ]
         audit_record(
             actor=actor,
-            action="pullback.assign",
+            action=AuditAction.PULLBACK_ASSIGN,
             obj=pullback,
             study=pullback.study,
             after={

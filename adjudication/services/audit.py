@@ -9,7 +9,8 @@ from typing import Any
 
 from django.db import models
 
-from adjudication.models import AuditEvent, Study
+from adjudication.models import AuditAction, AuditEvent, Study
+from adjudication.types import User
 
 
 def _json_safe(value: Any) -> Any:
@@ -40,8 +41,8 @@ def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
 
 def audit_record(
     *,
-    actor: Any,
-    action: str,
+    actor: User | None,  # None: the system (a task), not a person
+    action: AuditAction,
     obj: models.Model,
     study: Study | None,
     before: dict[str, Any] | None = None,

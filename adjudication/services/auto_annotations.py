@@ -28,7 +28,7 @@ from PIL import Image
 
 from adjudication import imaging, storage
 from adjudication.domain.workflow import PullbackState
-from adjudication.models import AutoAnnotation, AutoAnnotationStatus, Pullback
+from adjudication.models import AuditAction, AutoAnnotation, AutoAnnotationStatus, Pullback
 
 from .audit import audit_record
 
@@ -94,7 +94,7 @@ def _claim(pullback_pk: int) -> tuple[Pullback, uuid.UUID] | None:
         row.save()
         audit_record(
             actor=None,
-            action="auto_annotation.running",
+            action=AuditAction.AUTO_ANNOTATION_RUNNING,
             obj=row,
             study=pullback.study,
             before=before,
@@ -113,7 +113,8 @@ def _frames(pullback: Pullback) -> Iterator[np.ndarray]:
         if batch is None:
             raise FileNotFoundError(f"frames {start}–{stop - 1} are missing")
         for data in batch:
-            with Image.open(io.BytesIO(data)) as image:
+            with Image.open(io.BytesIO(data)) as opened:
+                image: Image.Image = opened
                 if image.mode not in ("L", "RGB"):
                     image = image.convert("RGB")
                 yield np.asarray(image)
@@ -160,7 +161,7 @@ def _finish(pullback: Pullback, claim: uuid.UUID, **result: Any) -> None:
             after["error"] = row.error
         audit_record(
             actor=None,
-            action=f"auto_annotation.{row.status}",
+            action=AuditAction(f"auto_annotation.{row.status}"),
             obj=row,
             study=pullback.study,
             before={"status": AutoAnnotationStatus.RUNNING.value},

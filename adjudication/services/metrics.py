@@ -32,6 +32,7 @@ from adjudication.models import (
     Read,
     ReadMetrics,
 )
+from adjudication.models.audit import AuditAction
 from adjudication.models.reading import ReadKind
 
 from .audit import audit_record
@@ -147,7 +148,7 @@ def read_compute_metrics(*, read_pk: int) -> None:
             metrics = _compute_and_store(read, settings_obj, replace=False)
             audit_record(
                 actor=None,
-                action="read.compute_metrics",
+                action=AuditAction.READ_COMPUTE_METRICS,
                 obj=read,
                 study=read.pullback.study,
                 after=metrics.values(),
@@ -201,7 +202,7 @@ def _measured_with_current_settings(
         metrics = _compute_and_store(read, current)
         audit_record(
             actor=None,
-            action="read.compute_metrics",
+            action=AuditAction.READ_COMPUTE_METRICS,
             obj=read,
             study=pullback.study,
             before={"settings_used": before},
@@ -257,7 +258,7 @@ def pullback_compare_reads(*, pullback_pk: int) -> None:
             )
             audit_record(
                 actor=None,
-                action="consensus.create",
+                action=AuditAction.CONSENSUS_CREATE,
                 obj=consensus,
                 study=pullback.study,
                 after=consensus.values(),
@@ -282,7 +283,7 @@ def pullback_compare_reads(*, pullback_pk: int) -> None:
         )
         audit_record(
             actor=None,
-            action="adjudication.create",
+            action=AuditAction.ADJUDICATION_CREATE,
             obj=adjudication,
             study=pullback.study,
             after={"flags": [f.to_dict() for f in flags]},
@@ -343,7 +344,7 @@ def pullback_write_consensus(*, pullback_pk: int) -> None:
         consensus = _write_consensus(pullback, values, settings_obj.to_dict())
         audit_record(
             actor=None,
-            action="consensus.create",
+            action=AuditAction.CONSENSUS_CREATE,
             obj=consensus,
             study=pullback.study,
             after=consensus.values(),

@@ -7,13 +7,15 @@ from typing import Any
 from django.db import models, transaction
 
 from adjudication.domain.errors import PasswordRequired
+from adjudication.models import AuditAction
 from adjudication.security import step_clear_failures, step_is_locked_out, step_record_failure
+from adjudication.types import User
 
 from .audit import audit_record
 
 
 def require_password(
-    *, actor: Any, password: str | None, action: str, obj: models.Model, study: Any
+    *, actor: User, password: str | None, action: AuditAction, obj: models.Model, study: Any
 ) -> None:
     """Raise ``PasswordRequired`` unless ``password`` is the actor's; audit the refusal.
 
@@ -28,7 +30,7 @@ def require_password(
     with transaction.atomic(durable=True):
         audit_record(
             actor=actor,
-            action=f"{action}.refused",
+            action=AuditAction(f"{action}.refused"),
             obj=obj,
             study=study,
             reason="too many failed attempts" if locked else "wrong or missing password",

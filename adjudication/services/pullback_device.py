@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from adjudication.domain.errors import FieldError, Refused
 from adjudication.domain.workflow import PullbackState
-from adjudication.models import Pullback
+from adjudication.models import AuditAction, Pullback
+from adjudication.types import User
 
 from .audit import audit_record
 
@@ -16,7 +15,7 @@ from .audit import audit_record
 _FROZEN = (PullbackState.CONSENSUS.value,)
 
 
-def pullback_set_device(*, pullback: Pullback, actor: Any, device: str, reason: str) -> Pullback:
+def pullback_set_device(*, pullback: Pullback, actor: User, device: str, reason: str) -> Pullback:
     """A coordinator names the pullback's device, a key of the study's device table ("" clears
     it: the study's ``strut_threshold_um`` applies). Audited with the reason.
 
@@ -47,7 +46,7 @@ def pullback_set_device(*, pullback: Pullback, actor: Any, device: str, reason: 
         pullback.save(update_fields=["device", "updated_at"])
         audit_record(
             actor=actor,
-            action="pullback.set_device",
+            action=AuditAction.PULLBACK_SET_DEVICE,
             obj=pullback,
             study=pullback.study,
             before=before,

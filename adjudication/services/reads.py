@@ -14,7 +14,8 @@ from adjudication.domain.completeness import Completeness, read_completeness
 from adjudication.domain.errors import Conflict, FieldError, Incomplete, InvalidTransition, Refused
 from adjudication.domain.settings import StudySettings
 from adjudication.domain.workflow import ReadState
-from adjudication.models import Pullback, Read
+from adjudication.models import AuditAction, Pullback, Read
+from adjudication.types import User
 
 from .audit import audit_record
 from .passwords import require_password
@@ -43,7 +44,7 @@ def document_summary(annotations: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def read_save_annotations(*, read: Read, actor: Any, version: int, annotations: Any) -> Read:
+def read_save_annotations(*, read: Read, actor: User, version: int, annotations: Any) -> Read:
     """Replace the read's annotation document if ``version`` is current; bump the version.
 
     Validates the SPEC §4 document (``AnnotationInvalid`` names the field, nothing stored);
@@ -72,7 +73,7 @@ def read_save_annotations(*, read: Read, actor: Any, version: int, annotations: 
         read.save(update_fields=["annotations", "version", "updated_at"])
         audit_record(
             actor=actor,
-            action="read.save_annotations",
+            action=AuditAction.READ_SAVE_ANNOTATIONS,
             obj=read,
             study=pullback.study,
             before=before,
@@ -113,7 +114,7 @@ def read_completeness_of(
 def read_submit(
     *,
     read: Read,
-    actor: Any,
+    actor: User,
     password: str | None,
     allow_incomplete: bool = False,
     reason: str = "",
@@ -132,7 +133,11 @@ def read_submit(
     if read.reader_id != actor.pk:
         raise Refused("Only the assigned reader can submit this read.", code="permission_denied")
     require_password(
-        actor=actor, password=password, action="read.submit", obj=read, study=read.pullback.study
+        actor=actor,
+        password=password,
+        action=AuditAction.READ_SUBMIT,
+        obj=read,
+        study=read.pullback.study,
     )
     reason = (reason or "").strip()
     if allow_incomplete and not reason:

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from adjudication.domain.errors import FieldError, InvalidTransition, Refused
 from adjudication.domain.workflow import PullbackState, ReadState
-from adjudication.models import Membership, Pullback, Read
+from adjudication.models import AuditAction, Membership, Pullback, Read
 from adjudication.models.reading import ReadKind
 from adjudication.roles import Role
+from adjudication.types import User
 
 from .audit import audit_record
 from .reads import document_summary
 
 
-def read_reassign(*, read: Read, actor: Any, username: str, reason: str) -> Read:
+def read_reassign(*, read: Read, actor: User, username: str, reason: str) -> Read:
     """Give an unsubmitted reader read to another analyst of the study; returns the new read.
 
     Pre-state: the pullback is ``reading`` and the read (Reader 1 or Reader 2) is ``assigned``
@@ -46,7 +45,7 @@ def read_reassign(*, read: Read, actor: Any, username: str, reason: str) -> Read
         )
         study = pullback.study
         if not Membership.objects.filter(
-            study=study, user_id=getattr(actor, "pk", None), role=Role.COORDINATOR.value
+            study=study, user_id=actor.pk, role=Role.COORDINATOR.value
         ).exists():
             raise Refused(
                 "Only the study's coordinators may reassign reads.", code="permission_denied"
@@ -81,7 +80,7 @@ def read_reassign(*, read: Read, actor: Any, username: str, reason: str) -> Read
     return new
 
 
-def reassign_locked(*, old: Read, pullback: Pullback, user: Any, actor: Any, reason: str) -> Read:
+def reassign_locked(*, old: Read, pullback: Pullback, user: User, actor: User, reason: str) -> Read:
     """The reassignment itself, inside the caller's transaction, with ``pullback`` and ``old``
     locked and every rule already checked: the old read goes with its annotations, a fresh
     read in the same slot belongs to ``user``; one ``read.reassign`` audit event."""
@@ -100,7 +99,7 @@ def reassign_locked(*, old: Read, pullback: Pullback, user: Any, actor: Any, rea
     new = Read.objects.create(pullback=pullback, reader=user, slot=slot, annotations={"frames": {}})
     audit_record(
         actor=actor,
-        action="read.reassign",
+        action=AuditAction.READ_REASSIGN,
         obj=new,
         study=pullback.study,
         before=before,

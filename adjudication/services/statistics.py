@@ -27,6 +27,7 @@ from adjudication.models import (
     Subject,
     SubjectCovariates,
 )
+from adjudication.models.audit import AuditAction
 from adjudication.models.statistics import StatisticsStatus
 from adjudication.statistics import (
     ClinicalTable,
@@ -35,6 +36,7 @@ from adjudication.statistics import (
     parse_clinical_csv,
 )
 from adjudication.statistics.inputs import clinical_from_stored
+from adjudication.types import User
 
 from .audit import audit_record
 
@@ -90,7 +92,7 @@ def _covariate_snapshot(study: Study) -> dict[str, Any] | None:
 
 
 def covariates_upload(
-    *, study: Study, actor: Any, content: bytes, filename: str = "", reason: str = ""
+    *, study: Study, actor: User, content: bytes, filename: str = "", reason: str = ""
 ) -> StudyCovariates:
     """Validate ``subject_code,<columns>`` CSV bytes and replace the study's covariates.
 
@@ -124,7 +126,7 @@ def covariates_upload(
         )
         audit_record(
             actor=actor,
-            action="covariates.upload",
+            action=AuditAction.COVARIATES_UPLOAD,
             obj=covariates,
             study=study,
             before=before,
@@ -143,7 +145,7 @@ def _validated_options(options: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _request(
-    *, study: Study, actor: Any, options: dict[str, Any] | None, reason: str
+    *, study: Study, actor: User, options: dict[str, Any] | None, reason: str
 ) -> StudyStatistics:
     from adjudication.tasks import study_compute_statistics as study_compute_statistics_task
 
@@ -169,7 +171,7 @@ def _request(
     row.save()
     audit_record(
         actor=actor,
-        action="statistics.request",
+        action=AuditAction.STATISTICS_REQUEST,
         obj=row,
         study=study,
         before=before,
@@ -184,7 +186,7 @@ def _request(
 
 
 def statistics_request(
-    *, study: Study, actor: Any, options: dict[str, Any] | None = None, reason: str = ""
+    *, study: Study, actor: User, options: dict[str, Any] | None = None, reason: str = ""
 ) -> StudyStatistics:
     """Record the analysis options (None keeps the current ones) and schedule a run.
 
@@ -285,7 +287,7 @@ def statistics_compute(*, study_pk: int, generation: int) -> None:
         )
         audit_record(
             actor=None,
-            action="statistics.compute",
+            action=AuditAction.STATISTICS_COMPUTE,
             obj=row,
             study=study,
             before={"status": StatisticsStatus.RUNNING, "generation": generation},

@@ -11,16 +11,17 @@ from django.db.models import Count, Q
 from adjudication.domain.errors import Conflict, FieldError, Refused
 from adjudication.domain.settings import StudySettings
 from adjudication.domain.workflow import ReadState
-from adjudication.models import Membership, Pullback, Read, Study
+from adjudication.models import AuditAction, Membership, Pullback, Read, Study
 from adjudication.models.reading import ReadKind
 from adjudication.roles import Action, Role, role_may
+from adjudication.types import User
 
 from .audit import audit_record, snapshot
 
 STUDY_FIELDS = ["name", "code", "description", "settings"]
 
 
-def user_may_create_study(user: Any) -> bool:
+def user_may_create_study(user: User) -> bool:
     return bool(
         user.is_authenticated and (user.is_superuser or user.has_perm("adjudication.add_study"))
     )
@@ -28,7 +29,7 @@ def user_may_create_study(user: Any) -> bool:
 
 def study_create(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     code: str,
     description: str = "",
@@ -51,14 +52,14 @@ def study_create(
         membership = Membership.objects.create(study=study, user=actor, role=Role.COORDINATOR.value)
         audit_record(
             actor=actor,
-            action="study.create",
+            action=AuditAction.STUDY_CREATE,
             obj=study,
             study=study,
             after=snapshot(study, STUDY_FIELDS),
         )
         audit_record(
             actor=actor,
-            action="membership.create",
+            action=AuditAction.MEMBERSHIP_CREATE,
             obj=membership,
             study=study,
             after={"username": actor.username, "role": membership.role},
@@ -70,7 +71,7 @@ def study_create(
 def study_update(
     *,
     study: Study,
-    actor: Any,
+    actor: User,
     name: str | None = None,
     description: str | None = None,
     settings: dict[str, Any] | None = None,
@@ -97,7 +98,7 @@ def study_update(
         changed = [k for k in STUDY_FIELDS if before[k] != after[k]]
         audit_record(
             actor=actor,
-            action="study.update",
+            action=AuditAction.STUDY_UPDATE,
             obj=study,
             study=study,
             before={k: before[k] for k in changed},
@@ -107,7 +108,7 @@ def study_update(
     return study
 
 
-def study_add_member(*, study: Study, actor: Any, username: str, role: str) -> Membership:
+def study_add_member(*, study: Study, actor: User, username: str, role: str) -> Membership:
     """Give ``username`` a role in the study (one role per person per study)."""
     try:
         role_value = Role(role).value
@@ -127,7 +128,7 @@ def study_add_member(*, study: Study, actor: Any, username: str, role: str) -> M
             raise Conflict(f"{username} is already a member of this study") from None
         audit_record(
             actor=actor,
-            action="membership.create",
+            action=AuditAction.MEMBERSHIP_CREATE,
             obj=membership,
             study=study,
             after={"username": username, "role": role_value},
@@ -135,9 +136,9 @@ def study_add_member(*, study: Study, actor: Any, username: str, role: str) -> M
     return membership
 
 
-def _require_member_manager(study: Study, actor: Any) -> None:
+def _require_member_manager(study: Study, actor: User) -> None:
     role = (
-        Membership.objects.filter(study=study, user_id=getattr(actor, "pk", None))
+        Membership.objects.filter(study=study, user_id=actor.pk)
         .values_list("role", flat=True)
         .first()
     )
@@ -173,7 +174,7 @@ def _keep_a_coordinator(study: Study, membership: Membership) -> None:
         )
 
 
-def _hand_on_open_reads(*, study: Study, membership: Membership, actor: Any, reason: str) -> int:
+def _hand_on_open_reads(*, study: Study, membership: Membership, actor: User, reason: str) -> int:
     """Give every unsubmitted read of the departing analyst to another analyst of the study,
     as ``read_reassign`` does (their work is discarded, never shown to the next reader); the
     least-loaded eligible analyst takes each. Submitted reads stay: they are immutable, signed
@@ -228,7 +229,7 @@ def _hand_on_open_reads(*, study: Study, membership: Membership, actor: Any, rea
 
 
 def membership_change_role(
-    *, study: Study, actor: Any, username: str, role: str, reason: str = ""
+    *, study: Study, actor: User, username: str, role: str, reason: str = ""
 ) -> Membership:
     """Give a member another role. A departing analyst's unsubmitted reads are handed on
     (``_hand_on_open_reads``); the last coordinator keeps the role. Audited
@@ -253,7 +254,7 @@ def membership_change_role(
         membership.save(update_fields=["role"])
         audit_record(
             actor=actor,
-            action="membership.update",
+            action=AuditAction.MEMBERSHIP_UPDATE,
             obj=membership,
             study=study,
             before={"username": username, "role": before},
@@ -263,7 +264,7 @@ def membership_change_role(
     return membership
 
 
-def membership_remove(*, study: Study, actor: Any, username: str, reason: str = "") -> None:
+def membership_remove(*, study: Study, actor: User, username: str, reason: str = "") -> None:
     """Remove a member from the study. They lose access at once (frames within
     ``FRAME_GRANT_TTL_S``); an analyst's unsubmitted reads are handed on, submitted ones stay
     (hidden from the removed person like everything of the study). The last coordinator
@@ -279,7 +280,7 @@ def membership_remove(*, study: Study, actor: Any, username: str, reason: str = 
             )
         audit_record(
             actor=actor,
-            action="membership.delete",
+            action=AuditAction.MEMBERSHIP_DELETE,
             obj=membership,
             study=study,
             before={"username": username, "role": membership.role},

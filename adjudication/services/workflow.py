@@ -14,7 +14,8 @@ from adjudication.domain.workflow import (
     ReadState,
     check_transition,
 )
-from adjudication.models import Adjudication, Pullback, Read
+from adjudication.models import Adjudication, AuditAction, Pullback, Read
+from adjudication.types import User
 
 from .audit import audit_record
 
@@ -39,7 +40,7 @@ def transition(
     obj: M,
     target: StrEnum,
     *,
-    actor: Any,
+    actor: User | None,
     reason: str = "",
     fields: dict[str, Any] | None = None,
 ) -> M:
@@ -71,7 +72,7 @@ def transition(
     _apply_written(obj, {"status": target.value, **extra})
     audit_record(
         actor=actor,
-        action=f"{type(obj).__name__.lower()}.{target.value}",
+        action=AuditAction(f"{type(obj).__name__.lower()}.{target.value}"),
         obj=obj,
         study=_study_of(obj),
         before=before,
@@ -91,6 +92,7 @@ def _apply_written(obj: models.Model, written: dict[str, Any]) -> None:
         elif field.is_relation:
             setattr(obj, name, value)  # an instance (cached) or a key
         else:
+            assert isinstance(field, models.Field)  # not a reverse relation (is_relation above)
             setattr(obj, field.attname, field.to_python(value))
     if computed:
         obj.refresh_from_db(fields=computed)

@@ -31,7 +31,7 @@ class RocFailed(Exception):
 
 def _auc(pos: np.ndarray, neg: np.ndarray, axis: int = -1) -> np.ndarray:
     u = stats.mannwhitneyu(pos, neg, axis=axis, alternative="two-sided").statistic
-    return u / (pos.shape[axis] * neg.shape[axis])
+    return np.asarray(u / (pos.shape[axis] * neg.shape[axis]))
 
 
 def roc_analysis(y: pd.Series, x: pd.Series, *, seed: int) -> dict[str, Any]:

@@ -26,6 +26,7 @@ def _sheet(workbook: Workbook, title: str, header: list[str]) -> Any:
 def to_xlsx(statistics: dict[str, Any]) -> bytes:
     workbook = Workbook()
     summary = workbook.active
+    assert summary is not None  # a new Workbook always has one sheet
     summary.title = "Summary"
     summary.append(["pullbacks analysed", statistics.get("n_pullbacks")])
     summary.append(["subjects analysed", statistics.get("n_subjects")])
@@ -64,17 +65,17 @@ def to_xlsx(statistics: dict[str, Any]) -> bytes:
                 "Note",
             ],
         )
-        for row in tables.table2(block):
+        for row2 in tables.table2(block):
             t2.append(
                 [
-                    row.predictor,
-                    row.uni_or,
-                    row.uni_ci,
-                    row.uni_p,
-                    row.multi_or,
-                    row.multi_ci,
-                    row.multi_p,
-                    row.note,
+                    row2.predictor,
+                    row2.uni_or,
+                    row2.uni_ci,
+                    row2.uni_p,
+                    row2.multi_or,
+                    row2.multi_ci,
+                    row2.multi_p,
+                    row2.note,
                 ]
             )
         t2.append([])

@@ -20,7 +20,7 @@ from adjudication.domain.geometry import (
     periodic_spline_area,
     polygon_centroids,
 )
-from adjudication.domain.metrics import compute_read_metrics, struts_malapposition_um
+from adjudication.domain.metrics import _Lumen, _struts_malapposition_many, compute_read_metrics
 from adjudication.domain.settings import StudySettings
 
 Point = tuple[float, float]
@@ -197,7 +197,11 @@ def test_stacked_centroids_and_diameters_equal_the_plain_definitions(
 def test_strut_distances_equal_the_plain_ray_cast(lumen: list[Point], offsets: list[Point]) -> None:
     centre = plain_centroid(lumen)
     struts = [(centre[0] + 2.5 * dx, centre[1] + 2.5 * dy) for dx, dy in offsets]
-    fast = struts_malapposition_um(struts, lumen, centre)
+    points = np.asarray(lumen, dtype=float)
+    frame_struts = np.asarray(struts, dtype=float).reshape(-1, 2)
+    fast = _struts_malapposition_many(
+        {0: frame_struts}, {0: _Lumen(points, centre, 0.0, None)}
+    ).get(0, [])
     for strut, value in zip(struts, fast, strict=True):
         expected = plain_strut_um(strut, lumen, centre)
         if expected is None:

@@ -22,13 +22,12 @@ from adjudication import storage
 from adjudication.dicom.synthetic import (
     ENCODINGS,
     make_synthetic_pullback,
-    rewrite_dataset,
-    write_truncated,
 )
 from adjudication.domain.errors import DomainError
 from adjudication.models import AuditEvent, Pullback
 from adjudication.services import ingest
 from adjudication.services.ingest import UploadSource, progress
+from tests.broken_files import rewrite_dataset, write_truncated
 
 SIZE = 64
 FRAMES = 4

@@ -11,10 +11,8 @@ from adjudication.dicom.inspect import DicomRefused, Limits, inspect_file
 from adjudication.dicom.pixels import clean_frames
 from adjudication.dicom.synthetic import (
     make_synthetic_pullback,
-    pixel_data_offset,
-    rewrite_dataset,
-    write_truncated,
 )
+from tests.broken_files import pixel_data_offset, rewrite_dataset, write_truncated
 
 
 def _refused(path, limits=None) -> DicomRefused:

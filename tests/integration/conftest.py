@@ -39,8 +39,16 @@ def _worker_env() -> dict[str, str]:
     return env
 
 
-def start_worker(log_path: Path, concurrency: int = 1) -> subprocess.Popen[bytes]:
-    """Start ``celery worker`` and wait until it says it is ready (60 s at most)."""
+def start_worker(
+    log_path: Path,
+    concurrency: int = 1,
+    *,
+    queues: tuple[str, ...] = (),
+    app: str = "corelab",
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start ``celery worker`` and wait until it says it is ready (60 s at most). By default it
+    consumes both queues (light and heavy); ``env`` adds variables (e.g. its role)."""
     log = open(log_path, "wb")
     proc = subprocess.Popen(
         [
@@ -48,20 +56,20 @@ def start_worker(log_path: Path, concurrency: int = 1) -> subprocess.Popen[bytes
             "-m",
             "celery",
             "-A",
-            "corelab",
+            app,
             "worker",
             "--loglevel=INFO",
             f"--concurrency={concurrency}",
             "--pool=prefork",
             "-Q",
-            settings.CELERY_TASK_DEFAULT_QUEUE,
+            ",".join(queues or (settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_HEAVY_QUEUE)),
             "--without-gossip",
             "--without-mingle",
             "--hostname",
             f"test-{os.getpid()}@%h",
         ],
         cwd=ROOT,
-        env=_worker_env(),
+        env={**_worker_env(), **(env or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
     )

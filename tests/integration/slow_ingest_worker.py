@@ -7,6 +7,7 @@ Started as ``celery -A tests.integration.slow_ingest_worker worker``; test code 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +16,7 @@ from celery.signals import worker_process_init
 
 from corelab.celery import app
 
-FRAME_DELAY_S = 0.01
+FRAME_DELAY_S = float(os.environ.get("SLOW_INGEST_FRAME_DELAY_S", "0.01"))
 
 __all__ = ["app"]
 

@@ -54,7 +54,7 @@ def slow_worker(transactional_db: Any, tmp_path: Path) -> Iterator[subprocess.Po
                 "--concurrency=1",
                 "--pool=prefork",
                 "-Q",
-                settings.CELERY_TASK_DEFAULT_QUEUE,
+                f"{settings.CELERY_TASK_DEFAULT_QUEUE},{settings.CELERY_HEAVY_QUEUE}",
                 "--without-gossip",
                 "--without-mingle",
                 "--hostname",

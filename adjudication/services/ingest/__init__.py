@@ -13,7 +13,12 @@ from .calibration import pullback_set_calibration
 from .lmode import pullback_lmode_png
 from .manifest import manifest_read
 from .progress import ingest_progress_pct
-from .upload import UploadSource, pullback_create_from_upload, pullbacks_create_from_upload
+from .upload import (
+    UploadSource,
+    pullback_create_from_upload,
+    pullback_ingest_enqueue,
+    pullbacks_create_from_upload,
+)
 from .worker import LockNotAcquired, limits_from_settings, pullback_ingest, source_uid_digest
 
 __all__ = [
@@ -24,6 +29,7 @@ __all__ = [
     "manifest_read",
     "pullback_create_from_upload",
     "pullback_ingest",
+    "pullback_ingest_enqueue",
     "pullback_lmode_png",
     "pullback_set_calibration",
     "pullbacks_create_from_upload",

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from adjudication.domain.errors import FieldError, Refused
 from adjudication.domain.workflow import PullbackState
-from adjudication.models import Pullback
+from adjudication.models import AuditAction, Pullback
 from adjudication.services.audit import audit_record, snapshot
+from adjudication.types import User
 
 
 def pullback_set_calibration(
     *,
     pullback: Pullback,
-    actor: Any,
+    actor: User,
     pixel_spacing_mm: list[float] | None,
     frame_spacing_mm: float | None,
     reason: str,
@@ -55,7 +54,7 @@ def pullback_set_calibration(
         pullback.save(update_fields=[*fields, "calibration_source", "updated_at"])
         audit_record(
             actor=actor,
-            action="pullback.calibrate",
+            action=AuditAction.PULLBACK_CALIBRATE,
             obj=pullback,
             study=pullback.study,
             before=before,

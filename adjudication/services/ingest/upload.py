@@ -16,8 +16,9 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from django.conf import settings
 from django.db import transaction
@@ -27,9 +28,10 @@ from adjudication.dicom.archives import is_zip, iter_upload_members
 from adjudication.dicom.inspect import DicomRefused
 from adjudication.domain.errors import FieldError, Refused
 from adjudication.domain.manifest import ManifestRow, match_manifest
-from adjudication.models import Pullback, Study, Subject
+from adjudication.models import AuditAction, Pullback, Study, Subject
 from adjudication.models.pullback import Timepoint
 from adjudication.services.audit import audit_record, snapshot
+from adjudication.types import User
 
 SUBJECT_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 PULLBACK_FIELDS = ["study", "subject", "timepoint", "lesion", "status", "original_filename"]
@@ -146,7 +148,7 @@ def _stage(sources: Sequence[UploadSource], staging: Path) -> list[tuple[str, Pa
 def pullbacks_create_from_upload(
     *,
     study: Study,
-    actor: Any,
+    actor: User,
     sources: Sequence[UploadSource],
     subject_code: str = "",
     timepoint: str = "",
@@ -212,7 +214,7 @@ def pullbacks_create_from_upload(
                 os.replace(path, target)
                 audit_record(
                     actor=actor,
-                    action="pullback.create",
+                    action=AuditAction.PULLBACK_CREATE,
                     obj=pullback,
                     study=study,
                     after={
@@ -222,7 +224,7 @@ def pullbacks_create_from_upload(
                 )
                 if schedule_ingest:
                     pk = pullback.pk
-                    transaction.on_commit(lambda pk=pk: pullback_ingest_task.delay(pullback_pk=pk))
+                    transaction.on_commit(partial(pullback_ingest_task.delay, pullback_pk=pk))
                 pullbacks.append(pullback)
     except BaseException:
         for folder in created_dirs:
@@ -236,7 +238,7 @@ def pullbacks_create_from_upload(
 def pullback_create_from_upload(
     *,
     study: Study,
-    actor: Any,
+    actor: User,
     fileobj: IO[bytes],
     filename: str,
     size_bytes: int | None,
@@ -257,3 +259,11 @@ def pullback_create_from_upload(
         lesion=lesion,
     )
     return pullbacks[0]
+
+
+def pullback_ingest_enqueue(*, pullback_pk: int) -> None:
+    """Hand ``pullback_pk``'s ingest to the worker (which retries), e.g. after an inline ingest
+    failed unexpectedly; views never import tasks themselves."""
+    from adjudication.tasks import pullback_ingest as pullback_ingest_task
+
+    pullback_ingest_task.delay(pullback_pk=pullback_pk)
