@@ -10,7 +10,6 @@ MEDIA_ROOT/
     frames.bin               re-encoded sources only: every frame's JPEG, one after another
     frames.files/0.jpg …     each frame again as a file of its own, copied in the kernel at
                              ingest: what nginx sends (sendfile) when FRAMES_VIA_PROXY
-    frames/00000.jpg …       older layout (one file per frame): still served when no frames.idx
     lmode/u<user>/000.png …  L-mode images per whole degree, computed on a user's first
                              request and cached for that user only (no shared timing)
 ```
@@ -59,20 +58,6 @@ def upload_path(pullback: Any) -> Path:
 def source_path(pullback: Any) -> Path:
     """The de-identified DICOM kept for the study."""
     return pullback_dir(pullback) / "source.dcm"
-
-
-def frames_dir(pullback: Any) -> Path:
-    return pullback_dir(pullback) / "frames"
-
-
-def frame_path(storage_key: str, frame: int, extension: str) -> Path:
-    return (
-        Path(settings.MEDIA_ROOT)
-        / "pullbacks"
-        / storage_key
-        / "frames"
-        / f"{frame:05d}.{extension}"
-    )
 
 
 INDEX_NAME = "frames.idx"
@@ -156,7 +141,7 @@ def frame_index(storage_key: str) -> FrameIndex | None:
         with open(os.path.join(folder, INDEX_NAME), "rb") as fh:
             index = FrameIndex.parse(folder, fh.read())
     except FileNotFoundError:
-        return None  # not cached: an older layout, or not ingested yet
+        return None  # not cached: not ingested yet
     with _INDEXES_LOCK:
         _INDEXES[folder] = index
         while len(_INDEXES) > _INDEXES_MAX:
@@ -179,13 +164,7 @@ def _pread_exactly(fd: int, length: int, offset: int) -> bytes | None:
 def read_frame(storage_key: str, frame: int, content_type: str) -> bytes | None:
     """The stored image bytes of one frame, or None when they are missing."""
     index = frame_index(storage_key)
-    if index is None:
-        try:
-            with open(frame_path(storage_key, frame, EXTENSIONS[content_type]), "rb") as fh:
-                return fh.read()
-        except (FileNotFoundError, KeyError):
-            return None
-    if not 0 <= frame < len(index.entries):
+    if index is None or not 0 <= frame < len(index.entries):
         return None
     offset, length = index.entries[frame]
     try:
@@ -217,10 +196,7 @@ def read_frames(storage_key: str, start: int, stop: int, content_type: str) -> l
     frames that lie next to each other on disk are read with one ``pread`` per run, larger
     ones with one ``pread`` each (see ``_SPAN_MAX_FRAME_BYTES``); one ``open`` in all."""
     index = frame_index(storage_key)
-    if index is None:
-        frames = [read_frame(storage_key, f, content_type) for f in range(start, stop)]
-        return None if any(f is None for f in frames) else frames  # type: ignore[return-value]
-    if not 0 <= start <= stop <= len(index.entries):
+    if index is None or not 0 <= start <= stop <= len(index.entries):
         return None
     entries = index.entries[start:stop]
     try:

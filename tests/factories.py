@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import factory
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from adjudication import storage
 from adjudication.domain.settings import StudySettings
 from adjudication.models import Membership, Pullback, Read, Study, Subject
 
@@ -71,6 +75,22 @@ class PullbackFactory(factory.django.DjangoModelFactory):
     frame_spacing_mm = 0.2
     calibration_source = "pixel_measures_shared; longitudinal_distance"
     frame_content_type = "image/jpeg"
+
+
+def write_frames(storage_key: str, images: list[bytes]) -> None:
+    """Store ``images`` as a pullback's frames the way ingest lays them out (``frames.bin``
+    indexed by ``frames.idx``), for tests that fetch frames without ingesting a DICOM."""
+    folder = os.path.join(settings.MEDIA_ROOT, "pullbacks", storage_key)
+    os.makedirs(folder, exist_ok=True)
+    entries, offset = [], 0
+    for image in images:
+        entries.append((offset, len(image)))
+        offset += len(image)
+    with open(os.path.join(folder, storage.FRAMES_BIN_NAME), "wb") as fh:
+        fh.write(b"".join(images))
+    with open(os.path.join(folder, storage.INDEX_NAME), "wb") as fh:
+        fh.write(storage.frame_index_bytes(entries, in_source=False))
+    storage.forget_frame_index(storage_key)
 
 
 class ReadFactory(factory.django.DjangoModelFactory):

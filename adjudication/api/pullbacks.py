@@ -191,13 +191,21 @@ class PullbackViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def retrieve(self, request: Request, pk: Any = None) -> Response:
         return Response(output_for(request_user(request), self.get_object()))
 
+    def _coordinator_input(
+        self, request: Request, input_class: type[serializers.Serializer]
+    ) -> tuple[Pullback, serializers.Serializer]:
+        """The pullback of a coordinator's action (404 when hidden, 403 for a non-coordinator)
+        and its validated input (400 naming the field)."""
+        pullback = self.get_object()
+        require_coordinator(request_user(request), pullback.study)
+        data = input_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        return pullback, data
+
     @extend_schema(request=AssignInput, responses=AssignOutput)
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: Any = None) -> Response:
-        pullback = self.get_object()
-        require_coordinator(request_user(request), pullback.study)
-        data = AssignInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        pullback, data = self._coordinator_input(request, AssignInput)
         reads = assignment.pullback_assign_readers(
             pullback=pullback,
             actor=request_user(request),
@@ -215,10 +223,7 @@ class PullbackViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=CalibrationInput, responses=PullbackForCoordinatorOutput)
     @action(detail=True, methods=["post"])
     def calibration(self, request: Request, pk: Any = None) -> Response:
-        pullback = self.get_object()
-        require_coordinator(request_user(request), pullback.study)
-        data = CalibrationInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        pullback, data = self._coordinator_input(request, CalibrationInput)
         pullback = ingest.pullback_set_calibration(
             pullback=pullback,
             actor=request_user(request),
@@ -232,10 +237,7 @@ class PullbackViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def device(self, request: Request, pk: Any = None) -> Response:
         """Name the pullback's device from the study's device table (SPEC §5); audited."""
-        pullback = self.get_object()
-        require_coordinator(request_user(request), pullback.study)
-        data = DeviceInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        pullback, data = self._coordinator_input(request, DeviceInput)
         pullback = pullback_device.pullback_set_device(
             pullback=pullback,
             actor=request_user(request),

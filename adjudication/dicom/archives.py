@@ -29,14 +29,37 @@ DRIVE = re.compile(r"^[A-Za-z]:")
 SKIPPED_NAMES = frozenset({".DS_Store", "Thumbs.db", "DICOMDIR"})
 
 
+class ByteBudget:
+    """The one byte budget of an upload (``UPLOAD_MAX_BYTES``): the raw files staged and what
+    their archives expand to all count against it, whoever reads or writes the bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    @property
+    def remaining(self) -> int:
+        return self.limit - self.used
+
+    def take(self, size: int) -> bool:
+        """Count ``size`` more bytes; False (and nothing counted) if that would pass the limit."""
+        if self.used + size > self.limit:
+            return False
+        self.used += size
+        return True
+
+    def release(self, size: int) -> None:
+        self.used -= size
+
+
 class _CountingReader(io.RawIOBase):
     """A read-only stream that refuses once more than the shared budget was read across all
-    members (``state`` holds ``read`` and ``limit``, in bytes)."""
+    members."""
 
-    def __init__(self, raw: IO[bytes], state: dict[str, int], name: str) -> None:
+    def __init__(self, raw: IO[bytes], budget: ByteBudget, name: str) -> None:
         super().__init__()
         self._raw = raw
-        self._state = state
+        self._budget = budget
         self._name = name
 
     def readable(self) -> bool:
@@ -49,11 +72,10 @@ class _CountingReader(io.RawIOBase):
             raise DicomRefused(
                 "archive_unsafe", f"Archive member {self._name!r} is corrupt ({exc})."
             ) from exc
-        self._state["read"] += len(data)
-        if self._state["read"] > self._state["limit"]:
+        if not self._budget.take(len(data)):
             raise DicomRefused(
                 "archive_too_large",
-                f"The archive expands beyond the upload limit of {self._state['limit']} bytes "
+                f"The archive expands beyond the upload limit of {self._budget.limit} bytes "
                 f"(while reading {self._name!r}).",
             )
         buffer[: len(data)] = data
@@ -146,7 +168,7 @@ def _skipped(info: zipfile.ZipInfo) -> bool:
 
 
 def _checked_members(
-    zf: zipfile.ZipFile, *, max_total_bytes: int, max_members: int
+    zf: zipfile.ZipFile, *, budget: ByteBudget, max_members: int
 ) -> list[zipfile.ZipInfo]:
     infos = zf.infolist()
     if len(infos) > max_members:
@@ -164,34 +186,35 @@ def _checked_members(
             continue
         total += info.file_size
         members.append(info)
-    if total > max_total_bytes:
+    if total > budget.remaining:
         raise DicomRefused(
             "archive_too_large",
-            f"The archive expands to {total} bytes; the upload limit is {max_total_bytes}.",
+            f"The archive expands to {total} bytes; the upload limit is {budget.limit}"
+            + (f" ({budget.remaining} left)." if budget.used else "."),
         )
     return members
 
 
 def iter_upload_members(
-    path: str | os.PathLike[str], *, max_total_bytes: int, max_members: int = 5000
+    path: str | os.PathLike[str], *, budget: ByteBudget, max_members: int = 5000
 ) -> Iterator[tuple[str, IO[bytes]]]:
     """Yield ``(member_name, readable_file)`` for each regular file of the upload at ``path``.
 
     A zip yields its members in archive order (each file object is valid until the next one is
     requested); anything else yields itself once, under its base name. Raises
     :class:`DicomRefused` with ``archive_unsafe`` / ``archive_too_large`` (see module doc).
+    Every byte read counts against ``budget``.
     """
-    state = {"read": 0, "limit": max_total_bytes}
     if not is_zip(path):
         size = os.path.getsize(path)
-        if size > max_total_bytes:
+        if size > budget.remaining:
             raise DicomRefused(
-                "too_large", f"The file is {size} bytes; the upload limit is {max_total_bytes}."
+                "too_large", f"The file is {size} bytes; the upload limit is {budget.limit}."
             )
         with open(path, "rb") as fh:
             yield (
                 os.path.basename(os.fspath(path)),
-                cast(IO[bytes], _CountingReader(fh, state, "upload")),
+                cast(IO[bytes], _CountingReader(fh, budget, "upload")),
             )
         return
     try:
@@ -199,7 +222,7 @@ def iter_upload_members(
     except (zipfile.BadZipFile, OSError) as exc:
         raise DicomRefused("archive_unsafe", f"The zip archive is damaged ({exc}).") from exc
     with zf:
-        members = _checked_members(zf, max_total_bytes=max_total_bytes, max_members=max_members)
+        members = _checked_members(zf, budget=budget, max_members=max_members)
         for info in members:
             try:
                 raw = zf.open(info)
@@ -207,6 +230,6 @@ def iter_upload_members(
                 raise DicomRefused(
                     "archive_unsafe", f"Archive member {info.filename!r} cannot be read ({exc})."
                 ) from exc
-            with _CountingReader(raw, state, info.filename) as reader:
+            with _CountingReader(raw, budget, info.filename) as reader:
                 head = _checked_head(cast(IO[bytes], reader), info.filename)
                 yield info.filename, cast(IO[bytes], _HeadThenRest(head, cast(IO[bytes], reader)))

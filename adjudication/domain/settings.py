@@ -213,3 +213,165 @@ _SPECIAL_FIELDS = {
     "expansion_needs_both_references": _boolean,
     "devices": _devices,
 }
+
+
+@dataclass(frozen=True)
+class SettingDef:
+    """What one study setting is, for people: its label, unit and meaning (SPEC §3, §5, §6).
+
+    The one description read by the coordinator's settings form (label, help, unit) and by
+    the data dictionary of every export (name, unit, definition), so the two cannot drift.
+    ``unit`` is the machine unit (``um``, ``mm2``, ``deg``…; ``number_format.unit_label``
+    shows it); ``group`` is the heading the form shows the setting under.
+    """
+
+    name: str
+    label: str
+    unit: str
+    definition: str
+    group: str
+
+
+GROUP_ANALYSIS_FRAMES = "Analysis frames"
+GROUP_STENT = "Stent"
+GROUP_CALCIUM = "Calcium"
+GROUP_COMPARISON = "Comparison"
+GROUP_ACQUISITION = "Acquisition"
+GROUP_PROTOCOL_CHOICES = "Protocol choices"
+GROUP_TOLERANCES = "Tolerances"
+# The order in which the settings form shows its groups.
+SETTING_GROUP_ORDER = (
+    GROUP_ANALYSIS_FRAMES,
+    GROUP_STENT,
+    GROUP_CALCIUM,
+    GROUP_COMPARISON,
+    GROUP_ACQUISITION,
+    GROUP_PROTOCOL_CHOICES,
+    GROUP_TOLERANCES,
+)
+
+# One entry per field of ``StudySettings``, in field order (a test keeps them in step).
+SETTING_DEFS: tuple[SettingDef, ...] = (
+    SettingDef(
+        "sampling_interval_mm",
+        "Sampling interval",
+        "mm",
+        "Distance between analysis frames along the pullback: "
+        "k = round(interval / frame spacing) frames.",
+        GROUP_ANALYSIS_FRAMES,
+    ),
+    SettingDef(
+        "reference_length_mm",
+        "Reference segment length",
+        "mm",
+        "Length of the proximal and distal reference segments beyond the stent edges, "
+        "rounded to frames.",
+        GROUP_ANALYSIS_FRAMES,
+    ),
+    SettingDef(
+        "strut_threshold_um",
+        "Strut malapposition threshold",
+        "um",
+        "Strut plus polymer thickness when the pullback names no device in the device "
+        "table; a strut farther from the wall is malapposed.",
+        GROUP_STENT,
+    ),
+    SettingDef(
+        "underexpansion_msa_mm2",
+        "Underexpansion MSA threshold",
+        "mm2",
+        "underexpansion when msa_mm2 is below this area.",
+        GROUP_STENT,
+    ),
+    SettingDef(
+        "calcium_arc_threshold_deg",
+        "Calcium arc threshold",
+        "deg",
+        "calcium_arc_gt_270 when calcium_max_arc_deg exceeds this.",
+        GROUP_CALCIUM,
+    ),
+    SettingDef(
+        "calcium_thickness_threshold_mm",
+        "Calcium thickness threshold",
+        "mm",
+        "calcium_thickness_gt_1mm when calcium_max_thickness_mm exceeds this.",
+        GROUP_CALCIUM,
+    ),
+    SettingDef(
+        "calcium_length_threshold_mm",
+        "Calcium length threshold",
+        "mm",
+        "calcium_length_gt_15mm when calcium_length_mm exceeds this.",
+        GROUP_CALCIUM,
+    ),
+    SettingDef(
+        "sm_significant_distance_um",
+        "Significant malapposition distance",
+        "um",
+        "sm_significant distance threshold for max_malapposition_um.",
+        GROUP_STENT,
+    ),
+    SettingDef(
+        "sm_significant_length_mm",
+        "Significant malapposition length",
+        "mm",
+        "sm_significant length threshold for malapposition_length_mm.",
+        GROUP_STENT,
+    ),
+    SettingDef(
+        "sm_significant_rule",
+        "Significant malapposition rule",
+        "",
+        "How sm_significant combines the distance and length thresholds: any = distance OR "
+        "length above its threshold (reference study); all = both above.",
+        GROUP_PROTOCOL_CHOICES,
+    ),
+    SettingDef(
+        "expansion_needs_both_references",
+        "Stent expansion needs both references",
+        "",
+        "When true, one reference segment alone gives no ref_mean_lumen_area_mm2 and no "
+        "stent_expansion_pct (ref_count says how many were available).",
+        GROUP_PROTOCOL_CHOICES,
+    ),
+    SettingDef(
+        "frame_position_tol_mm",
+        "Frame position tolerance",
+        "mm",
+        "mla_frame and msa_frame further apart than this along the pullback are flagged: "
+        "the readers measured different places (never averaged).",
+        GROUP_COMPARISON,
+    ),
+    SettingDef(
+        "pullback_speed_mm_s",
+        "Pullback speed",
+        "mm/s",
+        "Study default pullback speed, used for the frame spacing when the DICOM has no "
+        "longitudinal distances.",
+        GROUP_ACQUISITION,
+    ),
+    SettingDef(
+        "frame_rate_fps",
+        "Frame rate",
+        "frames/s",
+        "Study default frame rate: default frame spacing = pullback speed / frame rate.",
+        GROUP_ACQUISITION,
+    ),
+    SettingDef(
+        "devices",
+        "Device table",
+        "um",
+        "Device table {device: strut + polymer thickness}; a pullback naming its device "
+        "uses that value as its malapposition threshold.",
+        GROUP_PROTOCOL_CHOICES,
+    ),
+    SettingDef(
+        "tolerances",
+        "Comparison tolerances",
+        "",
+        "Per metric {abs, rel}: flagged when |A - B| > max(abs, rel x mean(A, B)); "
+        "frame edges in mm along the pullback.",
+        GROUP_TOLERANCES,
+    ),
+)
+SETTING_DEF_BY_NAME: dict[str, SettingDef] = {d.name: d for d in SETTING_DEFS}

@@ -8,6 +8,7 @@ documentation.
 from __future__ import annotations
 
 from adjudication.domain.metric_defs import FRAME_METRICS, READ_METRICS, MetricDef
+from adjudication.domain.settings import SETTING_DEFS
 
 LEVELS = ("pullback", "frame", "reader")
 
@@ -85,70 +86,9 @@ def columns(level: str) -> list[str]:
     return [row["name"] for row in data_dictionary(level)]
 
 
-# What each study setting means (SPEC §3, §5, §6): the settings part of every export names the
-# values; these rows say what they do. A test keeps them in step with ``StudySettings``.
-SETTING_DEFINITIONS: dict[str, tuple[str, str]] = {
-    "sampling_interval_mm": (
-        "mm",
-        "Distance between analysis frames: k = round(interval / frame spacing) frames.",
-    ),
-    "reference_length_mm": (
-        "mm",
-        "Reference segment length beyond each stent edge, rounded to frames.",
-    ),
-    "strut_threshold_um": (
-        "um",
-        "Malapposition threshold (strut + polymer thickness) when the pullback names no device.",
-    ),
-    "underexpansion_msa_mm2": ("mm2", "underexpansion when msa_mm2 is below this."),
-    "calcium_arc_threshold_deg": (
-        "deg",
-        "calcium_arc_gt_270 when calcium_max_arc_deg exceeds this.",
-    ),
-    "calcium_thickness_threshold_mm": (
-        "mm",
-        "calcium_thickness_gt_1mm when calcium_max_thickness_mm exceeds this.",
-    ),
-    "calcium_length_threshold_mm": (
-        "mm",
-        "calcium_length_gt_15mm when calcium_length_mm exceeds this.",
-    ),
-    "sm_significant_distance_um": (
-        "um",
-        "sm_significant distance threshold for max_malapposition_um.",
-    ),
-    "sm_significant_length_mm": (
-        "mm",
-        "sm_significant length threshold for malapposition_length_mm.",
-    ),
-    "sm_significant_rule": (
-        "",
-        "any: distance OR length above threshold (reference study); all: both.",
-    ),
-    "expansion_needs_both_references": (
-        "",
-        "true: one reference segment alone gives no ref_mean_lumen_area_mm2 and no stent_expansion_pct.",
-    ),
-    "frame_position_tol_mm": (
-        "mm",
-        "mla_frame / msa_frame further apart than this are flagged (never averaged).",
-    ),
-    "pullback_speed_mm_s": ("mm/s", "Study default pullback speed (frame spacing fallback)."),
-    "frame_rate_fps": ("frames/s", "Study default frame rate (frame spacing = speed / rate)."),
-    "devices": (
-        "um",
-        "Device table {device: strut + polymer thickness}; a pullback's device sets its malapposition threshold.",
-    ),
-    "tolerances": (
-        "",
-        "Per metric {abs, rel}: flagged when |A - B| > max(abs, rel x mean(A, B)); frame edges in mm.",
-    ),
-}
-
-
 def settings_dictionary() -> list[dict[str, str]]:
-    """Rows ``{name, unit, definition}`` for every study setting (the settings part's key)."""
-    return [
-        {"name": name, "unit": unit, "definition": definition}
-        for name, (unit, definition) in SETTING_DEFINITIONS.items()
-    ]
+    """Rows ``{name, unit, definition}`` for every study setting (the settings part's key).
+
+    Read from ``domain.settings.SETTING_DEFS``, the same definitions the settings form shows.
+    """
+    return [{"name": d.name, "unit": d.unit, "definition": d.definition} for d in SETTING_DEFS]

@@ -16,127 +16,43 @@ from django.core.validators import RegexValidator
 
 from adjudication.domain.errors import DomainError, FieldError, SettingsInvalid
 from adjudication.domain.metric_defs import READ_METRIC_BY_NAME
-from adjudication.domain.settings import DEFAULT_TOLERANCES, StudySettings
+from adjudication.domain.settings import (
+    DEFAULT_TOLERANCES,
+    GROUP_PROTOCOL_CHOICES,
+    GROUP_TOLERANCES,
+    SETTING_DEF_BY_NAME,
+    SETTING_DEFS,
+    SETTING_GROUP_ORDER,
+    SettingDef,
+    StudySettings,
+)
 from adjudication.models.pullback import Timepoint
 from adjudication.roles import Role
 
 from .readouts import unit_label
 
-
-@dataclass(frozen=True)
-class SettingDef:
-    name: str
-    label: str
-    unit: str
-    help: str
-
-
-# Every scalar setting of ``StudySettings`` (SPEC §3, §5), grouped as the form shows them.
+# Labels, units and help come from the one settings definition (``domain.settings``), which
+# the export's data dictionary reads too. Numeric settings are grouped as the form shows them;
+# the protocol choices that are not a number (SPEC §5) have their own group.
+_FORM_GROUPS = [
+    g for g in SETTING_GROUP_ORDER if g not in (GROUP_PROTOCOL_CHOICES, GROUP_TOLERANCES)
+]
 SETTING_GROUPS: list[tuple[str, list[SettingDef]]] = [
-    (
-        "Analysis frames",
-        [
-            SettingDef(
-                "sampling_interval_mm",
-                "Sampling interval",
-                "mm",
-                "Distance between analysis frames along the pullback.",
-            ),
-            SettingDef(
-                "reference_length_mm",
-                "Reference segment length",
-                "mm",
-                "Length of the proximal and distal reference segments beyond the stent edges.",
-            ),
-        ],
-    ),
-    (
-        "Stent",
-        [
-            SettingDef(
-                "strut_threshold_um",
-                "Strut malapposition threshold",
-                "µm",
-                "Strut plus polymer thickness of the device; a strut farther from the wall "
-                "is malapposed.",
-            ),
-            SettingDef(
-                "underexpansion_msa_mm2",
-                "Underexpansion MSA threshold",
-                "mm²",
-                "underexpansion when msa_mm2 is below this area.",
-            ),
-            SettingDef(
-                "sm_significant_distance_um",
-                "Significant malapposition distance",
-                "µm",
-                "sm_significant when max_malapposition_um exceeds this.",
-            ),
-            SettingDef(
-                "sm_significant_length_mm",
-                "Significant malapposition length",
-                "mm",
-                "sm_significant when malapposition_length_mm exceeds this.",
-            ),
-        ],
-    ),
-    (
-        "Calcium",
-        [
-            SettingDef(
-                "calcium_arc_threshold_deg",
-                "Calcium arc threshold",
-                "°",
-                "calcium_arc_gt_270 when the maximum arc exceeds this.",
-            ),
-            SettingDef(
-                "calcium_thickness_threshold_mm",
-                "Calcium thickness threshold",
-                "mm",
-                "calcium_thickness_gt_1mm when the maximum thickness exceeds this.",
-            ),
-            SettingDef(
-                "calcium_length_threshold_mm",
-                "Calcium length threshold",
-                "mm",
-                "calcium_length_gt_15mm when the calcium length exceeds this.",
-            ),
-        ],
-    ),
-    (
-        "Comparison",
-        [
-            SettingDef(
-                "frame_position_tol_mm",
-                "Frame position tolerance",
-                "mm",
-                "mla_frame and msa_frame further apart than this along the pullback are "
-                "flagged: the readers measured different places (never averaged).",
-            ),
-        ],
-    ),
-    (
-        "Acquisition",
-        [
-            SettingDef(
-                "pullback_speed_mm_s",
-                "Pullback speed",
-                "mm/s",
-                "Used for the frame spacing when the DICOM has no longitudinal distances.",
-            ),
-            SettingDef(
-                "frame_rate_fps",
-                "Frame rate",
-                "frames/s",
-                "Study default frame spacing = pullback speed ÷ frame rate.",
-            ),
-        ],
-    ),
+    (group, [d for d in SETTING_DEFS if d.group == group]) for group in _FORM_GROUPS
 ]
 SETTING_NAMES = [s.name for _, group in SETTING_GROUPS for s in group]
+PROTOCOL_CHOICE_NAMES = [d.name for d in SETTING_DEFS if d.group == GROUP_PROTOCOL_CHOICES]
 
-# The protocol choices that are not a number (SPEC §5), shown in their own group.
-PROTOCOL_CHOICE_NAMES = ["sm_significant_rule", "expansion_needs_both_references", "devices"]
+
+def setting_help(name: str) -> str:
+    """The form's help text of a setting: its definition, then its unit when it has one."""
+    definition = SETTING_DEF_BY_NAME[name]
+    unit = unit_label(definition.unit)
+    return f"{definition.definition} ({unit})" if unit else definition.definition
+
+
+def setting_label(name: str) -> str:
+    return SETTING_DEF_BY_NAME[name].label
 
 
 def devices_to_text(devices: dict[str, float]) -> str:
@@ -220,35 +136,34 @@ class StudySettingsFields(forms.Form):
             for s in group:
                 self.fields[s.name] = forms.FloatField(
                     label=s.label,
-                    help_text=f"{s.help} ({s.unit})",
+                    help_text=setting_help(s.name),
                     initial=getattr(current, s.name),
                     min_value=0,
                     widget=forms.NumberInput(attrs={"step": "any"}),
                 )
         self.fields["sm_significant_rule"] = forms.ChoiceField(
-            label="Significant malapposition rule",
+            label=setting_label("sm_significant_rule"),
             choices=[
                 ("any", "any: distance OR length above its threshold (reference study)"),
                 ("all", "all: distance AND length above their thresholds"),
             ],
             initial=current.sm_significant_rule,
             required=False,
-            help_text="How sm_significant combines the distance and length thresholds.",
+            help_text=setting_help("sm_significant_rule"),
         )
         self.fields["expansion_needs_both_references"] = forms.BooleanField(
-            label="Stent expansion needs both references",
+            label=setting_label("expansion_needs_both_references"),
             required=False,
             initial=current.expansion_needs_both_references,
-            help_text="When ticked, one reference segment alone gives no mean reference area "
-            "and no expansion (ref_count says how many were available).",
+            help_text=setting_help("expansion_needs_both_references"),
         )
         self.fields["devices"] = forms.CharField(
-            label="Device table",
+            label=setting_label("devices"),
             required=False,
             initial=devices_to_text(current.devices),
             widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Xience = 88.6"}),
-            help_text="One device per line: 'name = strut plus polymer thickness (µm)'. A "
-            "pullback naming its device uses that value as its malapposition threshold.",
+            help_text="One device per line: 'name = strut plus polymer thickness'. "
+            + setting_help("devices"),
         )
         for metric in DEFAULT_TOLERANCES:
             tol = current.tolerances[metric]
@@ -275,7 +190,7 @@ class StudySettingsFields(forms.Form):
 
     def setting_groups(self) -> list[tuple[str, list[Any]]]:
         groups = [(title, [self[s.name] for s in group]) for title, group in SETTING_GROUPS]
-        groups.append(("Protocol choices", [self[name] for name in PROTOCOL_CHOICE_NAMES]))
+        groups.append((GROUP_PROTOCOL_CHOICES, [self[name] for name in PROTOCOL_CHOICE_NAMES]))
         return groups
 
     def clean_sm_significant_rule(self) -> str:

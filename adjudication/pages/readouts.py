@@ -203,6 +203,25 @@ class AgreementView:
     plots: list[tuple[MetricDef, BlandAltmanPlot | None, int]]
 
 
+def _interval(result: dict[str, Any], prefix: str, digits: int = 2) -> str:
+    """``<lower> to <upper>`` of ``<prefix>_lower`` / ``<prefix>_upper``; an en dash when the
+    interval is undefined."""
+    if result[f"{prefix}_lower"] is None:
+        return "–"
+    return f"{number(result[f'{prefix}_lower'], digits)} to {number(result[f'{prefix}_upper'], digits)}"
+
+
+def _metric_row(metric: MetricDef, result: dict[str, Any], cells: dict[str, str]) -> MetricRow:
+    return MetricRow(
+        name=metric.name,
+        unit=unit_label(metric.unit),
+        kind=str(metric.kind),
+        n=result["n"],
+        cells=cells,
+        flag_rate=_flag_rate(result),
+    )
+
+
 def agreement_view(study: Study) -> AgreementView:
     """SPEC §7 per metric, formatted, plus a Bland-Altman plot per continuous metric."""
     agreement = selectors.study_agreement(study)
@@ -213,21 +232,14 @@ def agreement_view(study: Study) -> AgreementView:
     for m in READ_METRICS:
         result = metrics[m.name]
         if m.is_categorical:
-            kappa_ci = (
-                f"{number(result['kappa_ci_lower'])} to {number(result['kappa_ci_upper'])}"
-                if result["kappa_ci_lower"] is not None
-                else "–"
-            )
             categorical.append(
-                MetricRow(
-                    name=m.name,
-                    unit=unit_label(m.unit),
-                    kind=str(m.kind),
-                    n=result["n"],
-                    cells={
+                _metric_row(
+                    m,
+                    result,
+                    {
                         "percent_agreement": number(result["percent_agreement"], 1),
                         "kappa": number(result["kappa"]),
-                        "kappa_ci": kappa_ci,
+                        "kappa_ci": _interval(result, "kappa_ci"),
                         # Ordinal scores (Fujino): the linearly weighted kappa with its CI.
                         "weighted_kappa": (
                             f"{number(result['weighted_kappa'])} "
@@ -237,34 +249,21 @@ def agreement_view(study: Study) -> AgreementView:
                             else ("–" if "weighted_kappa" in result else "")
                         ),
                     },
-                    flag_rate=_flag_rate(result),
                 )
             )
             continue
         d = m.display_digits + 1  # differences between readers: one place finer
-        icc_ci = (
-            f"{number(result['icc_ci_lower'])} to {number(result['icc_ci_upper'])}"
-            if result["icc_ci_lower"] is not None
-            else "–"
-        )
         continuous.append(
-            MetricRow(
-                name=m.name,
-                unit=unit_label(m.unit),
-                kind=str(m.kind),
-                n=result["n"],
-                cells={
+            _metric_row(
+                m,
+                result,
+                {
                     "bias": number(result["bias"], d),
                     "sd_diff": number(result["sd_diff"], d),
-                    "loa": (
-                        f"{number(result['loa_lower'], d)} to {number(result['loa_upper'], d)}"
-                        if result["loa_lower"] is not None
-                        else "–"
-                    ),
+                    "loa": _interval(result, "loa", d),
                     "icc": number(result["icc"]),
-                    "icc_ci": icc_ci,
+                    "icc_ci": _interval(result, "icc_ci"),
                 },
-                flag_rate=_flag_rate(result),
             )
         )
         if m.kind is Kind.CONTINUOUS:

@@ -7,10 +7,17 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils.html import escape
 
-from adjudication.domain.settings import DEFAULT_TOLERANCES, StudySettings
+from adjudication.domain.number_format import unit_label
+from adjudication.domain.settings import (
+    DEFAULT_TOLERANCES,
+    GROUP_TOLERANCES,
+    SETTING_DEFS,
+    StudySettings,
+)
 from adjudication.models import AuditEvent, Membership, Study
-from adjudication.pages.forms import SETTING_NAMES
+from adjudication.pages.forms import PROTOCOL_CHOICE_NAMES, SETTING_NAMES
 
 
 def settings_post(study: Any = None, **overrides: Any) -> dict[str, Any]:
@@ -80,6 +87,24 @@ def test_settings_form_shows_every_threshold_and_tolerance(world: Any, browser_a
     for metric in DEFAULT_TOLERANCES:
         assert f'name="tol__{metric}__abs"' in html
         assert f'for="id_tol__{metric}__rel"' in html
+
+
+def test_settings_form_labels_units_and_help_come_from_the_settings_definition(
+    world: Any, browser_as: Any
+) -> None:
+    # Issue 15: one definition per setting (domain.settings.SETTING_DEFS) feeds both this form
+    # and the export's data dictionary, so what the coordinator reads is what the export says.
+    html = (
+        browser_as(world.coordinator).get(f"/studies/{world.study.pk}/settings/").content.decode()
+    )
+    shown = [d for d in SETTING_DEFS if d.group != GROUP_TOLERANCES]
+    assert {d.name for d in shown} == {*SETTING_NAMES, *PROTOCOL_CHOICE_NAMES}
+    for definition in shown:
+        assert escape(definition.label) in html, definition.name
+        assert escape(definition.definition) in html, definition.name
+        assert escape(definition.group) in html, definition.name
+        if definition.unit:
+            assert escape(f"({unit_label(definition.unit)})") in html, definition.name
 
 
 def test_coordinator_can_change_a_tolerance_with_a_reason_and_it_is_audited(

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from adjudication.domain.errors import SettingsInvalid
-from adjudication.domain.settings import DEFAULT_TOLERANCES, StudySettings, Tolerance
+from adjudication.domain.settings import (
+    DEFAULT_TOLERANCES,
+    SETTING_DEFS,
+    SETTING_GROUP_ORDER,
+    StudySettings,
+    Tolerance,
+)
 
 
 def test_it_has_the_reference_study_defaults() -> None:
@@ -54,3 +60,17 @@ def test_it_refuses_invalid_settings_naming_the_field(data: object, field: str) 
     with pytest.raises(SettingsInvalid) as caught:
         StudySettings.from_dict(data)
     assert caught.value.field == field
+
+
+def test_every_setting_has_one_definition_with_label_and_meaning() -> None:
+    # One definition per StudySettings field, in field order: the settings form and the data
+    # dictionary both read it (issue 15).
+    assert [d.name for d in SETTING_DEFS] == list(StudySettings().to_dict())
+    for definition in SETTING_DEFS:
+        assert definition.label.strip() and definition.definition.strip(), definition.name
+        assert definition.group in SETTING_GROUP_ORDER, definition.name
+    # Units match the unit suffix of the name (SPEC: units in names).
+    for definition in SETTING_DEFS:
+        for suffix, unit in (("_mm", "mm"), ("_um", "um"), ("_mm2", "mm2"), ("_deg", "deg")):
+            if definition.name.endswith(suffix):
+                assert definition.unit == unit, definition.name

@@ -253,3 +253,20 @@ def test_every_study_setting_and_metric_is_defined_in_the_exports() -> None:
     assert "1.5 sampling intervals" in rows["malapposition_length_mm"]
     assert "never merged" in rows["calcium_length_mm"]
     assert "never averaged" in rows["mla_frame"]
+
+
+def test_the_settings_part_of_the_dictionary_is_the_settings_definition() -> None:
+    # Issue 15: the export reads the same definition the coordinator's settings form shows.
+    from adjudication.domain.settings import SETTING_DEF_BY_NAME
+    from adjudication.exports.dictionary import settings_dictionary
+
+    rows = settings_dictionary()
+    assert rows, "the settings part has rows"
+    for row in rows:
+        definition = SETTING_DEF_BY_NAME[row["name"]]
+        assert row == {
+            "name": definition.name,
+            "unit": definition.unit,
+            "definition": definition.definition,
+        }
+    assert {r["name"]: r["unit"] for r in rows}["strut_threshold_um"] == "um"

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from adjudication.dicom.archives import iter_upload_members
+from adjudication.dicom.archives import ByteBudget, iter_upload_members
 from adjudication.dicom.inspect import DicomRefused
 from adjudication.dicom.synthetic import make_synthetic_pullback
 
@@ -23,7 +23,7 @@ def _zip(path, members, compression=zipfile.ZIP_DEFLATED):
 
 def _refusal(path, **kwargs) -> DicomRefused:
     with pytest.raises(DicomRefused) as info:
-        for _, fh in iter_upload_members(path, **{"max_total_bytes": 10 * MB, **kwargs}):
+        for _, fh in iter_upload_members(path, **{"budget": ByteBudget(10 * MB), **kwargs}):
             fh.read()
     return info.value
 
@@ -42,7 +42,7 @@ def test_it_yields_each_regular_member_of_a_zip(tmp_path):
             ("run1/.DS_Store", b"junk"),
         ],
     )
-    got = {name: fh.read() for name, fh in iter_upload_members(archive, max_total_bytes=10 * MB)}
+    got = {name: fh.read() for name, fh in iter_upload_members(archive, budget=ByteBudget(10 * MB))}
     assert got == {"run1/a.dcm": dcm.read_bytes(), "run1/b.dcm": other.read_bytes()}
 
 
@@ -67,7 +67,7 @@ def test_a_member_that_is_not_dicom_is_refused_before_it_is_expanded(tmp_path, m
 
     monkeypatch.setattr(zipfile.ZipFile, "open", counting_open)
     with pytest.raises(DicomRefused) as info:
-        list(iter_upload_members(archive, max_total_bytes=100 * MB))
+        list(iter_upload_members(archive, budget=ByteBudget(100 * MB)))
     assert info.value.code == "not_dicom" and "report.pdf" in info.value.message
     assert sum(reads) <= 132
 
@@ -75,14 +75,14 @@ def test_a_member_that_is_not_dicom_is_refused_before_it_is_expanded(tmp_path, m
 def test_an_empty_member_is_named(tmp_path):
     archive = _zip(tmp_path / "up.zip", [("empty.dcm", b"")])
     with pytest.raises(DicomRefused) as info:
-        list(iter_upload_members(archive, max_total_bytes=MB))
+        list(iter_upload_members(archive, budget=ByteBudget(MB)))
     assert info.value.code == "empty" and "empty.dcm" in info.value.message
 
 
 def test_it_yields_a_plain_file_as_itself(tmp_path):
     dcm = tmp_path / "a.dcm"
     make_synthetic_pullback(dcm, n_frames=2, rows=64, columns=64)
-    got = [(name, fh.read()) for name, fh in iter_upload_members(dcm, max_total_bytes=10 * MB)]
+    got = [(name, fh.read()) for name, fh in iter_upload_members(dcm, budget=ByteBudget(10 * MB))]
     assert got == [("a.dcm", dcm.read_bytes())]
 
 
@@ -99,7 +99,7 @@ def test_it_refuses_before_yielding_anything(tmp_path):
     archive = _zip(tmp_path / "up.zip", [("ok.dcm", b"fine"), ("../evil.dcm", b"evil")])
     yielded = []
     with pytest.raises(DicomRefused):
-        for name, _ in iter_upload_members(archive, max_total_bytes=MB):
+        for name, _ in iter_upload_members(archive, budget=ByteBudget(MB)):
             yielded.append(name)
     assert yielded == []
 
@@ -123,7 +123,7 @@ def test_it_refuses_a_zip_bomb(tmp_path):
             for _ in range(40):
                 out.write(chunk)
     assert archive.stat().st_size < MB
-    assert _refusal(archive, max_total_bytes=10 * MB).code == "archive_too_large"
+    assert _refusal(archive, budget=ByteBudget(10 * MB)).code == "archive_too_large"
 
 
 def test_it_enforces_the_limit_while_streaming_when_sizes_lie(tmp_path):
@@ -136,15 +136,29 @@ def test_it_enforces_the_limit_while_streaming_when_sizes_lie(tmp_path):
     fake = (100).to_bytes(4, "little")
     assert data.count(real) == 2  # local header and central directory
     archive.write_bytes(bytes(data).replace(real, fake))
-    refusal = _refusal(archive, max_total_bytes=MB)
+    refusal = _refusal(archive, budget=ByteBudget(MB))
     assert refusal.code in {"archive_unsafe", "archive_too_large"}
 
 
 def test_it_counts_bytes_across_members(tmp_path):
     archive = _zip(tmp_path / "up.zip", [(f"{i}.dcm", b"x" * 1000) for i in range(5)])
-    assert _refusal(archive, max_total_bytes=4500).code == "archive_too_large"
+    assert _refusal(archive, budget=ByteBudget(4500)).code == "archive_too_large"
 
 
 def test_it_refuses_too_many_members(tmp_path):
     archive = _zip(tmp_path / "up.zip", [(f"{i}.dcm", b"x") for i in range(20)])
     assert _refusal(archive, max_members=10).code == "archive_too_large"
+
+
+def test_successive_archives_draw_on_one_budget(tmp_path) -> None:
+    # Issue 15: the budget is an object shared by everything one upload expands.
+    member = b"\x00" * 128 + b"DICM" + b"\x00" * 3000
+    first = _zip(tmp_path / "first.zip", [("a.dcm", member)])
+    second = _zip(tmp_path / "second.zip", [("b.dcm", member)])
+    budget = ByteBudget(len(member) + len(member) // 2)
+    assert [fh.read() for _, fh in iter_upload_members(first, budget=budget)] == [member]
+    assert budget.used == len(member)
+    with pytest.raises(DicomRefused) as info:
+        for _, fh in iter_upload_members(second, budget=budget):
+            fh.read()
+    assert info.value.code == "archive_too_large"

@@ -29,6 +29,7 @@ from adjudication.dicom.render import jpeg_structure_problem
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.services import ingest
 from adjudication.services.ingest import UploadSource
+from tests.factories import write_frames
 
 SIZE = 64
 FRAMES = 6
@@ -144,17 +145,18 @@ def test_several_fragments_per_frame_are_joined_byte_for_byte(
     assert [storage.read_frame(key, n, "image/jpeg") for n in range(FRAMES)] == fragments
 
 
-def test_the_older_one_file_per_frame_layout_is_still_served(media: Path) -> None:
+def test_frames_are_read_only_through_the_index(media: Path) -> None:
+    # Issue 15: the pre-release one-file-per-frame layout is gone; a pullback without
+    # frames.idx has no frames to serve, one with it is read through it.
     key = "0b7c1c9e-0000-4000-8000-000000000001"
-    for n in range(3):
-        path = storage.frame_path(key, n, "jpg")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(b"\xff\xd8frame%d\xff\xd9" % n)
-    assert storage.frame_index(key) is None
+    assert storage.read_frame(key, 0, "image/jpeg") is None
+    assert storage.read_frames(key, 0, 1, "image/jpeg") is None
+    write_frames(key, [b"\xff\xd8frame%d\xff\xd9" % n for n in range(3)])
     assert storage.read_frame(key, 1, "image/jpeg") == b"\xff\xd8frame1\xff\xd9"
     assert storage.read_frames(key, 0, 3, "image/jpeg") == [
         b"\xff\xd8frame%d\xff\xd9" % n for n in range(3)
     ]
+    assert storage.read_frame(key, 3, "image/jpeg") is None
     assert storage.read_frames(key, 0, 4, "image/jpeg") is None  # a frame is missing
 
 

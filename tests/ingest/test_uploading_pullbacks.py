@@ -148,6 +148,30 @@ def test_an_upload_over_the_size_limit_is_refused_with_413_and_nothing_stored(
     assert files_under(media) == []
 
 
+def test_a_file_and_an_archive_share_one_byte_budget(
+    world: Any, api: Any, media: Path, tmp_path: Path, settings: Any
+) -> None:
+    # Issue 15: one budget for the upload. The archive's expansion alone fits the limit, the
+    # plain file alone fits it, but both together do not: refused, nothing stored.
+    data = dicom_bytes(tmp_path, 1)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("b.dcm", data)
+    settings.UPLOAD_MAX_BYTES = len(data) + len(data) // 2
+    assert len(buffer.getvalue()) <= settings.UPLOAD_MAX_BYTES
+    alone = post(api(world.coordinator), world.study, [named(buffer.getvalue(), "b.zip")])
+    assert alone.status_code == 202
+    Pullback.objects.all().delete()
+    r = post(
+        api(world.coordinator),
+        world.study,
+        [named(data, "a.dcm"), named(buffer.getvalue(), "b.zip")],
+    )
+    assert r.status_code == 413
+    assert r.json()["code"] == "too_large"
+    assert Pullback.objects.count() == 0
+
+
 def test_one_bad_file_refuses_the_whole_upload(
     world: Any, api: Any, media: Path, tmp_path: Path
 ) -> None:

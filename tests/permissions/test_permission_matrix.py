@@ -18,13 +18,12 @@ from typing import Any
 
 import pytest
 
-from adjudication import storage
 from adjudication.roles import PERMISSIONS, Action, Role, role_may
 from adjudication.services import metrics as metric_services
 from adjudication.services.assignment import pullback_assign_readers
 from adjudication.services.reads import read_save_annotations, read_submit
 from tests.conftest import sample_document
-from tests.factories import PullbackFactory
+from tests.factories import PullbackFactory, write_frames
 
 # Fixture documents annotate a few frames only: submitted as incomplete (SPEC §2).
 PARTIAL = "test fixture: partial document"
@@ -158,9 +157,7 @@ def flagged(world: Any) -> dict[str, Any]:
     metric_services.read_compute_metrics(read_pk=b.pk)
     metric_services.pullback_compare_reads(pullback_pk=pullback.pk)
     pullback.refresh_from_db()
-    frame = storage.frame_path(str(pullback.storage_key), 0, "jpg")
-    frame.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_bytes(b"\xff\xd8\xff\xd9")
+    write_frames(str(pullback.storage_key), [b"\xff\xd8\xff\xd9"])
     return {
         "study": world.study.pk,
         "pullback": pullback.pk,

@@ -11,10 +11,9 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from adjudication import storage
 from adjudication.models import ApiToken
 from adjudication.services.assignment import pullback_assign_readers
-from tests.factories import PullbackFactory
+from tests.factories import PullbackFactory, write_frames
 
 
 def sign_in(world: Any, username: str = "reader_a") -> str:
@@ -39,9 +38,7 @@ def pullback_with_a_frame(world: Any, settings: Any, tmp_path: Any) -> Any:
     pullback_assign_readers(
         pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
     )
-    frame = storage.frame_path(str(pullback.storage_key), 0, "jpg")
-    frame.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_bytes(b"\xff\xd8\xff\xd9")
+    write_frames(str(pullback.storage_key), [b"\xff\xd8\xff\xd9"])
     return pullback
 
 

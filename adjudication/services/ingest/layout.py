@@ -181,7 +181,6 @@ def store_frames(
     if bin_tmp.exists():
         os.replace(bin_tmp, folder / storage.FRAMES_BIN_NAME)
     os.replace(source_tmp, source)
-    shutil.rmtree(storage.frames_dir(pullback), ignore_errors=True)  # an older layout
     shutil.rmtree(folder / storage.FRAME_FILES_NAME, ignore_errors=True)  # a killed re-run
     os.replace(files_tmp, folder / storage.FRAME_FILES_NAME)
     os.replace(index_tmp, folder / storage.INDEX_NAME)

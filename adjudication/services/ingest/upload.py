@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import transaction
 
 from adjudication import storage
-from adjudication.dicom.archives import is_zip, iter_upload_members
+from adjudication.dicom.archives import ByteBudget, is_zip, iter_upload_members
 from adjudication.dicom.inspect import DicomRefused
 from adjudication.domain.errors import FieldError, Refused
 from adjudication.domain.manifest import ManifestRow, match_manifest
@@ -68,26 +68,17 @@ def _too_large(what: str) -> Refused:
     )
 
 
-class _Budget:
-    """Bytes written to staging so far, against ``UPLOAD_MAX_BYTES`` (raw files and expanded
-    archive members alike: an archive may not expand beyond the upload limit)."""
-
-    def __init__(self) -> None:
-        self.used = 0
-
-    def copy(self, source: IO[bytes], target: Path, what: str) -> int:
-        written = 0
-        with open(target, "wb") as out:
-            while chunk := source.read(CHUNK_BYTES):
-                written += len(chunk)
-                if self.used + written > settings.UPLOAD_MAX_BYTES:
-                    raise _too_large(what)
-                out.write(chunk)
-        self.used += written
-        return written
-
-    def release(self, size: int) -> None:
-        self.used -= size
+def _copy(source: IO[bytes], target: Path, budget: ByteBudget | None, what: str) -> int:
+    """Copy ``source`` to ``target``; each byte counts against ``budget`` unless the source
+    already counts its own reads against it (an archive member)."""
+    written = 0
+    with open(target, "wb") as out:
+        while chunk := source.read(CHUNK_BYTES):
+            if budget is not None and not budget.take(len(chunk)):
+                raise _too_large(what)
+            written += len(chunk)
+            out.write(chunk)
+    return written
 
 
 def _check_dicom_member(path: Path, name: str) -> None:
@@ -104,16 +95,14 @@ def _check_dicom_member(path: Path, name: str) -> None:
         )
 
 
-def _expand_zip(path: Path, name: str, staging: Path, budget: _Budget) -> list[tuple[str, Path]]:
+def _expand_zip(path: Path, name: str, staging: Path, budget: ByteBudget) -> list[tuple[str, Path]]:
     members: list[tuple[str, Path]] = []
     try:
         for member_name, reader in iter_upload_members(
-            path,
-            max_total_bytes=settings.UPLOAD_MAX_BYTES - budget.used,
-            max_members=settings.UPLOAD_MAX_ARCHIVE_MEMBERS,
+            path, budget=budget, max_members=settings.UPLOAD_MAX_ARCHIVE_MEMBERS
         ):
             target = staging / f"member-{len(members):05d}"
-            budget.copy(reader, target, f"The archive {name!r}")
+            _copy(reader, target, None, f"The archive {name!r}")  # the reader counts its bytes
             members.append((f"{name}/{member_name}", target))
     except DicomRefused as exc:
         if exc.code == "archive_too_large":
@@ -126,12 +115,12 @@ def _expand_zip(path: Path, name: str, staging: Path, budget: _Budget) -> list[t
 
 def _stage(sources: Sequence[UploadSource], staging: Path) -> list[tuple[str, Path]]:
     """Copy (and expand) every source into ``staging``; returns ``(name, path)`` per DICOM."""
-    budget = _Budget()
+    budget = ByteBudget(settings.UPLOAD_MAX_BYTES)
     staged: list[tuple[str, Path]] = []
     for index, source in enumerate(sources):
         name = os.path.basename(source.name or "") or f"upload-{index + 1}"
         raw = staging / f"upload-{index:05d}"
-        size = budget.copy(source.fileobj, raw, f"The upload ({name!r})")
+        size = _copy(source.fileobj, raw, budget, f"The upload ({name!r})")
         if size == 0:
             raise FieldError("file", f"{name!r} is empty", code="empty")
         if is_zip(raw):
