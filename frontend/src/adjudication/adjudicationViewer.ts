@@ -15,13 +15,14 @@ import { viewerStats } from "../ui/stats.js";
 import { FrameLoader } from "../viewer/frameLoader.js";
 import { LModeView } from "../viewer/lmodeView.js";
 import type { AdjudicationBootstrap } from "./bootstrap.js";
-import { documentsByLayer, LAYER_IDS, LAYER_SPECS, layerLabel, paneLayers, type LayerId } from "./layers.js";
+import { documentsByLayer, LAYER_IDS, layerLabel, paneLayers, type LayerId } from "./layers.js";
 import type { Layout } from "./layerControls.js";
-import { isEmptyDocument, startOwnDocument, type DraftStorage, type OwnOrigin } from "./ownDocument.js";
+import { OwnAnnotation, type OwnAnnotationHost } from "./ownAnnotation.js";
+import type { DraftStorage, OwnOrigin } from "./ownDocument.js";
 import { AutoAssist } from "../auto/autoAssist.js";
 import { createLayer, drawLayers, lmodeLayers, type Layer, type SharedToolContext } from "./layerStack.js";
 import { PaneCoordinates, PaneSet } from "./panes.js";
-import { workbenchPageKey } from "./workbenchKeys.js";
+import { workbenchKeyHooks } from "./workbenchKeys.js";
 import { WORKBENCH_LEGEND, WorkbenchPanel } from "./workbenchPanel.js";
 import { exposeTestHooks } from "./testHooks.js";
 import { OwnPersistence } from "./ownPersistence.js";
@@ -29,14 +30,6 @@ import { ADJUDICATION_SHORTCUTS } from "./shortcuts.js";
 
 export { ADJUDICATION_SHORTCUTS };
 export type { Layout } from "./layerControls.js";
-
-/** What the page (the decision form) needs from the viewer. */
-export interface OwnAnnotationHost {
-  /** The adjudicator's own document, or null when none was started. */
-  ownDocument(): AnnotationDocument | null;
-  /** Called whenever the own document changes (started, edited, discarded). */
-  onOwnChange: (() => void) | null;
-}
 
 /**
  * The adjudicator's viewer: Reader 1's and Reader 2's documents (read-only) drawn on the same
@@ -55,7 +48,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
   private readonly persist: OwnPersistence;
   /** The automatic proposal (SPEC §11) as a third, optional layer: shown, never accepted here. */
   private readonly auto: AutoAssist;
-  private pendingReplace: OwnOrigin | null = null;
+  private readonly ownAnnotation: OwnAnnotation;
   private readonly visible = new Set<LayerId>(["reader1", "reader2"]);
   private layout: Layout = "overlay";
   private readonly panes: PaneSet;
@@ -111,6 +104,12 @@ export class AdjudicationViewer implements OwnAnnotationHost {
       notify: (message) => this.status.flash(message, 8000),
       displayOnly: true,
     });
+    const readers = () => ({ reader1: this.layers.reader1.store.document, reader2: this.layers.reader2.store.document });
+    this.ownAnnotation = new OwnAnnotation(this.layers.own, this.persist, readers, !this.readOnly, {
+      flash: (message, ms) => this.status.flash(message, ms),
+      confirming: (origin) => this.panel.own.confirming(origin),
+      changed: (origin) => this.ownChanged(origin),
+    });
     const ownDoc = this.persist.initial(this.resolved, docs.own);
     if (ownDoc) this.layers.own.store.load(ownDoc, 0);
     if (this.ownOrigin !== null) this.visible.add("own");
@@ -157,7 +156,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
   }
 
   private get ownOrigin(): OwnOrigin | null {
-    return this.persist.origin;
+    return this.ownAnnotation.origin;
   }
 
   /** The frame shown (0-based), −1 before the first. */
@@ -174,7 +173,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
   }
 
   ownDocument(): AnnotationDocument | null {
-    return this.ownOrigin === null ? null : this.layers.own.store.document;
+    return this.ownAnnotation.document();
   }
 
   /** Creates the first viewport, wires input, shows frame 0, then prefetches. */
@@ -196,7 +195,28 @@ export class AdjudicationViewer implements OwnAnnotationHost {
         this.updateOwnControls();
       });
     }
-    window.addEventListener("keydown", (ev) => shell.handleViewerKey(ev, this.keyHooks()));
+    const keys = workbenchKeyHooks({
+      help: this.help,
+      slider: this.nav.slider,
+      root: this.root,
+      ownStore: this.layers.own.store,
+      firstViewer: () => this.panes.panes[0]?.viewer,
+      resetImage: () => this.panel.image.reset(),
+      frame: () => this.current,
+      frameCount: this.pullback.n_frames,
+      goTo: (f) => this.goTo(f),
+      currentTool: () => this.currentTool(),
+      targetOwnPane: () => {
+        const ownPane = this.panes.withLayer("own");
+        if (ownPane) this.coords.target = ownPane.viewport;
+      },
+      canEditOwn: () => !this.readOnly && this.ownOrigin !== null,
+      selectTool: (name) => this.selectTool(name),
+      isVisible: (id) => this.visible.has(id),
+      setVisible: (id, visible) => this.setVisible(id, visible),
+      toggleLayout: () => this.setLayout(this.layout === "overlay" ? "side-by-side" : "overlay"),
+    });
+    window.addEventListener("keydown", (ev) => shell.handleViewerKey(ev, keys));
     if (!this.readOnly && (await this.persist.loadServer())) this.visible.add("own");
     await this.arrange();
     stats.viewport = this.panes.panes[0]?.viewport.kind ?? "";
@@ -259,34 +279,14 @@ export class AdjudicationViewer implements OwnAnnotationHost {
 
   /** Starts "my annotation" from a copy of a reader's document (or empty); asks before replacing one. */
   startOwn(origin: OwnOrigin): void {
-    if (this.readOnly) return;
-    const current = this.ownDocument();
-    if (current && !isEmptyDocument(current) && this.pendingReplace !== origin) {
-      this.pendingReplace = origin;
-      this.status.flash("Your annotation is not empty: click the same button again to replace it.", 6000);
-      this.panel.own.confirming(origin);
-      return;
-    }
-    this.pendingReplace = null;
-    this.panel.own.confirming(null);
-    const docs = { reader1: this.layers.reader1.store.document, reader2: this.layers.reader2.store.document };
-    this.setOwn(origin, startOwnDocument(origin, docs));
-    this.selectTool(this.activeTool ?? "lumen");
-    this.status.flash(
-      origin === "empty" ? "Started an empty annotation of your own." : `Started from a copy of ${LAYER_SPECS[origin].label}; the original stays unchanged.`,
-    );
+    this.ownAnnotation.start(origin);
   }
 
   discardOwn(): void {
-    if (this.readOnly || this.ownOrigin === null) return;
-    this.pendingReplace = null;
-    this.setOwn(null, emptyDocument());
-    this.status.flash("Your annotation was discarded.");
+    this.ownAnnotation.discard();
   }
 
-  private setOwn(origin: OwnOrigin | null, doc: AnnotationDocument): void {
-    for (const tool of Object.values(this.layers.own.tools)) tool.cancelDraft();
-    this.persist.reset(origin, doc);
+  private ownChanged(origin: OwnOrigin | null): void {
     if (origin === null) {
       this.visible.delete("own");
       this.selectTool(null);
@@ -294,6 +294,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.applyOwnState();
     void this.arrange();
     this.onOwnChange?.();
+    if (origin !== null) this.selectTool(this.activeTool ?? "lumen");
   }
 
   selectTool(name: ToolName | null): void {
@@ -403,46 +404,5 @@ export class AdjudicationViewer implements OwnAnnotationHost {
 
   private updateOwnControls(): void {
     this.panel.own.update(this.ownOrigin, "saved as your draft on the server until you sign");
-  }
-
-  /** Keys act when the viewer (or nothing in particular) has the focus: never inside the form. */
-  private keyHooks(): shell.KeyHooks {
-    const first = () => this.panes.panes[0]?.viewer;
-    return {
-      help: this.help,
-      slider: this.nav.slider,
-      ownsKey: (ev) =>
-        ev.target === document.body ||
-        ev.target === document.documentElement ||
-        ev.target === null ||
-        (ev.target instanceof Node && this.root.contains(ev.target)),
-      undo: () => this.layers.own.store.undo(),
-      redo: () => this.layers.own.store.redo(),
-      // Zoom and pan are linked across panes (PaneSet): one pane's change moves them all.
-      zoom: (d) => (d > 0 ? first()?.zoomIn() : first()?.zoomOut()),
-      resetView: () => {
-        first()?.resetView();
-        this.panel.image.reset();
-      },
-      step: (d) => this.goTo(this.current + d),
-      goTo: (f) => this.goTo(f),
-      lastFrame: () => this.pullback.n_frames - 1,
-      pageKey: (key) => this.pageKey(key),
-    };
-  }
-
-  private pageKey(key: string): boolean {
-    return workbenchPageKey(key, {
-      currentTool: () => this.currentTool(),
-      targetOwnPane: () => {
-        const ownPane = this.panes.withLayer("own");
-        if (ownPane) this.coords.target = ownPane.viewport;
-      },
-      canEditOwn: () => !this.readOnly && this.ownOrigin !== null,
-      selectTool: (name) => this.selectTool(name),
-      isVisible: (id) => this.visible.has(id),
-      setVisible: (id, visible) => this.setVisible(id, visible),
-      toggleLayout: () => this.setLayout(this.layout === "overlay" ? "side-by-side" : "overlay"),
-    });
   }
 }

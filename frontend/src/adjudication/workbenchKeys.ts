@@ -1,6 +1,9 @@
+import type { DocumentStore } from "../document/store.js";
 import type { Tool } from "../tools/tool.js";
 import type { ToolName } from "../tools/toolSet.js";
+import type { HelpOverlay } from "../ui/helpOverlay.js";
 import * as shell from "../ui/shell.js";
+import type { FrameViewer } from "../viewer/frameViewer.js";
 import { LAYER_IDS, LAYER_SPECS, type LayerId } from "./layers.js";
 
 /** What the workbench's own keys act on. */
@@ -31,4 +34,40 @@ export function workbenchPageKey(key: string, host: WorkbenchKeyHost): boolean {
   else if (key === "v" || key === "V") host.toggleLayout();
   else return false;
   return true;
+}
+
+/** What the workbench's key handling needs beyond its own keys. */
+export interface WorkbenchKeyContext extends WorkbenchKeyHost {
+  readonly help: HelpOverlay;
+  readonly slider: HTMLInputElement;
+  readonly root: HTMLElement;
+  /** The own layer's store (undo and redo act on it). */
+  readonly ownStore: DocumentStore;
+  /** The first pane's viewer: zoom and pan are linked across panes (PaneSet). */
+  firstViewer(): FrameViewer | undefined;
+  resetImage(): void;
+  frame(): number;
+  readonly frameCount: number;
+  goTo(frame: number): void;
+}
+
+/** Keys act when the viewer (or nothing in particular) has the focus: never inside the form. */
+export function workbenchKeyHooks(c: WorkbenchKeyContext): shell.KeyHooks {
+  return {
+    help: c.help,
+    slider: c.slider,
+    ownsKey: (ev) =>
+      ev.target === document.body || ev.target === document.documentElement || ev.target === null || (ev.target instanceof Node && c.root.contains(ev.target)),
+    undo: () => c.ownStore.undo(),
+    redo: () => c.ownStore.redo(),
+    zoom: (d) => (d > 0 ? c.firstViewer()?.zoomIn() : c.firstViewer()?.zoomOut()),
+    resetView: () => {
+      c.firstViewer()?.resetView();
+      c.resetImage();
+    },
+    step: (d) => c.goTo(c.frame() + d),
+    goTo: (f) => c.goTo(f),
+    lastFrame: () => c.frameCount - 1,
+    pageKey: (key) => workbenchPageKey(key, c),
+  };
 }
