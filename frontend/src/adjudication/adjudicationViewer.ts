@@ -1,8 +1,5 @@
-import { AnnotationAdapter } from "../adapter/annotations.js";
 import type { ViewportAdapter } from "../adapter/viewport.js";
 import type { AdjudicationResponse, ApiClient, PullbackResponse } from "../api/client.js";
-import { emptyDocument } from "../document/document.js";
-import { DocumentStore } from "../document/store.js";
 import type { AnnotationDocument } from "../document/types.js";
 import type { PixelSpacingMm } from "../geometry/types.js";
 import type { Tool } from "../tools/tool.js";
@@ -15,16 +12,16 @@ import { viewerStats } from "../ui/stats.js";
 import { FrameLoader } from "../viewer/frameLoader.js";
 import { LModeView } from "../viewer/lmodeView.js";
 import type { AdjudicationBootstrap } from "./bootstrap.js";
-import { documentsByLayer, LAYER_IDS, layerLabel, paneLayers, type LayerId } from "./layers.js";
+import { documentsByLayer, LAYER_IDS, paneLayers, type LayerId } from "./layers.js";
 import type { Layout } from "./layerControls.js";
 import { OwnAnnotation, type OwnAnnotationHost } from "./ownAnnotation.js";
 import type { DraftStorage, OwnOrigin } from "./ownDocument.js";
-import { AutoAssist } from "../auto/autoAssist.js";
-import { createLayer, drawLayers, lmodeLayers, type Layer, type SharedToolContext } from "./layerStack.js";
+import type { AutoAssist } from "../auto/autoAssist.js";
+import { createLayers, drawLayers, lmodeLayers, ownPointerHooks, paneCaption, proposalLayer, type Layer, type SharedToolContext } from "./layerStack.js";
 import { PaneCoordinates, PaneSet } from "./panes.js";
 import { workbenchKeyHooks } from "./workbenchKeys.js";
 import { WORKBENCH_LEGEND, WorkbenchPanel } from "./workbenchPanel.js";
-import { exposeTestHooks } from "./testHooks.js";
+import { exposeWorkbenchHooks } from "./testHooks.js";
 import { OwnPersistence } from "./ownPersistence.js";
 import { ADJUDICATION_SHORTCUTS } from "./shortcuts.js";
 
@@ -85,27 +82,12 @@ export class AdjudicationViewer implements OwnAnnotationHost {
       pixelSpacingMm: this.spacing,
       frameCount: pullback.n_frames,
     };
-    this.layers = {
-      reader1: createLayer("reader1", docs.reader1, true, shared),
-      reader2: createLayer("reader2", docs.reader2, true, shared),
-      own: createLayer("own", null, this.readOnly, shared),
-    };
+    this.layers = createLayers(docs, this.readOnly, shared);
     this.persist = new OwnPersistence(this.layers.own.store, api, boot.adjudication_id, storage, !this.readOnly, (text, tone) =>
       this.status.setSave(text, tone === "busy" ? "pending" : tone),
     );
-    this.auto = new AutoAssist({
-      api,
-      pullbackId: pullback.id,
-      annotations: new AnnotationAdapter(new DocumentStore(emptyDocument(), 0, { readOnly: true })),
-      coords: this.coords,
-      currentFrame: () => this.current,
-      analysisFramesFor: () => [],
-      requestRender: () => this.requestRender(),
-      notify: (message) => this.status.flash(message, 8000),
-      displayOnly: true,
-    });
-    const readers = () => ({ reader1: this.layers.reader1.store.document, reader2: this.layers.reader2.store.document });
-    this.ownAnnotation = new OwnAnnotation(this.layers.own, this.persist, readers, !this.readOnly, {
+    this.auto = proposalLayer(api, pullback.id, shared, (message, ms) => this.status.flash(message, ms));
+    this.ownAnnotation = new OwnAnnotation(this.layers, this.persist, !this.readOnly, {
       flash: (message, ms) => this.status.flash(message, ms),
       confirming: (origin) => this.panel.own.confirming(origin),
       changed: (origin) => this.ownChanged(origin),
@@ -120,10 +102,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
       pointer: (viewport) => this.pointerHooks(viewport),
       frameChanged: (frame) => this.paneFrameChanged(frame),
       draw: (g, viewport) => this.drawPane(g, viewport),
-      caption: (layers) =>
-        layers.length
-          ? layers.map((id) => h("span", { class: `ad-chip ad-chip-${id}` }, layerLabel(id, this.resolved)))
-          : [h("span", { class: "ad-chip" }, "No layer shown")],
+      caption: (layers) => paneCaption(layers, this.resolved),
     });
     this.views = h("div", { class: "vw-views" }, this.panes.box);
     const stage = h("section", { class: "vw-stage", "aria-label": "Frame viewer" }, this.views);
@@ -133,8 +112,8 @@ export class AdjudicationViewer implements OwnAnnotationHost {
       {
         setVisible: (id, on) => this.setVisible(id, on),
         setLayout: (l) => this.setLayout(l),
-        startOwn: (o) => this.startOwn(o),
-        discardOwn: () => this.discardOwn(),
+        startOwn: (o) => this.ownAnnotation.start(o),
+        discardOwn: () => this.ownAnnotation.discard(),
         selectTool: (n) => this.selectTool(n),
         adjust: (b, c) => {
           this.adjust = [b, c];
@@ -164,14 +143,6 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     return this.current;
   }
 
-  get currentLayout(): Layout {
-    return this.layout;
-  }
-
-  get paneCount(): number {
-    return this.panes.panes.length;
-  }
-
   ownDocument(): AnnotationDocument | null {
     return this.ownAnnotation.document();
   }
@@ -192,7 +163,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     for (const layer of Object.values(this.layers)) {
       layer.store.subscribe((event) => {
         if (event.type === "document") this.documentChanged(layer.id);
-        this.updateOwnControls();
+        this.panel.showOwnState(this.ownOrigin);
       });
     }
     const keys = workbenchKeyHooks({
@@ -229,17 +200,12 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     };
     this.loader.get(0).then(afterFirst, afterFirst);
     void this.auto.load();
-    const handle = {
-      goTo: (n: number) => this.goTo(n),
+    exposeWorkbenchHooks(stats, {
+      goTo: (n) => this.goTo(n),
       frame: () => this.current,
       frameCount: this.pullback.n_frames,
-      imageToScreen: (x: number, y: number) => this.panes.panes[0]!.viewport.imageToScreen([x, y]),
-    };
-    stats.expose(handle);
-    exposeTestHooks(handle, {
+      panes: this.panes,
       layout: () => this.layout,
-      panes: () => this.panes.panes.map((p) => [...p.layers]),
-      overlay: (pane) => this.panes.panes[pane]?.viewport ?? null,
       ownDocument: () => this.ownDocument(),
     });
   }
@@ -275,15 +241,6 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.panel.layerControls.showVisible(id, visible, id !== "own" || this.ownOrigin !== null);
     if (id === "own" && !visible) this.selectTool(null);
     void this.arrange();
-  }
-
-  /** Starts "my annotation" from a copy of a reader's document (or empty); asks before replacing one. */
-  startOwn(origin: OwnOrigin): void {
-    this.ownAnnotation.start(origin);
-  }
-
-  discardOwn(): void {
-    this.ownAnnotation.discard();
   }
 
   private ownChanged(origin: OwnOrigin | null): void {
@@ -326,12 +283,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
 
   private pointerHooks(viewport: ViewportAdapter) {
     const drawsOwn = () => !!this.panes.of(viewport)?.layers.includes("own");
-    const use = () => ((this.coords.target = viewport), this.currentTool());
-    return {
-      onPress: (press: Parameters<Tool["onPointerDown"]>[0]) => (drawsOwn() ? (use()?.onPointerDown(press) ?? false) : false),
-      onHover: (hover: Parameters<Tool["onPointerMove"]>[0]) => void (drawsOwn() && use()?.onPointerMove(hover)),
-      onRelease: () => use()?.onPointerUp(),
-    };
+    return ownPointerHooks(drawsOwn, () => ((this.coords.target = viewport), this.currentTool()));
   }
 
   private drawPane(g: CanvasRenderingContext2D, viewport: ViewportAdapter): void {
@@ -340,14 +292,8 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.coords.target = viewport;
     shell.drawLModeLine(g, viewport, this.pullback, this.lmode.angle);
     if (pane === this.panes.panes[0]) this.auto.render(g);
-    drawLayers(
-      g,
-      viewport,
-      pane.layers.map((id) => this.layers[id]),
-      this.current,
-      this.spacing,
-      this.boot.strut_threshold_um,
-    );
+    const layers = pane.layers.map((id) => this.layers[id]);
+    drawLayers(g, viewport, layers, this.current, this.spacing, this.boot.strut_threshold_um);
   }
 
   private requestRender(): void {
@@ -374,23 +320,22 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     }
     this.panes.forEach((p) => p.viewport.requestRender());
     this.updateComparison();
-    this.panel.compare.showPullback(this.shown(LAYER_IDS.filter((l) => l !== "own" || this.ownOrigin !== null)));
+    this.panel.showPullback(this.layers, this.ownOrigin !== null);
     this.refreshLMode();
-    this.updateOwnControls();
+    this.panel.showOwnState(this.ownOrigin);
   }
 
   private refreshLMode(): void {
     if (!this.lmode) return;
-    const layers = LAYER_IDS.filter((id) => this.visible.has(id)).map((id) => this.layers[id]);
-    this.lmode.setLayers(lmodeLayers(layers), [], shell.pendingMarks(this.layers.own.tools));
+    this.lmode.setLayers(lmodeLayers(this.visibleLayers()), [], shell.pendingMarks(this.layers.own.tools));
   }
 
-  private shown(ids: readonly LayerId[]): Array<[LayerId, Readonly<AnnotationDocument>]> {
-    return ids.map((id) => [id, this.layers[id].store.document]);
+  private visibleLayers(): Layer[] {
+    return LAYER_IDS.filter((id) => this.visible.has(id)).map((id) => this.layers[id]);
   }
 
   private updateComparison(): void {
-    this.panel.compare.showFrame(this.current, this.shown(LAYER_IDS.filter((id) => this.visible.has(id))));
+    this.panel.showFrame(this.current, this.visibleLayers());
   }
 
   private applyOwnState(): void {
@@ -398,11 +343,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.panel.layerControls.showVisible("own", started && this.visible.has("own"), started);
     this.root.classList.toggle("has-own", started);
     this.root.classList.toggle("is-read-only", this.readOnly);
-    this.updateOwnControls();
-    this.panel.compare.showPullback(this.shown(LAYER_IDS.filter((l) => l !== "own" || started)));
-  }
-
-  private updateOwnControls(): void {
-    this.panel.own.update(this.ownOrigin, "saved as your draft on the server until you sign");
+    this.panel.showOwnState(this.ownOrigin);
+    this.panel.showPullback(this.layers, started);
   }
 }

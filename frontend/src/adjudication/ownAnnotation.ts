@@ -1,7 +1,7 @@
 import { emptyDocument } from "../document/document.js";
 import type { AnnotationDocument } from "../document/types.js";
 import type { Layer } from "./layerStack.js";
-import { LAYER_SPECS } from "./layers.js";
+import { LAYER_SPECS, type LayerId } from "./layers.js";
 import { isEmptyDocument, startOwnDocument, type OwnOrigin } from "./ownDocument.js";
 import type { OwnPersistence } from "./ownPersistence.js";
 
@@ -30,9 +30,8 @@ export class OwnAnnotation {
   private pendingReplace: OwnOrigin | null = null;
 
   constructor(
-    private readonly layer: Layer,
+    private readonly layers: Readonly<Record<LayerId, Layer>>,
     private readonly persist: OwnPersistence,
-    private readonly readers: () => Partial<Record<"reader1" | "reader2", AnnotationDocument>>,
     private readonly editable: boolean,
     private readonly hooks: OwnAnnotationHooks,
   ) {}
@@ -43,7 +42,7 @@ export class OwnAnnotation {
   }
 
   document(): AnnotationDocument | null {
-    return this.origin === null ? null : this.layer.store.document;
+    return this.origin === null ? null : this.layers.own.store.document;
   }
 
   start(origin: OwnOrigin): void {
@@ -57,7 +56,7 @@ export class OwnAnnotation {
     }
     this.pendingReplace = null;
     this.hooks.confirming(null);
-    this.set(origin, startOwnDocument(origin, this.readers()));
+    this.set(origin, startOwnDocument(origin, { reader1: this.layers.reader1.store.document, reader2: this.layers.reader2.store.document }));
     this.hooks.flash(
       origin === "empty" ? "Started an empty annotation of your own." : `Started from a copy of ${LAYER_SPECS[origin].label}; the original stays unchanged.`,
     );
@@ -71,7 +70,7 @@ export class OwnAnnotation {
   }
 
   private set(origin: OwnOrigin | null, doc: AnnotationDocument): void {
-    for (const tool of Object.values(this.layer.tools)) tool.cancelDraft();
+    for (const tool of Object.values(this.layers.own.tools)) tool.cancelDraft();
     this.persist.reset(origin, doc);
     this.hooks.changed(origin);
   }

@@ -6,7 +6,8 @@ import { h } from "../ui/dom.js";
 import * as shell from "../ui/shell.js";
 import { ComparisonPanel } from "./comparisonPanel.js";
 import { LayerControls, type Layout } from "./layerControls.js";
-import { LAYER_SPECS, type LayerId } from "./layers.js";
+import type { Layer } from "./layerStack.js";
+import { LAYER_IDS, LAYER_SPECS, type LayerId } from "./layers.js";
 import type { OwnOrigin } from "./ownDocument.js";
 import { OwnPanel } from "./ownPanel.js";
 
@@ -81,5 +82,22 @@ export class WorkbenchPanel {
       ...this.image.elements,
       ...shell.calibrationList(o.pullback, o.strutThresholdUm),
     );
+  }
+
+  /** The per-frame comparison of the shown layers. */
+  showFrame(frame: number, layers: readonly Layer[]): void {
+    this.compare.showFrame(
+      frame,
+      layers.map((l) => [l.id, l.store.document]),
+    );
+  }
+
+  /** The pullback-level comparison: both readers, and my annotation once started. */
+  showPullback(layers: Readonly<Record<LayerId, Layer>>, ownStarted: boolean): void {
+    this.compare.showPullback(LAYER_IDS.filter((id) => id !== "own" || ownStarted).map((id) => [id, layers[id].store.document]));
+  }
+
+  showOwnState(origin: OwnOrigin | null): void {
+    this.own.update(origin, "saved as your draft on the server until you sign");
   }
 }
