@@ -1,12 +1,9 @@
-import { AnnotationAdapter } from "../adapter/annotations.js";
 import type { ViewportAdapter } from "../adapter/viewport.js";
 import type { AdjudicationResponse, ApiClient, PullbackResponse } from "../api/client.js";
-import { emptyDocument, frameOf } from "../document/document.js";
-import { DocumentStore } from "../document/store.js";
 import type { AnnotationDocument } from "../document/types.js";
 import type { PixelSpacingMm } from "../geometry/types.js";
-import type { Tool, ToolContext } from "../tools/tool.js";
-import { createToolSet, type ToolName } from "../tools/toolSet.js";
+import type { Tool } from "../tools/tool.js";
+import type { ToolName } from "../tools/toolSet.js";
 import { h } from "../ui/dom.js";
 import { HelpOverlay } from "../ui/helpOverlay.js";
 import * as shell from "../ui/shell.js";
@@ -15,33 +12,21 @@ import { viewerStats } from "../ui/stats.js";
 import { FrameLoader } from "../viewer/frameLoader.js";
 import { LModeView } from "../viewer/lmodeView.js";
 import type { AdjudicationBootstrap } from "./bootstrap.js";
-import { ComparisonPanel } from "./comparisonPanel.js";
-import { documentsByLayer, LAYER_IDS, LAYER_SPECS, layerLabel, paneLayers, type LayerId } from "./layers.js";
-import { LayerControls, type Layout } from "./layerControls.js";
-import { isEmptyDocument, startOwnDocument, type DraftStorage, type OwnOrigin } from "./ownDocument.js";
-import { OwnPanel } from "./ownPanel.js";
-import { AutoAssist } from "../auto/autoAssist.js";
+import { documentsByLayer, LAYER_IDS, paneLayers, type LayerId } from "./layers.js";
+import type { Layout } from "./layerControls.js";
+import { OwnAnnotation, type OwnAnnotationHost } from "./ownAnnotation.js";
+import type { DraftStorage, OwnOrigin } from "./ownDocument.js";
+import type { AutoAssist } from "../auto/autoAssist.js";
+import { createLayers, drawLayers, lmodeLayers, ownPointerHooks, paneCaption, proposalLayer, type Layer, type SharedToolContext } from "./layerStack.js";
 import { PaneCoordinates, PaneSet } from "./panes.js";
-import { exposeTestHooks } from "./testHooks.js";
+import { workbenchKeyHooks } from "./workbenchKeys.js";
+import { WORKBENCH_LEGEND, WorkbenchPanel } from "./workbenchPanel.js";
+import { exposeWorkbenchHooks } from "./testHooks.js";
 import { OwnPersistence } from "./ownPersistence.js";
 import { ADJUDICATION_SHORTCUTS } from "./shortcuts.js";
 
 export { ADJUDICATION_SHORTCUTS };
 export type { Layout } from "./layerControls.js";
-
-/** What the page (the decision form) needs from the viewer. */
-export interface OwnAnnotationHost {
-  /** The adjudicator's own document, or null when none was started. */
-  ownDocument(): AnnotationDocument | null;
-  /** Called whenever the own document changes (started, edited, discarded). */
-  onOwnChange: (() => void) | null;
-}
-
-interface Layer {
-  readonly id: LayerId;
-  readonly store: DocumentStore;
-  readonly tools: Record<ToolName, Tool>;
-}
 
 /**
  * The adjudicator's viewer: Reader 1's and Reader 2's documents (read-only) drawn on the same
@@ -60,7 +45,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
   private readonly persist: OwnPersistence;
   /** The automatic proposal (SPEC §11) as a third, optional layer: shown, never accepted here. */
   private readonly auto: AutoAssist;
-  private pendingReplace: OwnOrigin | null = null;
+  private readonly ownAnnotation: OwnAnnotation;
   private readonly visible = new Set<LayerId>(["reader1", "reader2"]);
   private layout: Layout = "overlay";
   private readonly panes: PaneSet;
@@ -73,10 +58,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
   private readonly help: HelpOverlay;
   private readonly views: HTMLElement;
   private readonly nav: shell.NavBar;
-  private readonly image: shell.ImageControls;
-  private readonly layerControls: LayerControls;
-  private readonly own: OwnPanel;
-  private readonly compare: ComparisonPanel;
+  private readonly panel: WorkbenchPanel;
 
   constructor(
     readonly root: HTMLElement,
@@ -92,103 +74,68 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.spacing = shell.pixelSpacingOf(pullback);
     this.loader = new FrameLoader(boot.frame_url_template, pullback.n_frames, { batchUrlTemplate: boot.frames_batch_url_template, decodedCapacity: 64 });
     const docs = documentsByLayer(adjudication.reads);
-    const layer = (id: LayerId, doc: AnnotationDocument | null | undefined, readOnly: boolean): Layer => {
-      const store = new DocumentStore(doc ?? emptyDocument(), 0, { readOnly });
-      const context: ToolContext = {
-        coords: this.coords,
-        annotations: new AnnotationAdapter(store),
-        currentFrame: () => this.current,
-        requestRender: () => this.requestRender(),
-        notify: (message) => this.status.flash(message),
-        pixelSpacingMm: this.spacing,
-        frameCount: pullback.n_frames,
-        layerStyle: LAYER_SPECS[id],
-      };
-      return { id, store, tools: createToolSet(context) };
+    const shared: SharedToolContext = {
+      coords: this.coords,
+      currentFrame: () => this.current,
+      requestRender: () => this.requestRender(),
+      notify: (message) => this.status.flash(message),
+      pixelSpacingMm: this.spacing,
+      frameCount: pullback.n_frames,
     };
-    this.layers = { reader1: layer("reader1", docs.reader1, true), reader2: layer("reader2", docs.reader2, true), own: layer("own", null, this.readOnly) };
+    this.layers = createLayers(docs, this.readOnly, shared);
     this.persist = new OwnPersistence(this.layers.own.store, api, boot.adjudication_id, storage, !this.readOnly, (text, tone) =>
       this.status.setSave(text, tone === "busy" ? "pending" : tone),
     );
-    this.auto = new AutoAssist({
-      api,
-      pullbackId: pullback.id,
-      annotations: new AnnotationAdapter(new DocumentStore(emptyDocument(), 0, { readOnly: true })),
-      coords: this.coords,
-      currentFrame: () => this.current,
-      analysisFramesFor: () => [],
-      requestRender: () => this.requestRender(),
-      notify: (message) => this.status.flash(message, 8000),
-      displayOnly: true,
+    this.auto = proposalLayer(api, pullback.id, shared, (message, ms) => this.status.flash(message, ms));
+    this.ownAnnotation = new OwnAnnotation(this.layers, this.persist, !this.readOnly, {
+      flash: (message, ms) => this.status.flash(message, ms),
+      confirming: (origin) => this.panel.own.confirming(origin),
+      changed: (origin) => this.ownChanged(origin),
     });
     const ownDoc = this.persist.initial(this.resolved, docs.own);
     if (ownDoc) this.layers.own.store.load(ownDoc, 0);
     if (this.ownOrigin !== null) this.visible.add("own");
 
-    const banner = this.readOnly
-      ? this.resolved
-        ? "Resolved: read-only. Reader 1, Reader 2 and, when one was signed, the adjudicator's own annotation are shown."
-        : "Read-only view."
-      : "The readers' annotations are read-only. To resolve a group with your own measurements, start “My annotation” (copy of a reader or empty) and edit it with the tools.";
     this.status = new StatusBar(() => this.help.toggle());
-    this.help = new HelpOverlay(
-      ADJUDICATION_SHORTCUTS,
-      "Reader 1 is orange (solid lines), Reader 2 sky blue (dashed), your own annotation reddish purple (dotted). Thick contour = lumen, thin = stent.",
-    );
+    this.help = new HelpOverlay(ADJUDICATION_SHORTCUTS, WORKBENCH_LEGEND);
     this.panes = new PaneSet(factory, pullback, this.loader, {
       pointer: (viewport) => this.pointerHooks(viewport),
       frameChanged: (frame) => this.paneFrameChanged(frame),
       draw: (g, viewport) => this.drawPane(g, viewport),
-      caption: (layers) =>
-        layers.length
-          ? layers.map((id) => h("span", { class: `ad-chip ad-chip-${id}` }, layerLabel(id, this.resolved)))
-          : [h("span", { class: "ad-chip" }, "No layer shown")],
+      caption: (layers) => paneCaption(layers, this.resolved),
     });
     this.views = h("div", { class: "vw-views" }, this.panes.box);
     const stage = h("section", { class: "vw-stage", "aria-label": "Frame viewer" }, this.views);
-    const panel = h("aside", { class: "vw-panel", "aria-label": "Layers, my annotation and measurements" });
-    root.replaceChildren(h("div", { class: "vw-main" }, stage, panel), this.status.element, this.help.element);
+    this.panel = new WorkbenchPanel(
+      { readOnly: this.readOnly, resolved: this.resolved, visible: this.visible, layout: this.layout, spacing: this.spacing },
+      { ownStore: this.layers.own.store, pullback, strutThresholdUm: boot.strut_threshold_um, auto: this.auto.element },
+      {
+        setVisible: (id, on) => this.setVisible(id, on),
+        setLayout: (l) => this.setLayout(l),
+        startOwn: (o) => this.ownAnnotation.start(o),
+        discardOwn: () => this.ownAnnotation.discard(),
+        selectTool: (n) => this.selectTool(n),
+        adjust: (b, c) => {
+          this.adjust = [b, c];
+          this.panes.forEach((p) => p.viewport.setBrightnessContrast(b, c));
+        },
+        angle: (deg) => {
+          this.lmode.setAngle(deg);
+          this.requestRender();
+        },
+        resetView: () => this.panes.panes[0]?.viewer.resetView(),
+      },
+    );
+    root.replaceChildren(h("div", { class: "vw-main" }, stage, this.panel.element), this.status.element, this.help.element);
 
     const target = { frame: () => this.current, frameCount: () => pullback.n_frames, goTo: (f: number) => this.goTo(f) };
     this.nav = new shell.NavBar(target, pullback);
     this.nav.counter.dataset["readout"] = "frame";
     stage.append(this.nav.element);
-
-    this.layerControls = new LayerControls(this.resolved, this.visible, this.layout, {
-      setVisible: (id, on) => this.setVisible(id, on),
-      setLayout: (l) => this.setLayout(l),
-    });
-    this.own = new OwnPanel(this.layers.own.store, { start: (o) => this.startOwn(o), discard: () => this.discardOwn(), selectTool: (n) => this.selectTool(n) });
-    this.compare = new ComparisonPanel(this.spacing, boot.strut_threshold_um, (id) => (id === "own" && this.resolved ? "Adj." : LAYER_SPECS[id].short));
-    this.image = new shell.ImageControls({
-      adjust: (b, c) => {
-        this.adjust = [b, c];
-        this.panes.forEach((p) => p.viewport.setBrightnessContrast(b, c));
-      },
-      angle: (deg) => {
-        this.lmode.setAngle(deg);
-        this.requestRender();
-      },
-      resetView: () => this.panes.panes[0]?.viewer.resetView(),
-    });
-    panel.append(
-      h("p", { class: "ad-note", role: "note" }, banner),
-      ...this.layerControls.elements,
-      this.auto.element,
-      ...(this.readOnly ? [] : this.own.elements),
-    );
-    panel.append(
-      h("h2", {}, "This frame"),
-      this.compare.comparison,
-      h("h2", {}, "Pullback"),
-      this.compare.longitudinal,
-      ...this.image.elements,
-      ...shell.calibrationList(pullback, boot.strut_threshold_um),
-    );
   }
 
   private get ownOrigin(): OwnOrigin | null {
-    return this.persist.origin;
+    return this.ownAnnotation.origin;
   }
 
   /** The frame shown (0-based), −1 before the first. */
@@ -196,16 +143,8 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     return this.current;
   }
 
-  get currentLayout(): Layout {
-    return this.layout;
-  }
-
-  get paneCount(): number {
-    return this.panes.panes.length;
-  }
-
   ownDocument(): AnnotationDocument | null {
-    return this.ownOrigin === null ? null : this.layers.own.store.document;
+    return this.ownAnnotation.document();
   }
 
   /** Creates the first viewport, wires input, shows frame 0, then prefetches. */
@@ -224,10 +163,31 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     for (const layer of Object.values(this.layers)) {
       layer.store.subscribe((event) => {
         if (event.type === "document") this.documentChanged(layer.id);
-        this.updateOwnControls();
+        this.panel.showOwnState(this.ownOrigin);
       });
     }
-    window.addEventListener("keydown", (ev) => shell.handleViewerKey(ev, this.keyHooks()));
+    const keys = workbenchKeyHooks({
+      help: this.help,
+      slider: this.nav.slider,
+      root: this.root,
+      ownStore: this.layers.own.store,
+      firstViewer: () => this.panes.panes[0]?.viewer,
+      resetImage: () => this.panel.image.reset(),
+      frame: () => this.current,
+      frameCount: this.pullback.n_frames,
+      goTo: (f) => this.goTo(f),
+      currentTool: () => this.currentTool(),
+      targetOwnPane: () => {
+        const ownPane = this.panes.withLayer("own");
+        if (ownPane) this.coords.target = ownPane.viewport;
+      },
+      canEditOwn: () => !this.readOnly && this.ownOrigin !== null,
+      selectTool: (name) => this.selectTool(name),
+      isVisible: (id) => this.visible.has(id),
+      setVisible: (id, visible) => this.setVisible(id, visible),
+      toggleLayout: () => this.setLayout(this.layout === "overlay" ? "side-by-side" : "overlay"),
+    });
+    window.addEventListener("keydown", (ev) => shell.handleViewerKey(ev, keys));
     if (!this.readOnly && (await this.persist.loadServer())) this.visible.add("own");
     await this.arrange();
     stats.viewport = this.panes.panes[0]?.viewport.kind ?? "";
@@ -236,21 +196,16 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.goTo(0);
     const afterFirst = () => {
       this.loader.startPrefetch();
-      this.lmode.setAngle(Number(this.image.angle.value));
+      this.lmode.setAngle(Number(this.panel.image.angle.value));
     };
     this.loader.get(0).then(afterFirst, afterFirst);
     void this.auto.load();
-    const handle = {
-      goTo: (n: number) => this.goTo(n),
+    exposeWorkbenchHooks(stats, {
+      goTo: (n) => this.goTo(n),
       frame: () => this.current,
       frameCount: this.pullback.n_frames,
-      imageToScreen: (x: number, y: number) => this.panes.panes[0]!.viewport.imageToScreen([x, y]),
-    };
-    stats.expose(handle);
-    exposeTestHooks(handle, {
+      panes: this.panes,
       layout: () => this.layout,
-      panes: () => this.panes.panes.map((p) => [...p.layers]),
-      overlay: (pane) => this.panes.panes[pane]?.viewport ?? null,
       ownDocument: () => this.ownDocument(),
     });
   }
@@ -275,7 +230,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
   setLayout(layout: Layout): void {
     if (layout === this.layout) return;
     this.layout = layout;
-    this.layerControls.showLayout(layout);
+    this.panel.layerControls.showLayout(layout);
     void this.arrange();
   }
 
@@ -283,41 +238,12 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     if (id === "own" && this.ownOrigin === null) visible = false;
     if (visible) this.visible.add(id);
     else this.visible.delete(id);
-    this.layerControls.showVisible(id, visible, id !== "own" || this.ownOrigin !== null);
+    this.panel.layerControls.showVisible(id, visible, id !== "own" || this.ownOrigin !== null);
     if (id === "own" && !visible) this.selectTool(null);
     void this.arrange();
   }
 
-  /** Starts "my annotation" from a copy of a reader's document (or empty); asks before replacing one. */
-  startOwn(origin: OwnOrigin): void {
-    if (this.readOnly) return;
-    const current = this.ownDocument();
-    if (current && !isEmptyDocument(current) && this.pendingReplace !== origin) {
-      this.pendingReplace = origin;
-      this.status.flash("Your annotation is not empty: click the same button again to replace it.", 6000);
-      this.own.confirming(origin);
-      return;
-    }
-    this.pendingReplace = null;
-    this.own.confirming(null);
-    const docs = { reader1: this.layers.reader1.store.document, reader2: this.layers.reader2.store.document };
-    this.setOwn(origin, startOwnDocument(origin, docs));
-    this.selectTool(this.activeTool ?? "lumen");
-    this.status.flash(
-      origin === "empty" ? "Started an empty annotation of your own." : `Started from a copy of ${LAYER_SPECS[origin].label}; the original stays unchanged.`,
-    );
-  }
-
-  discardOwn(): void {
-    if (this.readOnly || this.ownOrigin === null) return;
-    this.pendingReplace = null;
-    this.setOwn(null, emptyDocument());
-    this.status.flash("Your annotation was discarded.");
-  }
-
-  private setOwn(origin: OwnOrigin | null, doc: AnnotationDocument): void {
-    for (const tool of Object.values(this.layers.own.tools)) tool.cancelDraft();
-    this.persist.reset(origin, doc);
+  private ownChanged(origin: OwnOrigin | null): void {
     if (origin === null) {
       this.visible.delete("own");
       this.selectTool(null);
@@ -325,6 +251,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.applyOwnState();
     void this.arrange();
     this.onOwnChange?.();
+    if (origin !== null) this.selectTool(this.activeTool ?? "lumen");
   }
 
   selectTool(name: ToolName | null): void {
@@ -332,7 +259,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     const chosen = editable ? name : null;
     if (chosen !== null && !this.visible.has("own")) this.setVisible("own", true);
     this.activeTool = chosen;
-    this.own.tools.show(this.layers.own.tools, chosen, editable);
+    this.panel.own.tools.show(this.layers.own.tools, chosen, editable);
     this.panes.forEach((p) => (p.viewport.overlayCanvas.dataset["tool"] = chosen && p.layers.includes("own") ? chosen : "navigate"));
     this.refreshLMode();
   }
@@ -356,12 +283,7 @@ export class AdjudicationViewer implements OwnAnnotationHost {
 
   private pointerHooks(viewport: ViewportAdapter) {
     const drawsOwn = () => !!this.panes.of(viewport)?.layers.includes("own");
-    const use = () => ((this.coords.target = viewport), this.currentTool());
-    return {
-      onPress: (press: Parameters<Tool["onPointerDown"]>[0]) => (drawsOwn() ? (use()?.onPointerDown(press) ?? false) : false),
-      onHover: (hover: Parameters<Tool["onPointerMove"]>[0]) => void (drawsOwn() && use()?.onPointerMove(hover)),
-      onRelease: () => use()?.onPointerUp(),
-    };
+    return ownPointerHooks(drawsOwn, () => ((this.coords.target = viewport), this.currentTool()));
   }
 
   private drawPane(g: CanvasRenderingContext2D, viewport: ViewportAdapter): void {
@@ -370,14 +292,8 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.coords.target = viewport;
     shell.drawLModeLine(g, viewport, this.pullback, this.lmode.angle);
     if (pane === this.panes.panes[0]) this.auto.render(g);
-    const placer = new shell.LabelPlacer();
-    // The own layer last, so what is being edited is on top.
-    for (const id of pane.layers) {
-      const layer = this.layers[id];
-      const frame = frameOf(layer.store.document, this.current);
-      for (const tool of Object.values(layer.tools)) tool.render(g, frame);
-      shell.drawStrutLabels(g, viewport, frame, this.spacing, this.boot.strut_threshold_um, placer, LAYER_SPECS[id].colour);
-    }
+    const layers = pane.layers.map((id) => this.layers[id]);
+    drawLayers(g, viewport, layers, this.current, this.spacing, this.boot.strut_threshold_um);
   }
 
   private requestRender(): void {
@@ -404,82 +320,30 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     }
     this.panes.forEach((p) => p.viewport.requestRender());
     this.updateComparison();
-    this.compare.showPullback(this.shown(LAYER_IDS.filter((l) => l !== "own" || this.ownOrigin !== null)));
+    this.panel.showPullback(this.layers, this.ownOrigin !== null);
     this.refreshLMode();
-    this.updateOwnControls();
+    this.panel.showOwnState(this.ownOrigin);
   }
 
   private refreshLMode(): void {
     if (!this.lmode) return;
-    const layers = this.shown(LAYER_IDS.filter((id) => this.visible.has(id))).map(([id, doc]) => ({
-      doc,
-      colour: LAYER_SPECS[id].colour,
-      dash: LAYER_SPECS[id].dash,
-    }));
-    this.lmode.setLayers(layers, [], shell.pendingMarks(this.layers.own.tools));
+    this.lmode.setLayers(lmodeLayers(this.visibleLayers()), [], shell.pendingMarks(this.layers.own.tools));
   }
 
-  private shown(ids: readonly LayerId[]): Array<[LayerId, Readonly<AnnotationDocument>]> {
-    return ids.map((id) => [id, this.layers[id].store.document]);
+  private visibleLayers(): Layer[] {
+    return LAYER_IDS.filter((id) => this.visible.has(id)).map((id) => this.layers[id]);
   }
 
   private updateComparison(): void {
-    this.compare.showFrame(this.current, this.shown(LAYER_IDS.filter((id) => this.visible.has(id))));
+    this.panel.showFrame(this.current, this.visibleLayers());
   }
 
   private applyOwnState(): void {
     const started = this.ownOrigin !== null;
-    this.layerControls.showVisible("own", started && this.visible.has("own"), started);
+    this.panel.layerControls.showVisible("own", started && this.visible.has("own"), started);
     this.root.classList.toggle("has-own", started);
     this.root.classList.toggle("is-read-only", this.readOnly);
-    this.updateOwnControls();
-    this.compare.showPullback(this.shown(LAYER_IDS.filter((l) => l !== "own" || started)));
-  }
-
-  private updateOwnControls(): void {
-    this.own.update(this.ownOrigin, "saved as your draft on the server until you sign");
-  }
-
-  /** Keys act when the viewer (or nothing in particular) has the focus: never inside the form. */
-  private keyHooks(): shell.KeyHooks {
-    const first = () => this.panes.panes[0]?.viewer;
-    return {
-      help: this.help,
-      slider: this.nav.slider,
-      ownsKey: (ev) =>
-        ev.target === document.body ||
-        ev.target === document.documentElement ||
-        ev.target === null ||
-        (ev.target instanceof Node && this.root.contains(ev.target)),
-      undo: () => this.layers.own.store.undo(),
-      redo: () => this.layers.own.store.redo(),
-      // Zoom and pan are linked across panes (PaneSet): one pane's change moves them all.
-      zoom: (d) => (d > 0 ? first()?.zoomIn() : first()?.zoomOut()),
-      resetView: () => {
-        first()?.resetView();
-        this.image.reset();
-      },
-      step: (d) => this.goTo(this.current + d),
-      goTo: (f) => this.goTo(f),
-      lastFrame: () => this.pullback.n_frames - 1,
-      pageKey: (key) => this.pageKey(key),
-    };
-  }
-
-  private pageKey(key: string): boolean {
-    const tool = this.currentTool();
-    if (tool) {
-      const ownPane = this.panes.withLayer("own");
-      if (ownPane) this.coords.target = ownPane.viewport;
-      if (tool.onKeyDown(key)) return true;
-    }
-    const toolKey = shell.toolForKey(key);
-    if (toolKey && !this.readOnly && this.ownOrigin !== null) this.selectTool(toolKey[0]);
-    else if (LAYER_IDS.some((id) => LAYER_SPECS[id].key === key)) {
-      const id = LAYER_IDS.find((l) => LAYER_SPECS[l].key === key)!;
-      this.setVisible(id, !this.visible.has(id));
-    } else if (key === "v" || key === "V") this.setLayout(this.layout === "overlay" ? "side-by-side" : "overlay");
-    else return false;
-    return true;
+    this.panel.showOwnState(this.ownOrigin);
+    this.panel.showPullback(this.layers, started);
   }
 }

@@ -2,6 +2,8 @@ import type { ViewportAdapter } from "../adapter/viewport.js";
 import type { AnnotationDocument } from "../document/types.js";
 import type { Layout } from "./layerControls.js";
 import type { LayerId } from "./layers.js";
+import type { PaneSet } from "./panes.js";
+import type { ViewerStats } from "../ui/stats.js";
 
 declare global {
   interface Window {
@@ -18,8 +20,28 @@ declare global {
   }
 }
 
+/** Publishes the workbench's handle (benchmark, `window.__viewer`) and its e2e test hooks. */
+export function exposeWorkbenchHooks(
+  stats: ViewerStats,
+  w: { goTo(n: number): void; frame(): number; frameCount: number; panes: PaneSet; layout(): Layout; ownDocument(): AnnotationDocument | null },
+): void {
+  const handle = {
+    goTo: (n: number) => w.goTo(n),
+    frame: () => w.frame(),
+    frameCount: w.frameCount,
+    imageToScreen: (x: number, y: number) => w.panes.panes[0]!.viewport.imageToScreen([x, y]),
+  };
+  stats.expose(handle);
+  exposeTestHooks(handle, {
+    layout: () => w.layout(),
+    panes: () => w.panes.panes.map((p) => [...p.layers]),
+    overlay: (pane) => w.panes.panes[pane]?.viewport ?? null,
+    ownDocument: () => w.ownDocument(),
+  });
+}
+
 /** Publishes the workbench viewer's test hooks on `window.__adjudicationViewer`. */
-export function exposeTestHooks(
+function exposeTestHooks(
   handle: { goTo(n: number): void; frame(): number; frameCount: number },
   viewer: {
     layout: () => Layout;

@@ -7,7 +7,7 @@
  */
 import "../ui/read.css";
 import { BootstrapError, parseBootstrap } from "../ui/bootstrap.js";
-import { startReadingApp } from "../ui/readingApp.js";
+import { startReadingApp } from "../ui/readingStart.js";
 import { canvasViewportFactory, renderFatal, type ViewportFactory } from "../ui/shell.js";
 
 /**

@@ -1,5 +1,5 @@
 import { AnnotationAdapter } from "../adapter/annotations.js";
-import { ApiClient, type PullbackResponse, type ReadResponse } from "../api/client.js";
+import type { ApiClient, PullbackResponse, ReadResponse } from "../api/client.js";
 import { AutoAssist } from "../auto/autoAssist.js";
 import { Autosaver } from "../document/autosave.js";
 import { documentFromServer, frameOf } from "../document/document.js";
@@ -21,42 +21,11 @@ import { ReadoutPanel } from "./readoutPanel.js";
 import * as shell from "./shell.js";
 import { StatusBar, type SaveTone } from "./statusBar.js";
 import { ReadingGuide } from "./readingGuide.js";
-import { SubmitDialog } from "./submitDialog.js";
+import { ReadSubmission } from "./readSubmission.js";
 import { viewerStats } from "./stats.js";
 
-export { canvasViewportFactory, renderFatal, type ViewportFactory } from "./shell.js";
-
-const NOT_FOUND = "This read or pullback was not found, or you have no access to it.";
-
-/** Loads the read and its pullback, then mounts the reading viewer into `root`. */
-export async function startReadingApp(
-  root: HTMLElement,
-  boot: ViewerBootstrap,
-  viewportFactory: shell.ViewportFactory = shell.canvasViewportFactory,
-): Promise<ReadingApp | null> {
-  root.classList.add("vw-root");
-  root.replaceChildren(h("p", { class: "vw-loading" }, "Loading read…"));
-  const api = new ApiClient(boot.api_base, boot.csrf_token);
-  let read: ReadResponse;
-  let pullback: PullbackResponse;
-  try {
-    [read, pullback] = await Promise.all([api.getRead(boot.read_id), api.getPullback(boot.pullback_id)]);
-  } catch (err) {
-    shell.renderFatal(root, "The viewer could not load this read", shell.describeLoadError(err, NOT_FOUND));
-    return null;
-  }
-  const refusal =
-    read.pullback !== pullback.id
-      ? (["The viewer could not load this read", "The read does not belong to this pullback."] as const)
-      : shell.unshowablePullback(pullback);
-  if (refusal) {
-    shell.renderFatal(root, refusal[0], refusal[1]);
-    return null;
-  }
-  const app = new ReadingApp(root, boot, api, read, pullback);
-  await app.mount(viewportFactory);
-  return app;
-}
+/** The one answer for a read or pullback that is missing or hidden (no hint which). */
+export const NOT_FOUND = "This read or pullback was not found, or you have no access to it.";
 
 /** The reading page: viewer, L-mode, tools, frame list, readouts, status line, conflicts, submit. */
 export class ReadingApp {
@@ -71,7 +40,7 @@ export class ReadingApp {
   private activeTool: ToolName | null = null;
   private readonly status: StatusBar;
   private readonly help: HelpOverlay;
-  private readonly submitDialog: SubmitDialog;
+  private readonly submission: ReadSubmission;
   private readonly conflict: ConflictBanner;
   private readonly readOnlyBanner: HTMLElement;
   private readonly toolButtons: shell.ToolButtons;
@@ -83,7 +52,6 @@ export class ReadingApp {
   private readonly image: shell.ImageControls;
   private readonly undoButton: HTMLButtonElement;
   private readonly redoButton: HTMLButtonElement;
-  private readonly submitButton: HTMLButtonElement;
   private readonly spacing: PixelSpacingMm | null;
 
   constructor(
@@ -115,7 +83,12 @@ export class ReadingApp {
     this.panel = h("aside", { class: "vw-panel", "aria-label": "Tools and measurements" });
     this.status = new StatusBar(() => this.help.toggle());
     this.help = new HelpOverlay();
-    this.submitDialog = new SubmitDialog((password, incomplete) => this.submit(password, incomplete));
+    this.submission = new ReadSubmission(this.store, this.autosaver, api, boot.read_id, {
+      cancelDrafts: () => Object.values(this.tools).forEach((tool) => tool.cancelDraft()),
+      missingWork: (doc) => this.guide.missingWork(doc),
+      flash: (m) => this.status.flash(m),
+      submitted: () => this.becomeReadOnly(),
+    });
     this.guide = new ReadingGuide(pullback, boot, {
       frame: () => this.viewer?.frame ?? -1,
       goTo: (f) => this.viewer.goTo(f),
@@ -130,7 +103,7 @@ export class ReadingApp {
       h("div", { class: "vw-main" }, this.guide.panel.element, this.stage, this.panel),
       this.status.element,
       this.help.element,
-      this.submitDialog.element,
+      this.submission.dialog.element,
     );
 
     const target = { frame: () => this.viewer.frame, frameCount: () => this.viewer.frameCount, goTo: (f: number) => this.viewer.goTo(f) };
@@ -142,8 +115,6 @@ export class ReadingApp {
       () => this.store.undo(),
       () => this.store.redo(),
     );
-    this.submitButton = h("button", { type: "button", class: "vw-button vw-primary vw-submit-button" }, "Submit read…");
-    this.submitButton.addEventListener("click", () => void this.openSubmit());
     this.readout = new ReadoutPanel(pullback.pixel_spacing_mm, this.spacing, boot.strut_threshold_um);
     this.image = new shell.ImageControls({
       adjust: (b, c) => this.viewer.viewport.setBrightnessContrast(b, c),
@@ -158,7 +129,7 @@ export class ReadingApp {
       h("h2", {}, "Tools"),
       this.toolButtons.element,
       this.guide.sequenceToggle,
-      h("div", { class: "vw-row" }, this.undoButton, this.redoButton, this.submitButton),
+      h("div", { class: "vw-row" }, this.undoButton, this.redoButton, this.submission.button),
       ...this.readout.elements,
       ...this.image.elements,
       ...shell.calibrationList(pullback, boot.strut_threshold_um),
@@ -233,15 +204,7 @@ export class ReadingApp {
       this.updateSaveState();
     });
     window.addEventListener("keydown", (ev) => shell.handleViewerKey(ev, this.keyHooks()));
-    window.addEventListener("beforeunload", (ev) => {
-      if (this.store.dirty || this.autosaver.pending) {
-        ev.preventDefault();
-        ev.returnValue = "";
-      }
-    });
-    document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "hidden") void this.autosaver.flush();
-    });
+    this.submission.guardUnsaved();
 
     this.applyReadOnly();
     this.selectTool(this.store.readOnly ? null : "lumen");
@@ -270,7 +233,7 @@ export class ReadingApp {
     return {
       help: this.help,
       slider: this.nav.slider,
-      ownsKey: () => !this.submitDialog.isOpen,
+      ownsKey: () => !this.submission.isOpen,
       undo: () => this.store.undo(),
       redo: () => this.store.redo(),
       zoom: (d) => (d > 0 ? this.viewer.zoomIn() : this.viewer.zoomOut()),
@@ -317,8 +280,7 @@ export class ReadingApp {
     const readOnly = this.store.readOnly;
     this.readOnlyBanner.hidden = !readOnly;
     this.root.classList.toggle("is-read-only", readOnly);
-    this.submitButton.disabled = readOnly;
-    this.submitButton.textContent = readOnly ? "Submitted (read-only)" : "Submit read…";
+    this.submission.showReadOnly(readOnly);
     if (readOnly) this.selectTool(null);
   }
 
@@ -362,25 +324,6 @@ export class ReadingApp {
     const text = arc !== null ? `arc ${arc.toFixed(1)}°` : caliper !== null ? `thickness ${caliper.toFixed(2)} mm` : "";
     this.readout.draft = text;
     this.status.live(text);
-  }
-
-  private async openSubmit(): Promise<void> {
-    if (this.store.readOnly) return;
-    for (const tool of Object.values(this.tools)) tool.cancelDraft();
-    await this.autosaver.flush();
-    if (this.store.inConflict || this.store.dirty) {
-      this.status.flash("Save your changes first (resolve the conflict or the save error above).");
-      return;
-    }
-    this.submitDialog.open(this.guide.missingWork(this.store.document));
-  }
-
-  private async submit(password: string, incomplete?: { reason: string }): Promise<void> {
-    await this.autosaver.flush();
-    if (this.store.dirty) throw new Error("Your latest changes are not saved yet; try again in a moment.");
-    await this.api.submitRead(this.boot.read_id, password, incomplete);
-    this.becomeReadOnly();
-    this.status.flash("Read submitted. It is now read-only.");
   }
 
   private updateSaveState(): void {
