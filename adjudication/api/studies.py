@@ -191,13 +191,13 @@ class StudyViewSet(
                 required=False,
                 description="Only with an `application/dicom` body (the body is the one "
                 f"DICOM file): {text}",
-                **extra,
+                enum=list(Timepoint.values) if name == "timepoint" else None,
             )
-            for name, text, extra in (
-                ("subject_code", "the subject's code.", {}),
-                ("timepoint", "the timepoint.", {"enum": list(Timepoint.values)}),
-                ("lesion", "the lesion (optional).", {}),
-                ("filename", "the original file name, kept on the pullback (optional).", {}),
+            for name, text in (
+                ("subject_code", "the subject's code."),
+                ("timepoint", "the timepoint."),
+                ("lesion", "the lesion (optional)."),
+                ("filename", "the original file name, kept on the pullback (optional)."),
             )
         ],
         responses={
