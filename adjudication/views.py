@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
@@ -64,7 +65,11 @@ def read_page(request: HttpRequest, pk: int) -> HttpResponse:
         "csrf_token": get_token(request),
         "read_only": read.status == ReadState.SUBMITTED,
         "frame_url_template": frames_base + "{n}",
-        "frames_batch_url_template": frames_base + "?start={start}&count={count}",
+        # Behind nginx single frames are files it serves; the batch would go through Django.
+        # An explicit null (not a missing key: the viewer would derive the URL) turns it off.
+        "frames_batch_url_template": (
+            None if settings.FRAMES_VIA_PROXY else frames_base + "?start={start}&count={count}"
+        ),
         "lmode_url_template": frames_base.removesuffix("frames/") + "lmode/?angle_deg={angle}",
         # The pullback's device sets its threshold (SPEC §5); a pre pullback's grid covers it all.
         "strut_threshold_um": study_settings.strut_threshold_for(read.pullback.device or None),

@@ -15,8 +15,9 @@ the end; a temporary MEDIA_ROOT, removed at the end):
    "nginx static" reference;
 3. Orthanc (``/usr/sbin/Orthanc``, Debian's ``orthanc``) on loopback with its own temporary
    storage, no plugins; skipped with a message when absent;
-4. ingest, upload → ready: ours is one HTTP multipart upload through nginx with the ingest run
-   on commit in the request (``CELERY_TASK_ALWAYS_EAGER``: no queue wait; de-identification,
+4. ingest, upload → ready: ours is one HTTP upload through nginx (``--upload raw``, the default:
+   the DICOM as an ``application/dicom`` body, as Orthanc takes it; or ``multipart``) with the
+   ingest run on commit in the request (``CELERY_TASK_ALWAYS_EAGER``: no queue wait; de-identification,
    frame rewrite, frame index and frame files all on), Orthanc's is ``POST /instances``;
    ``--rounds`` interleaved repeats, medians;
 5. frames, as reader A with ``Authorization: Token`` (ours) / no auth (nginx static, Orthanc
@@ -50,6 +51,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = os.environ.get("BENCH_DB", "corelab_bench")  # one per engineer on a shared machine
@@ -164,15 +166,23 @@ def _request(
         conn.close()
 
 
-def _ingest_ours(port: int, people: dict[str, Any], dicom: Path, code: str) -> tuple[float, int]:
+def _ingest_ours(
+    port: int, people: dict[str, Any], dicom: Path, code: str, upload: str
+) -> tuple[float, int]:
     study = _study(people, code)
-    body, ctype = _multipart(dicom, {"subject_code": "S-0001", "timepoint": "post"})
+    fields = {"subject_code": "S-0001", "timepoint": "post"}
+    url = f"/api/v1/studies/{study.pk}/pullbacks/"
+    if upload == "raw":  # the file as the body, its fields in the query string
+        body, ctype = dicom.read_bytes(), "application/dicom"
+        url += "?" + urlencode({**fields, "filename": dicom.name})
+    else:
+        body, ctype = _multipart(dicom, fields)
     headers = {"Authorization": f"Token {people['coordinator_token']}", "Content-Type": ctype}
     from adjudication.models import Pullback
     from adjudication.services import ingest
 
     t0 = time.perf_counter()
-    status, data = _request(port, "POST", f"/api/v1/studies/{study.pk}/pullbacks/", body, headers)
+    status, data = _request(port, "POST", url, body, headers)
     t1 = time.perf_counter()
     if status != 202:
         raise SystemExit(f"our upload was refused: {status} {data[:300]!r}")
@@ -182,7 +192,7 @@ def _ingest_ours(port: int, people: dict[str, Any], dicom: Path, code: str) -> t
     pullback = Pullback.objects.get(pk=pk)
     if pullback.status != "ready":
         raise SystemExit(f"our ingest did not end ready: {pullback.error}")
-    print(f"    ours: upload {t1 - t0:.2f} s + ingest {seconds - (t1 - t0):.2f} s")
+    print(f"    ours ({upload}): upload {t1 - t0:.2f} s + ingest {seconds - (t1 - t0):.2f} s")
     return seconds, pk
 
 
@@ -438,6 +448,12 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--quality", type=int, default=55, help="JPEG quality (~100 KB)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--upload",
+        choices=["raw", "multipart"],
+        default="raw",
+        help="ingest upload: the DICOM as an application/dicom body, or a multipart form",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument(
@@ -561,7 +577,7 @@ def main() -> None:
         orthanc_ingest: list[float] = []
         pullback_pk = orthanc_id = None
         for r in range(args.rounds):
-            seconds, pullback_pk = _ingest_ours(http_port, people, dicom, f"bench{r}")
+            seconds, pullback_pk = _ingest_ours(http_port, people, dicom, f"bench{r}", args.upload)
             ours_ingest.append(seconds)
             if orthanc_port:
                 if orthanc_id:

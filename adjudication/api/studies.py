@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -25,6 +27,9 @@ from adjudication.types import request_user
 from .common import coordinated_study_or_404, require_action
 from .parsers import BoundedJSONParser
 from .pullbacks import PullbackForCoordinatorOutput
+
+# The upload's body is one DICOM file (RFC 3240), its fields in the query string.
+RAW_DICOM_MEDIA_TYPE = "application/dicom"
 
 
 class StudyOutput(serializers.ModelSerializer):
@@ -175,7 +180,26 @@ class StudyViewSet(
     )
     @extend_schema(
         methods=["POST"],
-        request={"multipart/form-data": UploadInput},
+        request={
+            "multipart/form-data": UploadInput,
+            RAW_DICOM_MEDIA_TYPE: OpenApiTypes.BINARY,
+        },
+        parameters=[
+            OpenApiParameter(
+                name,
+                str,
+                required=False,
+                description="Only with an `application/dicom` body (the body is the one "
+                f"DICOM file): {text}",
+                enum=list(Timepoint.values) if name == "timepoint" else None,
+            )
+            for name, text in (
+                ("subject_code", "the subject's code."),
+                ("timepoint", "the timepoint."),
+                ("lesion", "the lesion (optional)."),
+                ("filename", "the original file name, kept on the pullback (optional)."),
+            )
+        ],
         responses={
             202: PolymorphicProxySerializer(
                 component_name="UploadResult",
@@ -215,6 +239,8 @@ class StudyViewSet(
             )
             page = self.paginate_queryset(qs)
             return self.get_paginated_response(PullbackForCoordinatorOutput(page, many=True).data)
+        if request.content_type.split(";")[0].strip().lower() == RAW_DICOM_MEDIA_TYPE:
+            return self._pullbacks_create_from_raw_body(request, study)
         _refuse_oversized_request(request)
         data = UploadInput(data=_upload_data(request))
         data.is_valid(raise_exception=True)
@@ -231,14 +257,43 @@ class StudyViewSet(
             lesion=data.validated_data["lesion"],
             manifest=None if manifest_file is None else ingest.manifest_read(manifest_file),
         )
-        # Re-read: with eager tasks (the no-Redis dev fallback) ingest already ran on commit.
-        statuses = dict(
-            Pullback.objects.filter(pk__in=[p.pk for p in pullbacks]).values_list("pk", "status")
+        return _upload_response(pullbacks)
+
+    def _pullbacks_create_from_raw_body(self, request: Request, study: Study) -> Response:
+        """``Content-Type: application/dicom``: the body is the file, streamed to staging as
+        it is read (no multipart parsing); the form fields come as query parameters."""
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        query = request.query_params
+        pullbacks = ingest.pullbacks_create_from_upload(
+            study=study,
+            actor=request_user(request),
+            sources=[
+                ingest.UploadSource(
+                    query.get("filename") or "upload.dcm",
+                    # DRF's stream is the WSGI input itself (None for an empty body).
+                    request.stream if request.stream is not None else io.BytesIO(),
+                    length,
+                )
+            ],
+            subject_code=query.get("subject_code", ""),
+            timepoint=query.get("timepoint", ""),
+            lesion=query.get("lesion", ""),
         )
-        rows = [{"id": p.pk, "status": statuses.get(p.pk, p.status)} for p in pullbacks]
-        if len(rows) == 1:
-            return Response(UploadOutput(rows[0]).data, status=status.HTTP_202_ACCEPTED)
-        return Response(UploadManyOutput({"pullbacks": rows}).data, status=status.HTTP_202_ACCEPTED)
+        return _upload_response(pullbacks)
+
+
+def _upload_response(pullbacks: list[Pullback]) -> Response:
+    # Re-read: with eager tasks (the no-Redis dev fallback) ingest already ran on commit.
+    statuses = dict(
+        Pullback.objects.filter(pk__in=[p.pk for p in pullbacks]).values_list("pk", "status")
+    )
+    rows = [{"id": p.pk, "status": statuses.get(p.pk, p.status)} for p in pullbacks]
+    if len(rows) == 1:
+        return Response(UploadOutput(rows[0]).data, status=status.HTTP_202_ACCEPTED)
+    return Response(UploadManyOutput({"pullbacks": rows}).data, status=status.HTTP_202_ACCEPTED)
 
 
 def _upload_data(request: Request) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -261,7 +262,11 @@ def viewer_bootstrap(request: HttpRequest, adjudication: Adjudication) -> dict[s
         "api_base": "/api/v1",
         "csrf_token": get_token(request),
         "frame_url_template": frames_base + "{n}",
-        "frames_batch_url_template": frames_base + "?start={start}&count={count}",
+        # Behind nginx single frames are files it serves; the batch would go through Django.
+        # An explicit null (not a missing key: the viewer would derive the URL) turns it off.
+        "frames_batch_url_template": (
+            None if settings.FRAMES_VIA_PROXY else frames_base + "?start={start}&count={count}"
+        ),
         "lmode_url_template": frames_base.removesuffix("frames/") + "lmode/?angle_deg={angle}",
         "read_only": adjudication.status != "open",
         "strut_threshold_um": study_settings.strut_threshold_for(pullback.device or None),
