@@ -128,7 +128,13 @@ def test_sigkill_mid_ingest_redelivers_and_ends_ready(
     )
     key = str(pullback.storage_key)
     assert len(storage.read_frames(key, 0, FRAMES, "image/jpeg") or []) == FRAMES
-    assert not storage.upload_path(pullback).exists()
+    # The staged upload is removed right after the finishing transaction commits (the status
+    # can be seen as ready a moment before): it must be gone, not left behind.
+    wait_until(
+        lambda: not storage.upload_path(pullback).exists(),
+        timeout_s=30,
+        what="the staged upload to be removed after ingest",
+    )
     assert sorted(p.name for p in storage.pullback_dir(pullback).iterdir()) == [
         "frames.files",  # each frame as a file for the proxy (issue 13); no temporaries left
         "frames.idx",
