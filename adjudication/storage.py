@@ -101,17 +101,25 @@ def frame_proxy_path(storage_key: str, frame: int, content_type: str) -> str | N
 
 class FrameIndex:
     """One pullback's ``frames.idx``, parsed: the data file and per frame (offset, length);
-    ``has_files``: whether ``frames.files/`` holds each frame as a file (renamed into place
-    before the index, so it is known when the index is read)."""
+    ``has_files``: whether ``frames.files/`` holds each frame as a file. That folder is renamed
+    into place once complete, after the pullback became ready (``services.ingest.layout``), so
+    while it is missing every look checks again (one ``stat``); once seen it is remembered."""
 
-    __slots__ = ("data_path", "entries", "has_files")
+    __slots__ = ("_files_dir", "_has_files", "data_path", "entries")
 
     def __init__(
-        self, data_path: str, entries: tuple[tuple[int, int], ...], has_files: bool = False
+        self, data_path: str, entries: tuple[tuple[int, int], ...], files_dir: str = ""
     ) -> None:
         self.data_path = data_path
         self.entries = entries
-        self.has_files = has_files
+        self._files_dir = files_dir
+        self._has_files = False
+
+    @property
+    def has_files(self) -> bool:
+        if not self._has_files and self._files_dir:
+            self._has_files = os.path.isdir(self._files_dir)
+        return self._has_files
 
     @classmethod
     def parse(cls, folder: str, data: bytes) -> FrameIndex:
@@ -123,8 +131,11 @@ class FrameIndex:
         if len(data) != _INDEX_HEADER.size + count * _INDEX_ENTRY.size:
             raise ValueError("frames.idx has the wrong length")
         entries = tuple(_INDEX_ENTRY.iter_unpack(data[_INDEX_HEADER.size :]))
-        has_files = os.path.isdir(os.path.join(folder, FRAME_FILES_NAME))
-        return cls(os.path.join(folder, _DATA_FILES[kind]), entries, has_files)
+        return cls(
+            os.path.join(folder, _DATA_FILES[kind]),
+            entries,
+            os.path.join(folder, FRAME_FILES_NAME),
+        )
 
 
 _INDEXES: OrderedDict[str, FrameIndex] = OrderedDict()

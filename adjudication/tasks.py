@@ -44,6 +44,11 @@ def pullback_ingest(*, pullback_pk: int) -> None:
 
 
 @idempotent_task(**RETRY)
+def pullback_write_frame_files(*, pullback_pk: int) -> None:
+    _run(ingest.pullback_write_frame_files, pullback_pk=pullback_pk)
+
+
+@idempotent_task(**RETRY)
 def pullback_auto_annotate(*, pullback_pk: int) -> None:
     _run(auto_annotations.pullback_auto_annotate, pullback_pk=pullback_pk)
 

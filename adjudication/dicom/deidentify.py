@@ -43,9 +43,11 @@ import hmac
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydicom.datadict import dictionary_has_tag, dictionary_keyword, dictionary_VR
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
+from pydicom.tag import BaseTag
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, UID_dictionary
 
 # Attributes kept (at any depth). Everything not listed is removed.
@@ -248,23 +250,32 @@ class _Walker:
         return self.uid_map[original]
 
     def dataset(self, ds: Dataset) -> None:
-        for element in list(ds):
-            self.element(ds, element)
+        # Decided from each element's tag and VR alone: a kept element that is neither a UID
+        # nor a sequence stays as read (pydicom writes a never-converted element's bytes back
+        # as they are), so only what changes is ever decoded — per-frame functional groups
+        # of hundreds of items cost a fraction of a full conversion.
+        for tag in list(ds.keys()):
+            self.element(ds, BaseTag(tag))
 
-    def element(self, ds: Dataset, element: DataElement) -> None:
-        tag, keyword = element.tag, element.keyword
+    def element(self, ds: Dataset, tag: BaseTag) -> None:
+        keyword = dictionary_keyword(tag) if dictionary_has_tag(tag) else ""
         if tag.is_private or keyword not in KEEP:
             del ds[tag]
             self.removed.add(keyword or str(tag))
         elif keyword in ("PatientName", "PatientID"):
-            element.value = self.subject_code
+            ds[tag].value = self.subject_code
         elif keyword in EMPTY:
-            element.value = None
-        elif element.VR == UID_VR:
-            self.uid_element(keyword, element)
-        elif element.VR == "SQ":
-            for item in element.value or []:
-                self.dataset(item)
+            ds[tag].value = None
+        else:
+            stored = ds.get_item(tag)
+            vr = getattr(stored, "VR", None)
+            if vr in (None, "UN"):  # implicit VR, or unknown to the writer: the dictionary's
+                vr = dictionary_VR(tag)
+            if vr == UID_VR:
+                self.uid_element(keyword, ds[tag])
+            elif vr == "SQ":
+                for item in ds[tag].value or []:
+                    self.dataset(item)
 
     def uid_element(self, keyword: str, element: DataElement) -> None:
         if keyword in KEEP_UID_KEYWORDS or keyword.endswith("ClassUID"):

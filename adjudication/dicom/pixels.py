@@ -75,6 +75,13 @@ def looks_like_text_before_eoi(data: bytes) -> bool:
 def source_frames(inspected: InspectedPullback) -> list[bytes]:
     """The encapsulated frames of the dataset, one ``bytes`` per frame."""
     ds = inspected.dataset
+    if "ExtendedOffsetTable" not in ds:
+        # The usual layout, one fragment per frame: sliced straight from the fragment table
+        # (pydicom's generator reads it item by item through a file object, 6× slower).
+        view = memoryview(ds.PixelData)
+        fragments = encapsulated_fragments(view)
+        if len(fragments) == inspected.n_frames:
+            return [bytes(view[offset : offset + length]) for offset, length in fragments]
     extended = None
     if "ExtendedOffsetTable" in ds and "ExtendedOffsetTableLengths" in ds:
         extended = (bytes(ds.ExtendedOffsetTable), bytes(ds.ExtendedOffsetTableLengths))

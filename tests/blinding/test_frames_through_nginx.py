@@ -105,6 +105,12 @@ def proxy(live_server: Any, media: Path, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def pullback(world: Any, media: Path, tmp_path: Path) -> tuple[Any, list[bytes]]:
+    return ingested(world, tmp_path, frame_files=True)
+
+
+def ingested(world: Any, tmp_path: Path, *, frame_files: bool) -> tuple[Any, list[bytes]]:
+    """A pullback of reader A and B, ingested; ``frame_files``: the light task that ``ready``
+    schedules has run too (each frame as a file nginx sends)."""
     path = tmp_path / "jpeg.dcm"
     make_synthetic_pullback(
         path, n_frames=N_FRAMES, rows=64, columns=64, encoding="jpeg_baseline", seed=9
@@ -119,6 +125,8 @@ def pullback(world: Any, media: Path, tmp_path: Path) -> tuple[Any, list[bytes]]
             timepoint="post",
         )
     ingest.pullback_ingest(pullback_pk=created.pk)
+    if frame_files:
+        ingest.pullback_write_frame_files(pullback_pk=created.pk)
     created.refresh_from_db()
     assert created.status == "ready", created.error
     pullback_assign_readers(
@@ -152,6 +160,32 @@ def test_the_assigned_reader_gets_the_stored_bytes_sent_by_nginx_not_the_app(
         direct = s.get(f"{url}/frames/2", headers=headers)
         assert direct.status_code == 200 and direct.content == b""
         assert direct.headers["X-Accel-Redirect"].startswith("/_frames/")
+
+
+def test_frames_come_from_the_app_until_their_files_exist_then_from_nginx(
+    world: Any, proxy: str, live_server: Any, media: Path, tmp_path: Path
+) -> None:
+    """Ready comes before the per-frame files (a light task writes them after ingest): the
+    reader gets the same bytes meanwhile, sent by the app; blinding is the same either way."""
+    created, fragments = ingested(world, tmp_path, frame_files=False)
+    url = f"{live_server.url}/api/v1/pullbacks/{created.pk}"
+    with requests.Session() as s:
+        headers = auth(world.reader_a)
+        r = s.get(f"{proxy}/api/v1/pullbacks/{created.pk}/frames/1", headers=headers)
+        assert r.status_code == 200 and r.content == fragments[1]
+        direct = s.get(f"{url}/frames/1", headers=headers)
+        assert direct.content == fragments[1] and "X-Accel-Redirect" not in direct.headers
+        outsider = s.get(
+            f"{proxy}/api/v1/pullbacks/{created.pk}/frames/1", headers=auth(world.other_reader)
+        )
+        assert outsider.status_code == 404 and outsider.json()["code"] == "not_found"
+        ingest.pullback_write_frame_files(pullback_pk=created.pk)
+        # The app's cached index notices the files: from now on nginx sends them.
+        direct = s.get(f"{url}/frames/1", headers=headers)
+        assert direct.content == b"" and direct.headers["X-Accel-Redirect"].startswith("/_frames/")
+        for n in range(N_FRAMES):
+            r = s.get(f"{proxy}/api/v1/pullbacks/{created.pk}/frames/{n}", headers=headers)
+            assert r.status_code == 200 and r.content == fragments[n]
 
 
 def test_a_signed_in_browser_session_gets_frames_through_nginx_too(
@@ -188,6 +222,7 @@ def test_a_grant_for_one_pullback_opens_no_other(
             timepoint="post",
         )
     ingest.pullback_ingest(pullback_pk=hidden.pk)
+    ingest.pullback_write_frame_files(pullback_pk=hidden.pk)
     headers = auth(world.reader_a)
     with requests.Session() as s:
         assert s.get(f"{proxy}/api/v1/pullbacks/{created.pk}/frames/0", headers=headers).ok

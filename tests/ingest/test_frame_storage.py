@@ -41,7 +41,9 @@ def media(settings: Any, tmp_path: Path) -> Path:
     return Path(settings.MEDIA_ROOT)
 
 
-def upload_and_ingest(world: Any, path: Path) -> Any:
+def upload_and_ingest(world: Any, path: Path, *, frame_files: bool = True) -> Any:
+    """Upload and ingest; with ``frame_files`` also the light task that ``ready`` schedules
+    (each frame as a file of its own for the reverse proxy)."""
     with open(path, "rb") as fh:
         [pullback] = ingest.pullbacks_create_from_upload(
             study=world.study,
@@ -51,6 +53,8 @@ def upload_and_ingest(world: Any, path: Path) -> Any:
             timepoint="post",
         )
     ingest.pullback_ingest(pullback_pk=pullback.pk)
+    if frame_files:
+        ingest.pullback_write_frame_files(pullback_pk=pullback.pk)
     pullback.refresh_from_db()
     return pullback
 
@@ -81,12 +85,17 @@ def test_a_jpeg_source_is_stored_once_and_its_frames_are_its_fragments_in_place(
 ) -> None:
     path = jpeg_file(tmp_path)
     fragments = fragments_of(path)
-    pullback = upload_and_ingest(world, path)
+    pullback = upload_and_ingest(world, path, frame_files=False)
     assert pullback.status == "ready", pullback.error
-    # The fragments in place in source.dcm (indexed), and each again as a file of its own for
-    # the reverse proxy's sendfile (issue 13), byte for byte the same.
-    assert names_under(pullback) == ["frames.files", "frames.idx", "source.dcm"]
     key = str(pullback.storage_key)
+    # Ready with the fragments in place in source.dcm (indexed): the app sends them until the
+    # light task has written each frame as a file of its own for the reverse proxy.
+    assert names_under(pullback) == ["frames.idx", "source.dcm"]
+    assert storage.frame_proxy_path(key, 3, "image/jpeg") is None
+    assert storage.read_frame(key, 3, "image/jpeg") == fragments[3]
+    ingest.pullback_write_frame_files(pullback_pk=pullback.pk)
+    # Now byte for byte the same again as files (issue 13); the cached index notices them.
+    assert names_under(pullback) == ["frames.files", "frames.idx", "source.dcm"]
     files = storage.pullback_dir(pullback) / storage.FRAME_FILES_NAME
     assert sorted(p.name for p in files.iterdir()) == sorted(f"{n}.jpg" for n in range(FRAMES))
     assert [(files / f"{n}.jpg").read_bytes() for n in range(FRAMES)] == fragments

@@ -56,8 +56,10 @@ def upload(world: Any, path: Path) -> Pullback:
 
 
 def upload_and_ingest(world: Any, path: Path) -> Pullback:
+    """Upload, ingest, and the light task ``ready`` schedules (the per-frame files)."""
     pullback = upload(world, path)
     ingest.pullback_ingest(pullback_pk=pullback.pk)
+    ingest.pullback_write_frame_files(pullback_pk=pullback.pk)
     pullback.refresh_from_db()
     return pullback
 

@@ -135,6 +135,12 @@ def test_sigkill_mid_ingest_redelivers_and_ends_ready(
         timeout_s=30,
         what="the staged upload to be removed after ingest",
     )
+    # Each frame as a file for the proxy: a light task scheduled when ingest committed.
+    wait_until(
+        lambda: (storage.pullback_dir(pullback) / storage.FRAME_FILES_NAME).is_dir(),
+        timeout_s=60,
+        what="the per-frame files to be written after ready",
+    )
     assert sorted(p.name for p in storage.pullback_dir(pullback).iterdir()) == [
         "frames.files",  # each frame as a file for the proxy (issue 13); no temporaries left
         "frames.idx",

@@ -19,7 +19,13 @@ from .upload import (
     pullback_ingest_enqueue,
     pullbacks_create_from_upload,
 )
-from .worker import LockNotAcquired, limits_from_settings, pullback_ingest, source_uid_digest
+from .worker import (
+    LockNotAcquired,
+    limits_from_settings,
+    pullback_ingest,
+    pullback_write_frame_files,
+    source_uid_digest,
+)
 
 __all__ = [
     "LockNotAcquired",
@@ -32,6 +38,7 @@ __all__ = [
     "pullback_ingest_enqueue",
     "pullback_lmode_png",
     "pullback_set_calibration",
+    "pullback_write_frame_files",
     "pullbacks_create_from_upload",
     "source_uid_digest",
 ]

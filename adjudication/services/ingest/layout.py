@@ -1,19 +1,28 @@
 """Frame layout on disk (``storage``): ``source.dcm``, the frames in it or in ``frames.bin``,
-and ``frames.idx``.
+``frames.idx`` and ``frames.files/``.
 
 Frames are stored once: a JPEG-baseline source with one fragment per frame (always the case
 after ``pixels.clean_frames`` re-encapsulated it) is written as ``source.dcm`` only and its
 frames indexed in place; any other source gets its frames encoded into one ``frames.bin``.
-Each frame is also copied (``copy_file_range``, in the kernel) to a file of its own under
-``frames.files/``, which the reverse proxy sends with ``sendfile`` once the app has authorised
-a request (``FRAMES_VIA_PROXY``). Everything is written under temporary names and renamed, index last, so nothing half-written
+``source.dcm`` holds exactly the frame bytes ``clean_frames`` checked (written from memory in
+one call: copying them from the upload in the kernel measured no faster once the copy had to be
+compared with the checked bytes).
+Everything is written under temporary names and renamed, index last, so nothing half-written
 is ever visible and a re-run after a killed worker simply writes the same files again.
+
+After the pullback is ``ready``, ``write_frame_files`` (a light task, scheduled when ingest
+commits) copies each frame (``copy_file_range``) to a file of its own under ``frames.files/``,
+which the reverse proxy sends with ``sendfile`` once the app has authorised a request
+(``FRAMES_VIA_PROXY``). Until that folder is renamed into place the app sends the bytes from
+the index itself, so a reader never waits for it; creating hundreds of files is the slowest
+part of storing a pullback on a busy disk and is kept off the upload → ready path.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,7 +40,9 @@ def remove_temporaries(pullback: Pullback) -> None:
     folder = storage.pullback_dir(pullback)
     for name in (storage.SOURCE_NAME, storage.FRAMES_BIN_NAME, storage.INDEX_NAME):
         (folder / (name + _TMP_SUFFIX)).unlink(missing_ok=True)
-    shutil.rmtree(folder / (storage.FRAME_FILES_NAME + _TMP_SUFFIX), ignore_errors=True)
+    if folder.is_dir():
+        for left in folder.glob(storage.FRAME_FILES_NAME + ".*" + _TMP_SUFFIX):
+            shutil.rmtree(left, ignore_errors=True)
 
 
 def _copy_range(src_fd: int, dst_fd: int, offset: int, length: int) -> None:
@@ -56,7 +67,7 @@ def _write_frame_files(
     """One file per frame (``storage.frame_file_path``), copied from the indexed bytes: what
     the reverse proxy sends with ``sendfile`` after the app authorised a request."""
     shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
+    target.mkdir()  # not its parents: a pullback folder removed meanwhile stays removed
     src = os.open(data_path, os.O_RDONLY)
     try:
         for frame, (offset, length) in enumerate(entries):
@@ -170,18 +181,39 @@ def store_frames(
         if not source_tmp.exists():
             write_dicom(inspected.dataset, source_tmp)
     in_source = not bin_tmp.exists()
-    files_tmp = folder / (storage.FRAME_FILES_NAME + _TMP_SUFFIX)
-    _write_frame_files(
-        source_tmp if in_source else bin_tmp,
-        entries,
-        files_tmp,
-        storage.EXTENSIONS.get(content_type, "bin"),
-    )
     index_tmp.write_bytes(storage.frame_index_bytes(entries, in_source=in_source))
     if bin_tmp.exists():
         os.replace(bin_tmp, folder / storage.FRAMES_BIN_NAME)
     os.replace(source_tmp, source)
-    shutil.rmtree(folder / storage.FRAME_FILES_NAME, ignore_errors=True)  # a killed re-run
-    os.replace(files_tmp, folder / storage.FRAME_FILES_NAME)
+    # Frame files of a killed earlier run: written again after ``ready`` (write_frame_files).
+    shutil.rmtree(folder / storage.FRAME_FILES_NAME, ignore_errors=True)
     os.replace(index_tmp, folder / storage.INDEX_NAME)
     return content_type
+
+
+def write_frame_files(pullback: Pullback) -> bool:
+    """Each indexed frame copied to a file of its own under ``frames.files/`` (module doc);
+    returns whether this call wrote them. Idempotent and safe to run twice at once: each run
+    writes its own temporary folder and only one rename can put a folder in place."""
+    folder = storage.pullback_dir(pullback)
+    final = folder / storage.FRAME_FILES_NAME
+    try:  # read here, not from the per-process cache: the files may have been removed since
+        index = storage.FrameIndex.parse(str(folder), (folder / storage.INDEX_NAME).read_bytes())
+    except FileNotFoundError:
+        return False
+    if index.has_files:
+        return False
+    extension = storage.EXTENSIONS.get(pullback.frame_content_type, "bin")
+    files_tmp = folder / f"{storage.FRAME_FILES_NAME}.{uuid.uuid4().hex}{_TMP_SUFFIX}"
+    try:
+        _write_frame_files(Path(index.data_path), list(index.entries), files_tmp, extension)
+        os.replace(files_tmp, final)
+    except FileNotFoundError:
+        return False  # the pullback's files were removed meanwhile
+    except OSError:
+        if not final.is_dir():
+            raise  # not a concurrent run that got there first: the task retries
+        return False
+    finally:
+        shutil.rmtree(files_tmp, ignore_errors=True)
+    return True

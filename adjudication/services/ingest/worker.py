@@ -103,8 +103,9 @@ def pullback_ingest(*, pullback_pk: int) -> None:
     Pre-state ``ingesting`` (anything else: nothing to do). Post-state ``ready`` with
     ``source.dcm`` (de-identified), the frames (in it or in ``frames.bin``) and ``frames.idx``
     on disk and the pseudonym map stored, or ``failed`` with a readable ``error`` and no files
-    left behind. Progress is published to the cache. Schedules nothing (see module doc for the
-    claim / work / finish steps and where to hook follow-up work). Raises
+    left behind. Progress is published to the cache. On ``ready`` it schedules the follow-up
+    tasks (the proposal, the per-frame files: ``_finish_ready``; module doc for the claim /
+    work / finish steps). Raises
     ``LockNotAcquired`` (an ``OperationalError``: the task retries) while another worker holds
     the claim.
     """
@@ -254,8 +255,25 @@ def _finish_ready(pullback: Pullback, result: _Result) -> None:
             },
         )
         auto_annotation_schedule(pullback_pk=pullback.pk)  # on commit; ready never waits for it
+        frame_files_schedule(pullback_pk=pullback.pk)  # on commit, a light task (layout doc)
     storage.upload_path(pullback).unlink(missing_ok=True)
     progress.set_progress(pullback.pk, 100)
+
+
+def frame_files_schedule(*, pullback_pk: int) -> None:
+    """Send the frame-files task once the caller's transaction commits."""
+    from adjudication.tasks import pullback_write_frame_files
+
+    transaction.on_commit(lambda: pullback_write_frame_files.delay(pullback_pk=pullback_pk))
+
+
+def pullback_write_frame_files(*, pullback_pk: int) -> None:
+    """Each frame of an ingested pullback as a file of its own for the reverse proxy
+    (``layout.write_frame_files``); nothing to do while ingesting, when failed, or when the
+    files exist already."""
+    pullback = Pullback.objects.get(pk=pullback_pk)
+    if pullback.status not in (PullbackState.INGESTING, PullbackState.FAILED):
+        layout.write_frame_files(pullback)
 
 
 def _finish_failed(pullback: Pullback, message: str) -> None:
