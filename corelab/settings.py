@@ -363,6 +363,8 @@ FRAMES_PROXY_LOCATION = env_str("FRAMES_PROXY_LOCATION", "/_frames/")
 FRAMES_BATCH_MAX_COUNT = env_int("FRAMES_BATCH_MAX_COUNT", 64)
 # Ingest progress (cache key per pullback) is written every this many frames.
 INGEST_PROGRESS_EVERY_FRAMES = env_int("INGEST_PROGRESS_EVERY_FRAMES", 20)
+# ... and at most once per this many milliseconds.
+INGEST_PROGRESS_EVERY_MS = env_int("INGEST_PROGRESS_EVERY_MS", 500)
 # Key of the keyed hash (HMAC-SHA256) that replaces DICOM UIDs at de-identification and
 # fingerprints SOP Instance UIDs for the duplicate check (adjudication/dicom/deidentify.py):
 # without it an original UID cannot be linked to its replacement. Default: derived from

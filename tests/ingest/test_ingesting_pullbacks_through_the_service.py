@@ -342,6 +342,7 @@ def test_ingest_progress_is_published_while_ingesting_and_complete_after(
     world: Any, media: Path, good: Path, settings: Any, monkeypatch: Any
 ) -> None:
     settings.INGEST_PROGRESS_EVERY_FRAMES = 1
+    settings.INGEST_PROGRESS_EVERY_MS = 0
     pullback = upload(world, good)
     assert ingest.ingest_progress_pct(pullback) == 0  # queued, the worker has not started
     seen: list[int] = []

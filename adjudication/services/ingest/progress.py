@@ -3,6 +3,8 @@ percentage is not study data worth a row write per step)."""
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.core.cache import cache
 
@@ -38,17 +40,22 @@ def ingest_progress_pct(pullback: Pullback) -> int | None:
 
 
 class Progress:
-    """Publishes ingest progress every ``INGEST_PROGRESS_EVERY_FRAMES`` frames."""
+    """Publishes ingest progress every ``INGEST_PROGRESS_EVERY_FRAMES`` frames, and no more
+    often than every ``INGEST_PROGRESS_EVERY_MS`` milliseconds (a progress bar is read by people;
+    a sub-second ingest needs no cache round trip per twentieth of its frames)."""
 
     def __init__(self, pullback_pk: int, n_frames: int) -> None:
         self.pk = pullback_pk
         self.n_frames = max(n_frames, 1)
         self.every = max(1, settings.INGEST_PROGRESS_EVERY_FRAMES)
+        self.every_s = max(0, settings.INGEST_PROGRESS_EVERY_MS) / 1000
         self.published = -1
+        self.last_s = time.monotonic()
 
     def __call__(self, index: int) -> None:
         done = index + 1
-        if done % self.every == 0:
+        if done % self.every == 0 and time.monotonic() - self.last_s >= self.every_s:
+            self.last_s = time.monotonic()
             span = PROGRESS_FRAMES_DONE_PCT - PROGRESS_INSPECTED_PCT
             pct = PROGRESS_INSPECTED_PCT + span * done // self.n_frames
             if pct != self.published:  # a cache write only when the figure moves
