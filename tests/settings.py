@@ -1,8 +1,8 @@
 """Test overrides of corelab.settings: fast hashing, isolated media, Redis DB and queue.
 
 Celery is NOT eager here: integration tests run a real worker process. The values that a
-worker subprocess must share with the test process (media folder, queue) are put into the
-environment, which the subprocess inherits.
+worker subprocess (or the browser tests' app server) must share with the test process (media
+folder, queue, secret key) are put into the environment, which the subprocess inherits.
 """
 
 import os
@@ -12,6 +12,9 @@ import uuid
 os.environ.setdefault("REDIS_URL", "redis://localhost:6379/15")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="corelab-test-media-"))
 os.environ.setdefault("CELERY_QUEUE", f"corelab-test-{uuid.uuid4().hex[:10]}")
+# Not the development key: the browser tests' app server runs with DEBUG off, which refuses
+# it, and must sign (sessions, UID hashes) with the same key as the test process and workers.
+os.environ.setdefault("SECRET_KEY", f"tests-only-{uuid.uuid4().hex}")
 
 from corelab.settings import *  # noqa: E402,F403
 

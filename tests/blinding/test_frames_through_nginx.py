@@ -1,7 +1,7 @@
 """Frames through the production topology: nginx in front of the app (issue 13).
 
 A real nginx (Debian's nginx-light, ``bin/lib.sh`` ``ensure_nginx``) runs on a loopback port
-with the configuration ``bin/serve`` uses (``deploy/render_nginx.py``), in front of the live
+with the configuration ``bin/serve`` uses (``tests/serve_topology.py``), in front of the live
 test server with ``FRAMES_VIA_PROXY`` on: the app authorises and answers ``X-Accel-Redirect``,
 nginx sends the frame file. Blinding must be exactly what the app alone gives: the assigned
 reader gets the stored bytes, everyone else 404, the internal location is unreachable.
@@ -9,13 +9,6 @@ reader gets the stored bytes, everyone else 404, the internal location is unreac
 
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,20 +26,13 @@ from adjudication.services import ingest
 from adjudication.services.assignment import pullback_assign_readers
 from adjudication.services.ingest import UploadSource
 from adjudication.tokens import token_issue
+from tests.serve_topology import NGINX, nginx_in_front
 
-ROOT = Path(__file__).resolve().parents[2]
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 N_FRAMES = 6
 
 pytestmark = pytest.mark.skipif(
     NGINX is None, reason="nginx is not installed (bin/test installs Debian's nginx-light)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -59,48 +45,14 @@ def media(settings: Any, tmp_path: Path) -> Path:
 @pytest.fixture
 def proxy(live_server: Any, media: Path, tmp_path: Path) -> Iterator[str]:
     """nginx on a free loopback port in front of the live server; its base URL."""
-    sys.path.insert(0, str(ROOT / "deploy"))
-    try:
-        from render_nginx import render
-    finally:
-        sys.path.pop(0)
-    port = free_port()
-    app = live_server.url.removeprefix("http://")
     (tmp_path / "static").mkdir()
-    folder = tmp_path / "nginx"
-    conf = render(
-        folder,
-        {
-            "LISTEN": f"127.0.0.1:{port}",
-            "APP_UPSTREAM": app,
-            "MEDIA_ROOT": str(media),
-            "STATIC_ROOT": str(tmp_path / "static"),
-        },
-        workers=1,
-        # pytest's folders are private to their owner: the workers run as that owner.
-        user=pwd.getpwuid(os.geteuid()).pw_name if os.geteuid() == 0 else None,
-    )
-    folder.joinpath("logs").mkdir(exist_ok=True)
-    process = subprocess.Popen(
-        [NGINX, "-c", str(conf), "-p", str(folder), "-e", str(folder / "logs" / "error.log")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"nginx did not start: {process.stderr.read()!r}") from None
-            time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with nginx_in_front(
+        tmp_path / "nginx",
+        app=live_server.url.removeprefix("http://"),
+        media_root=media,
+        static_root=tmp_path / "static",
+    ) as url:
+        yield url
 
 
 @pytest.fixture

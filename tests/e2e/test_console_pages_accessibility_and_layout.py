@@ -117,14 +117,14 @@ def console_pages(study: Any) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def open_page(browser: Any, live_server: Any) -> Any:
+def open_page(browser: Any, app_url: str) -> Any:
     contexts = []
 
     def make(width: int, height: int) -> Any:
         # bypass_csp: the page's policy allows scripts from 'self' only; axe is injected from
         # the local npm file by the test, never fetched from anywhere.
         context = browser.new_context(
-            base_url=live_server.url, viewport={"width": width, "height": height}, bypass_csp=True
+            base_url=app_url, viewport={"width": width, "height": height}, bypass_csp=True
         )
         contexts.append(context)
         page = context.new_page()

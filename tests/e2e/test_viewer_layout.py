@@ -92,12 +92,10 @@ def assigned_read(transactional_db: Any, tmp_path: Path) -> Any:
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_the_reading_page_fits_the_screen_and_passes_axe(
-    browser: Any, live_server: Any, assigned_read: Any, tmp_path: Path, size: tuple[int, int]
+    browser: Any, app_url: str, assigned_read: Any, tmp_path: Path, size: tuple[int, int]
 ) -> None:
     width, height = size
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": width, "height": height}
-    )
+    context = browser.new_context(base_url=app_url, viewport={"width": width, "height": height})
     page = context.new_page()
     try:
         sign_in(page, "ana", PASSWORD)
@@ -167,12 +165,10 @@ def open_adjudication(transactional_db: Any, world: Any, tmp_path: Path) -> Any:
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_the_adjudication_workbench_is_one_screen_and_passes_axe(
-    browser: Any, live_server: Any, open_adjudication: Any, tmp_path: Path, size: tuple[int, int]
+    browser: Any, app_url: str, open_adjudication: Any, tmp_path: Path, size: tuple[int, int]
 ) -> None:
     width, height = size
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": width, "height": height}
-    )
+    context = browser.new_context(base_url=app_url, viewport={"width": width, "height": height})
     page = context.new_page()
     try:
         sign_in(page, "adjudicator", PASSWORD)
