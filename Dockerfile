@@ -18,4 +18,4 @@ RUN useradd --system --home /app corelab && mkdir -p /data/media /app/var && cho
 USER corelab
 ENV MEDIA_ROOT=/data/media STATIC_ROOT=/app/var/static
 EXPOSE 8000
-CMD ["gunicorn", "corelab.wsgi", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--keep-alive", "30"]
+CMD ["gunicorn", "corelab.wsgi", "--config", "deploy/gunicorn.conf.py", "--bind", "0.0.0.0:8000"]

@@ -26,7 +26,9 @@ def ingested_synthetic_pullback(
             timepoint="post",
         )
     # The upload scheduled the ingest on commit; the same service runs here, the queued task
-    # later finds nothing to do.
+    # later finds nothing to do. So does the light task ready schedules: each frame as a file
+    # of its own, which nginx sends (until then the app sends the frames itself).
     ingest.pullback_ingest(pullback_pk=pullback.pk)
+    ingest.pullback_write_frame_files(pullback_pk=pullback.pk)
     pullback.refresh_from_db()
     return pullback, truth
