@@ -16,9 +16,9 @@ import pytest
 from django.conf import settings
 
 from tests.integration.workers import running_worker, worker_env
-from tests.integration.workers import start_worker as start_worker
+from tests.integration.workers import start_worker as start_worker  # named in serve_topology
 
-# Imported from here by tests elsewhere (the e2e servers and workers, operations).
+# tests/e2e/conftest.py imports the worker environment from here by this name.
 _worker_env = worker_env
 
 
