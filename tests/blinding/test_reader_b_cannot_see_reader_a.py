@@ -9,14 +9,9 @@ import pytest
 
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.models import Read
-from adjudication.services import metrics as metric_services
-from adjudication.services.assignment import pullback_assign_readers
-from adjudication.services.reads import read_save_annotations, read_submit
 from tests.conftest import sample_document
+from tests.metrics_pipeline.pipeline import submit_and_compare
 from tests.uploads import ingested
-
-# Fixture documents annotate a few frames only: submitted as incomplete (SPEC §2).
-PARTIAL = "test fixture: partial document"
 
 MARKER_X = 311.123456789  # a coordinate only reader A's document contains
 
@@ -36,21 +31,7 @@ def both_submitted(world: Any, tmp_path: Any) -> dict[str, Any]:
         world.study, world.coordinator, path, frame_files=False, subject_code="S-0042"
     )
     assert pullback.status == "ready", pullback.error
-    a, b = pullback_assign_readers(
-        pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
-    )
-    read_save_annotations(read=a, actor=world.reader_a, version=1, annotations=_doc_a())
-    read_save_annotations(read=b, actor=world.reader_b, version=1, annotations=sample_document(110))
-    read_submit(
-        read=a, actor=world.reader_a, password=world.password, allow_incomplete=True, reason=PARTIAL
-    )
-    read_submit(
-        read=b, actor=world.reader_b, password=world.password, allow_incomplete=True, reason=PARTIAL
-    )
-    metric_services.read_compute_metrics(read_pk=a.pk)
-    metric_services.read_compute_metrics(read_pk=b.pk)
-    metric_services.pullback_compare_reads(pullback_pk=pullback.pk)
-    pullback.refresh_from_db()
+    a, b = submit_and_compare(world, pullback, _doc_a(), sample_document(110))
     assert pullback.status == "flagged"
     return {
         "pullback": pullback,

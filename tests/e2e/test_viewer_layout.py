@@ -12,9 +12,7 @@ from typing import Any
 
 import pytest
 
-from adjudication.services import assignment
 from tests.e2e.reading import assign_ana, open_in_viewer, page_of_size, phantom_pullback
-from tests.factories import PASSWORD
 from tests.uploads import ingested_synthetic
 
 pytestmark = pytest.mark.e2e
@@ -110,9 +108,8 @@ def test_the_reading_page_fits_the_screen_and_passes_axe(
 @pytest.fixture
 def open_adjudication(transactional_db: Any, world: Any, tmp_path: Path) -> Any:
     """Two reads that disagree on a real (synthetic, ingested) pullback: an open adjudication."""
-    from adjudication.services import metrics as metric_services
-    from adjudication.services.reads import read_save_annotations, read_submit
     from tests.conftest import sample_document
+    from tests.metrics_pipeline.pipeline import submit_and_compare
 
     pullback, _ = ingested_synthetic(
         world.study,
@@ -125,17 +122,7 @@ def open_adjudication(transactional_db: Any, world: Any, tmp_path: Path) -> Any:
         columns=512,
         seed=5,
     )
-    reads = assignment.pullback_assign_readers(
-        pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
-    )
-    for read, user, radius in [(reads[0], world.reader_a, 150), (reads[1], world.reader_b, 100)]:
-        read_save_annotations(read=read, actor=user, version=1, annotations=sample_document(radius))
-        read_submit(
-            read=read, actor=user, password=PASSWORD, allow_incomplete=True, reason="layout test"
-        )
-        metric_services.read_compute_metrics(read_pk=read.pk)
-    metric_services.pullback_compare_reads(pullback_pk=pullback.pk)
-    pullback.refresh_from_db()
+    submit_and_compare(world, pullback, sample_document(150), sample_document(100))
     return pullback.adjudication
 
 
