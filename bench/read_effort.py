@@ -49,8 +49,8 @@ if __name__ == "__main__":  # run as a script: pytest (with Django's settings) i
     )
 
 import tests.conftest  # noqa: E402, F401  (test connections may empty the audit table)
-from tests.e2e.conftest import browser, sign_in  # noqa: E402, F401  (fixtures)
-from tests.e2e.test_reader_completes_a_read import _painted, _until, _wait_saved  # noqa: E402
+from tests.e2e.conftest import browser  # noqa: E402, F401  (fixtures)
+from tests.e2e.reading import open_in_viewer, until, wait_saved  # noqa: E402
 
 N_FRAMES = 60
 SIZE = 512
@@ -99,7 +99,7 @@ class Reader:
             self.key(big)
         for _ in range(abs(delta) % 10):
             self.key("ArrowRight" if step > 0 else "ArrowLeft")
-        _until(self.page, f"() => window.__viewer.frame() === {frame}")
+        until(self.page, f"() => window.__viewer.frame() === {frame}")
 
     def draw_frame(self, truth: dict[str, Any], frame: int, stented: bool) -> None:
         expected = truth["frames"][str(frame)]
@@ -135,7 +135,7 @@ def finish_by_hand(reader: Reader, truth: dict[str, Any]) -> None:
         reader.key("i")
         frame = reader.page.evaluate("() => window.__viewer.frame()")
         reader.draw_frame(truth, frame, stent["distal_frame"] <= frame <= stent["proximal_frame"])
-        _wait_saved(reader.page)
+        wait_saved(reader.page)
         if len(incomplete_frames(reader.page)) >= before:
             raise AssertionError(f"frame {frame} did not become complete")
 
@@ -143,18 +143,12 @@ def finish_by_hand(reader: Reader, truth: dict[str, Any]) -> None:
 @pytest.fixture
 def reads(transactional_db: Any, tmp_path: Path) -> tuple[Any, Any, dict[str, Any]]:
     from adjudication.services import assignment, auto_annotations
-    from tests.e2e.pullbacks import ingested_synthetic_pullback
-    from tests.factories import MembershipFactory, StudyFactory, UserFactory
+    from tests.e2e.reading import READERS, phantom_pullback
 
-    study = StudyFactory(code="bench-effort")
-    coordinator = UserFactory(username="coord")
-    MembershipFactory(study=study, user=coordinator, role="coordinator")
-    for name in ["ana", "ben"]:
-        MembershipFactory(study=study, user=UserFactory(username=name), role="analyst")
-    pullback, truth = ingested_synthetic_pullback(
-        study=study,
-        coordinator=coordinator,
-        path=tmp_path / "p.dcm",
+    pullback, truth, coordinator = phantom_pullback(
+        "bench-effort",
+        tmp_path / "p.dcm",
+        frame_files=True,
         subject_code="S-0009",
         n_frames=N_FRAMES,
         rows=SIZE,
@@ -166,14 +160,12 @@ def reads(transactional_db: Any, tmp_path: Path) -> tuple[Any, Any, dict[str, An
     )
     auto_annotations.pullback_auto_annotate(pullback_pk=pullback.pk)
     first, second = assignment.pullback_assign_readers(
-        pullback=pullback, actor=coordinator, usernames=["ana", "ben"]
+        pullback=pullback, actor=coordinator, usernames=READERS
     )
     return first, second, truth
 
 
 def test_read_effort(browser: Any, live_server: Any, reads: Any) -> None:  # noqa: F811
-    from tests.factories import PASSWORD
-
     first, second, truth = reads
     results: dict[str, Actions] = {}
     for label, read, username, accept in [
@@ -185,19 +177,17 @@ def test_read_effort(browser: Any, live_server: Any, reads: Any) -> None:  # noq
         )
         page = context.new_page()
         try:
-            sign_in(page, username, PASSWORD)
-            page.goto(f"/reads/{read.pk}/")
-            _painted(page)
+            open_in_viewer(page, username, f"/reads/{read.pk}/")
             page.locator(".vw-overlay").focus()
             reader = Reader(page)
             if accept:
-                _until(
+                until(
                     page,
                     "() => document.querySelector('[data-auto=status]')?.textContent.startsWith('Proposal ready')",
                     timeout_s=60,
                 )
                 reader.click("[data-auto=accept-all]")
-                _wait_saved(page)
+                wait_saved(page)
                 page.locator(".vw-overlay").focus()
             else:
                 stent = truth["stent"]
@@ -206,9 +196,9 @@ def test_read_effort(browser: Any, live_server: Any, reads: Any) -> None:  # noq
                 reader.key("Enter")
                 reader.go_to(stent["proximal_frame"])
                 reader.key("Enter")
-                _wait_saved(page)
+                wait_saved(page)
             finish_by_hand(reader, truth)
-            _wait_saved(page)
+            wait_saved(page)
             assert incomplete_frames(page) == []
             analysis = len(page.locator(".vw-frames li").all())
             results[label] = reader.actions

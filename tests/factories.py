@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import factory
 from django.conf import settings
@@ -46,6 +47,14 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     study = factory.SubFactory(StudyFactory)
     user = factory.SubFactory(UserFactory)
     role = "analyst"
+
+
+def study_with_coordinator(**study: Any) -> tuple[Study, Any]:
+    """A study (``StudyFactory(**study)``) and its coordinator, the user ``coord``."""
+    made = StudyFactory(**study)
+    coordinator = UserFactory(username="coord")
+    MembershipFactory(study=made, user=coordinator, role="coordinator")
+    return made, coordinator
 
 
 class SubjectFactory(factory.django.DjangoModelFactory):

@@ -8,7 +8,8 @@ from typing import Any
 from django.test import Client
 
 from adjudication.dicom.synthetic import make_synthetic_pullback
-from adjudication.services import assignment, ingest
+from adjudication.services import assignment
+from tests.uploads import ingested
 
 
 def test_session_reader_gets_lmode_and_batch_without_fetching_a_frame_first(
@@ -16,17 +17,7 @@ def test_session_reader_gets_lmode_and_batch_without_fetching_a_frame_first(
 ) -> None:
     path = tmp_path / "p.dcm"
     make_synthetic_pullback(path, n_frames=20, rows=128, columns=128, seed=5)
-    with open(path, "rb") as fh:
-        pullback = ingest.pullback_create_from_upload(
-            study=world.study,
-            actor=world.coordinator,
-            fileobj=fh,
-            filename="p.dcm",
-            size_bytes=path.stat().st_size,
-            subject_code="S-1",
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=pullback.pk)
+    pullback = ingested(world.study, world.coordinator, path, frame_files=False, subject_code="S-1")
     assignment.pullback_assign_readers(
         pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
     )

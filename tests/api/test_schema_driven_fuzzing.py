@@ -26,13 +26,12 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from adjudication.dicom.synthetic import make_synthetic_pullback
-from adjudication.services import ingest
-from adjudication.services import metrics as metric_services
 from adjudication.services.assignment import pullback_assign_readers
-from adjudication.services.reads import read_save_annotations, read_submit
 from adjudication.tokens import token_issue
+from tests import uploads
 from tests.conftest import sample_document
 from tests.factories import PullbackFactory
+from tests.metrics_pipeline.pipeline import submit_and_compare
 
 MAX_EXAMPLES = 12
 CHECKS = [not_a_server_error, response_schema_conformance]
@@ -43,41 +42,11 @@ def objects(world: Any, settings: Any, tmp_path: Any) -> dict[str, int]:
     """A flagged pullback (its adjudication open) and an ingested one being read."""
     settings.MEDIA_ROOT = tmp_path / "media"
     pullback = PullbackFactory(study=world.study, n_frames=200)
-    a, b = pullback_assign_readers(
-        pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
-    )
-    read_save_annotations(read=a, actor=world.reader_a, version=1, annotations=sample_document(150))
-    read_save_annotations(read=b, actor=world.reader_b, version=1, annotations=sample_document(100))
-    read_submit(
-        read=a,
-        actor=world.reader_a,
-        password=world.password,
-        allow_incomplete=True,
-        reason="test fixture: partial document",
-    )
-    read_submit(
-        read=b,
-        actor=world.reader_b,
-        password=world.password,
-        allow_incomplete=True,
-        reason="test fixture: partial document",
-    )
-    metric_services.read_compute_metrics(read_pk=a.pk)
-    metric_services.read_compute_metrics(read_pk=b.pk)
-    metric_services.pullback_compare_reads(pullback_pk=pullback.pk)
-    pullback.refresh_from_db()
+    submit_and_compare(world, pullback, sample_document(150), sample_document(100))
     # A really ingested pullback (frames and L-mode on disk), being read by reader A and B.
     path = tmp_path / "pullback.dcm"
     make_synthetic_pullback(path, n_frames=8, rows=64, columns=64, encoding="jpeg_baseline")
-    with open(path, "rb") as fh:
-        [ingested] = ingest.pullbacks_create_from_upload(
-            study=world.study,
-            actor=world.coordinator,
-            sources=[ingest.UploadSource(path.name, fh, None)],
-            subject_code="S-0001",
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=ingested.pk)
+    ingested = uploads.ingested(world.study, world.coordinator, path, frame_files=False)
     open_a, _ = pullback_assign_readers(
         pullback=ingested, actor=world.coordinator, usernames=["reader_a", "reader_b"]
     )

@@ -10,7 +10,7 @@ import pytest
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.models import Pullback
 from adjudication.services import assignment, ingest
-from adjudication.services.ingest import UploadSource
+from tests.uploads import uploaded
 
 N_FRAMES = 16
 SIZE = 256
@@ -38,18 +38,6 @@ def phantom(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     return path, truth
 
 
-def upload(world: Any, path: Path) -> Pullback:
-    with open(path, "rb") as fh:
-        [pullback] = ingest.pullbacks_create_from_upload(
-            study=world.study,
-            actor=world.coordinator,
-            sources=[UploadSource(path.name, fh, path.stat().st_size)],
-            subject_code="S-0001",
-            timepoint="post",
-        )
-    return pullback
-
-
 @pytest.fixture
 def ready_pullback(
     world: Any,
@@ -57,7 +45,7 @@ def ready_pullback(
     phantom: tuple[Path, dict[str, Any]],
     django_capture_on_commit_callbacks: Any,
 ) -> Pullback:
-    pullback = upload(world, phantom[0])
+    pullback = uploaded(world.study, world.coordinator, phantom[0])
     with django_capture_on_commit_callbacks(execute=False):
         ingest.pullback_ingest(pullback_pk=pullback.pk)
     pullback.refresh_from_db()

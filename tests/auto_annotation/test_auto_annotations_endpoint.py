@@ -8,8 +8,9 @@ from typing import Any
 
 from adjudication.models import Pullback
 from adjudication.services import auto_annotations
+from tests.uploads import uploaded
 
-from .conftest import N_FRAMES, upload
+from .conftest import N_FRAMES
 
 
 def url(pullback: Pullback, query: str = "") -> str:
@@ -19,7 +20,7 @@ def url(pullback: Pullback, query: str = "") -> str:
 def test_it_answers_pending_from_the_moment_the_pullback_exists(
     world: Any, api: Any, media: Path, phantom: Any
 ) -> None:
-    pullback = upload(world, phantom[0])  # still ingesting
+    pullback = uploaded(world.study, world.coordinator, phantom[0])  # still ingesting
     response = api(world.coordinator).get(url(pullback))
     assert response.status_code == 200
     body = response.json()

@@ -20,14 +20,15 @@ from adjudication.domain.workflow import PullbackState
 from adjudication.imaging.evaluation import dice
 from adjudication.models import AuditEvent, AutoAnnotation, Pullback
 from adjudication.services import auto_annotations, ingest
+from tests.uploads import uploaded
 
-from .conftest import N_FRAMES, SIZE, upload
+from .conftest import N_FRAMES, SIZE
 
 
 def test_ingest_makes_the_pullback_ready_and_sends_the_proposal_task_on_commit(
     world: Any, media: Path, phantom: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    pullback = upload(world, phantom[0])
+    pullback = uploaded(world.study, world.coordinator, phantom[0])
     with mock.patch("adjudication.tasks.pullback_auto_annotate.delay") as delay:
         with django_capture_on_commit_callbacks(execute=True):
             ingest.pullback_ingest(pullback_pk=pullback.pk)
@@ -146,7 +147,7 @@ def test_unreadable_frames_fail_with_a_readable_error_and_the_pullback_stays_rea
 def test_nothing_is_proposed_for_a_pullback_that_is_not_ingested(
     world: Any, media: Path, phantom: Any, status: PullbackState
 ) -> None:
-    pullback = upload(world, phantom[0])
+    pullback = uploaded(world.study, world.coordinator, phantom[0])
     Pullback.objects.filter(pk=pullback.pk).update(status=status.value)
     auto_annotations.pullback_auto_annotate(pullback_pk=pullback.pk)
     assert not AutoAnnotation.objects.filter(pullback=pullback).exists()

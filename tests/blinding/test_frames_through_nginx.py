@@ -24,8 +24,8 @@ from adjudication import storage
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.services import ingest
 from adjudication.services.assignment import pullback_assign_readers
-from adjudication.services.ingest import UploadSource
 from adjudication.tokens import token_issue
+from tests import uploads
 from tests.serve_topology import NGINX, nginx_in_front
 
 N_FRAMES = 6
@@ -68,18 +68,9 @@ def ingested(world: Any, tmp_path: Path, *, frame_files: bool) -> tuple[Any, lis
         path, n_frames=N_FRAMES, rows=64, columns=64, encoding="jpeg_baseline", seed=9
     )
     fragments = list(generate_frames(pydicom.dcmread(path).PixelData, number_of_frames=N_FRAMES))
-    with open(path, "rb") as fh:
-        [created] = ingest.pullbacks_create_from_upload(
-            study=world.study,
-            actor=world.coordinator,
-            sources=[UploadSource(path.name, fh, None)],
-            subject_code="S-0013",
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=created.pk)
-    if frame_files:
-        ingest.pullback_write_frame_files(pullback_pk=created.pk)
-    created.refresh_from_db()
+    created = uploads.ingested(
+        world.study, world.coordinator, path, frame_files=frame_files, subject_code="S-0013"
+    )
     assert created.status == "ready", created.error
     pullback_assign_readers(
         pullback=created, actor=world.coordinator, usernames=["reader_a", "reader_b"]
@@ -165,16 +156,9 @@ def test_a_grant_for_one_pullback_opens_no_other(
     created, _ = pullback
     path = tmp_path / "other.dcm"
     make_synthetic_pullback(path, n_frames=2, rows=64, columns=64, encoding="jpeg_baseline", seed=3)
-    with open(path, "rb") as fh:
-        [hidden] = ingest.pullbacks_create_from_upload(
-            study=world.other,
-            actor=world.coordinator,
-            sources=[UploadSource(path.name, fh, None)],
-            subject_code="S-0099",
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=hidden.pk)
-    ingest.pullback_write_frame_files(pullback_pk=hidden.pk)
+    hidden = uploads.ingested(
+        world.other, world.coordinator, path, frame_files=True, subject_code="S-0099"
+    )
     headers = auth(world.reader_a)
     with requests.Session() as s:
         assert s.get(f"{proxy}/api/v1/pullbacks/{created.pk}/frames/0", headers=headers).ok

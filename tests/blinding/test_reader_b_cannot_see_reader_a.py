@@ -9,14 +9,9 @@ import pytest
 
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.models import Read
-from adjudication.services import ingest
-from adjudication.services import metrics as metric_services
-from adjudication.services.assignment import pullback_assign_readers
-from adjudication.services.reads import read_save_annotations, read_submit
 from tests.conftest import sample_document
-
-# Fixture documents annotate a few frames only: submitted as incomplete (SPEC §2).
-PARTIAL = "test fixture: partial document"
+from tests.metrics_pipeline.pipeline import submit_and_compare
+from tests.uploads import ingested
 
 MARKER_X = 311.123456789  # a coordinate only reader A's document contains
 
@@ -30,36 +25,13 @@ def _doc_a() -> dict:
 @pytest.fixture
 def both_submitted(world: Any, tmp_path: Any) -> dict[str, Any]:
     # A real ingested DICOM carrying PHI, so the probe can look for it too.
-    path = tmp_path / "phi.dcm"
+    path = tmp_path / "JANE-DOE-pullback.dcm"  # its name is uploaded too
     truth = make_synthetic_pullback(path, n_frames=130, rows=512, columns=512, seed=11)
-    with open(path, "rb") as fh:
-        pullback = ingest.pullback_create_from_upload(
-            study=world.study,
-            actor=world.coordinator,
-            fileobj=fh,
-            filename="JANE-DOE-pullback.dcm",
-            size_bytes=path.stat().st_size,
-            subject_code="S-0042",
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=pullback.pk)
-    pullback.refresh_from_db()
+    pullback = ingested(
+        world.study, world.coordinator, path, frame_files=False, subject_code="S-0042"
+    )
     assert pullback.status == "ready", pullback.error
-    a, b = pullback_assign_readers(
-        pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
-    )
-    read_save_annotations(read=a, actor=world.reader_a, version=1, annotations=_doc_a())
-    read_save_annotations(read=b, actor=world.reader_b, version=1, annotations=sample_document(110))
-    read_submit(
-        read=a, actor=world.reader_a, password=world.password, allow_incomplete=True, reason=PARTIAL
-    )
-    read_submit(
-        read=b, actor=world.reader_b, password=world.password, allow_incomplete=True, reason=PARTIAL
-    )
-    metric_services.read_compute_metrics(read_pk=a.pk)
-    metric_services.read_compute_metrics(read_pk=b.pk)
-    metric_services.pullback_compare_reads(pullback_pk=pullback.pk)
-    pullback.refresh_from_db()
+    a, b = submit_and_compare(world, pullback, _doc_a(), sample_document(110))
     assert pullback.status == "flagged"
     return {
         "pullback": pullback,

@@ -16,11 +16,10 @@ from django.test import Client
 
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.models import Pullback
-from adjudication.services import ingest
 from adjudication.services.assignment import pullback_assign_readers
-from adjudication.services.ingest import UploadSource
 from adjudication.tokens import token_issue
 from tests.factories import MembershipFactory, UserFactory
+from tests.uploads import ingested
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,16 +48,9 @@ def media(settings: Any, tmp_path: Path) -> Path:
 
 
 def ingest_file(world: Any, path: Path, *, subject: str, study: Any = None) -> Pullback:
-    with open(path, "rb") as fh:
-        [pullback] = ingest.pullbacks_create_from_upload(
-            study=study or world.study,
-            actor=world.coordinator,
-            sources=[UploadSource(path.name, fh, None)],
-            subject_code=subject,
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=pullback.pk)
-    pullback.refresh_from_db()
+    pullback = ingested(
+        study or world.study, world.coordinator, path, frame_files=False, subject_code=subject
+    )
     assert pullback.status == "ready", pullback.error
     return pullback
 

@@ -12,12 +12,11 @@ from django.test import Client
 
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.dicomweb.instances import header_json, tag_hex
-from adjudication.services import ingest
 from adjudication.services.assignment import pullback_assign_readers
-from adjudication.services.ingest import UploadSource
 from adjudication.services.reassignment import read_reassign
 from adjudication.tokens import token_issue
 from tests.factories import MembershipFactory, UserFactory
+from tests.uploads import ingested
 
 N_FRAMES = 4
 
@@ -33,17 +32,7 @@ def _ingest(world: Any, tmp_path: Path, seed: int, subject: str) -> Any:
     make_synthetic_pullback(
         path, n_frames=N_FRAMES, rows=48, columns=48, encoding="jpeg_baseline", seed=seed
     )
-    with open(path, "rb") as fh:
-        [pullback] = ingest.pullbacks_create_from_upload(
-            study=world.study,
-            actor=world.coordinator,
-            sources=[UploadSource(path.name, fh, None)],
-            subject_code=subject,
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=pullback.pk)
-    pullback.refresh_from_db()
-    return pullback
+    return ingested(world.study, world.coordinator, path, frame_files=False, subject_code=subject)
 
 
 def _uids(pullback: Any) -> tuple[str, str, str]:

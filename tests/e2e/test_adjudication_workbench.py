@@ -30,10 +30,12 @@ from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.domain.geometry import polygon_area
 from adjudication.models import Adjudication, AdjudicationDraft, Pullback, Read, ReadMetrics
 from adjudication.models.reading import ReadKind
-from adjudication.services import assignment, ingest, studies
+from adjudication.services import assignment, studies
 from tests.e2e.conftest import sign_in
+from tests.e2e.reading import open_in_viewer, painted, until
 from tests.factories import PASSWORD, UserFactory
-from tests.integration.conftest import start_worker
+from tests.integration.workers import running_worker
+from tests.uploads import uploaded
 
 pytestmark = pytest.mark.e2e
 
@@ -54,24 +56,8 @@ _NO_DRAFT = AdjudicationDraft(annotations=None)
 
 @pytest.fixture
 def worker(transactional_db: Any, tmp_path: Path) -> Iterator[Any]:
-    proc = start_worker(tmp_path / "worker.log")
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except Exception:
-        proc.kill()
-
-
-def _until(page: Any, js: str, timeout_s: float = 20.0) -> Any:
-    """Polls ``js`` (a function) until truthy; ``wait_for_function`` would need ``eval``, which
-    the pages' Content Security Policy forbids."""
-    deadline = time.monotonic() + timeout_s
-    while not (value := page.evaluate(js)):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {js}")
-        page.wait_for_timeout(50)
-    return value
+    with running_worker(tmp_path / "worker.log") as proc:
+        yield proc
 
 
 def _wait_db(check: Any, what: str, timeout_s: float = 90.0) -> Any:
@@ -149,18 +135,8 @@ def flagged(worker: Any, tmp_path: Path) -> dict[str, Any]:
     truth = make_synthetic_pullback(
         path, n_frames=N_FRAMES, rows=SIZE, columns=SIZE, seed=5, pixel_spacing_mm=PIXEL_SPACING_MM
     )
-    with open(path, "rb") as fh:
-        pullback = ingest.pullback_create_from_upload(
-            study=study,
-            actor=coord,
-            fileobj=fh,
-            filename="pullback.dcm",
-            size_bytes=path.stat().st_size,
-            subject_code="S-0042",
-            timepoint="post",
-            lesion="LAD",
-        )
     # The worker ingests it (on commit of the upload).
+    pullback = uploaded(study, coord, path, subject_code="S-0042", lesion="LAD")
     _wait_db(lambda: Pullback.objects.filter(pk=pullback.pk, status="ready").exists(), "the ingest")
     pullback.refresh_from_db()
     read_a, read_b = assignment.pullback_assign_readers(
@@ -201,10 +177,6 @@ def flagged(worker: Any, tmp_path: Path) -> dict[str, Any]:
     }
 
 
-def _painted(page: Any) -> None:
-    _until(page, "() => Boolean(window.__viewerStats && window.__viewerStats.firstFramePaintedMs)")
-
-
 def _click_image(page: Any, point: list[float], pane: int = 0) -> None:
     x, y = page.evaluate(
         "([x, y, pane]) => window.__adjudicationViewer.imageToPage(x, y, pane)", [*point, pane]
@@ -226,9 +198,7 @@ def test_adjudicator_resolves_by_reader_1_reader_2_and_own_annotation_and_the_co
     truth = flagged["truth"]
     read_a, read_b = flagged["reads"]
     url = f"/adjudications/{adjudication.pk}/"
-    sign_in(page, "senior", PASSWORD)
-    page.goto(url)
-    _painted(page)
+    open_in_viewer(page, "senior", url)
     assert page.evaluate("() => window.__viewerStats.viewport").startswith("cornerstone")
     html = page.content()
     assert "ana" not in page.locator("#adjudication-viewer").inner_text()  # blinded labels only
@@ -239,7 +209,7 @@ def test_adjudicator_resolves_by_reader_1_reader_2_and_own_annotation_and_the_co
     assert page.locator(".ad-legend li[data-layer=reader1]").inner_text().startswith("Reader 1")
     assert page.locator(".ad-legend li[data-layer=reader2]").inner_text().startswith("Reader 2")
     page.get_by_role("button", name="Side by side").click()
-    _until(page, "() => window.__adjudicationViewer.panes().length === 2")
+    until(page, "() => window.__adjudicationViewer.panes().length === 2")
     assert page.evaluate("() => window.__adjudicationViewer.panes()") == [["reader1"], ["reader2"]]
     assert page.locator(".ad-pane:not([hidden]) .vw-overlay").count() == 2
 
@@ -247,14 +217,14 @@ def test_adjudicator_resolves_by_reader_1_reader_2_and_own_annotation_and_the_co
     mla_frame = ReadMetrics.objects.get(read=read_a).mla_frame
     page.mouse.wheel(0, 3000)  # the form, below the viewer
     page.locator(f"#flags .frame-link[data-group=lumen][data-frame='{mla_frame}']").first.click()
-    _until(page, f"() => window.__adjudicationViewer.frame() === {mla_frame}")
+    until(page, f"() => window.__adjudicationViewer.frame() === {mla_frame}")
     box = page.locator("#adjudication-viewer").bounding_box()
     assert box is not None and box["y"] < 100  # scrolled into view
     # The per-frame comparison shows the readers' lumen areas differ on this frame.
     assert page.locator(".ad-compare-table tr[data-row=lumen_area].is-different").count() == 1
     page.screenshot(path=str(tmp_path / "adjudication-side-by-side.png"))
     page.get_by_role("button", name="Overlay").click()
-    _until(page, "() => window.__adjudicationViewer.panes().length === 1")
+    until(page, "() => window.__adjudicationViewer.panes().length === 1")
 
     # Choosing "my own annotation" before drawing one says so at once, and holds the form back.
     sources = {g: "reader_a" for g in flagged["groups"]}
@@ -269,7 +239,7 @@ def test_adjudicator_resolves_by_reader_1_reader_2_and_own_annotation_and_the_co
     page.locator(".ad-start button[data-start=empty]").click()
     assert page.locator(".vw-tool[data-tool=lumen]").get_attribute("aria-pressed") == "true"
     page.evaluate(f"() => window.__adjudicationViewer.goTo({mla_frame})")
-    _until(page, f"() => window.__adjudicationViewer.frame() === {mla_frame}")
+    until(page, f"() => window.__adjudicationViewer.frame() === {mla_frame}")
     own_points = truth["frames"][str(mla_frame)]["lumen"][::OWN_LUMEN_STEP]
     for point in own_points:
         _click_image(page, point)
@@ -297,7 +267,7 @@ def test_adjudicator_resolves_by_reader_1_reader_2_and_own_annotation_and_the_co
 
     # A reload keeps it (sessionStorage, keyed by the adjudication).
     page.reload()
-    _painted(page)
+    painted(page)
     assert page.evaluate("() => window.__adjudicationViewer.ownDocument()") == own
 
     # Sign: lumen from my annotation, calcium from Reader 1, malapposition from Reader 2.
@@ -325,7 +295,7 @@ def test_adjudicator_resolves_by_reader_1_reader_2_and_own_annotation_and_the_co
         "#consensus tr[data-metric=max_malapposition_um] .wb-source"
     ).inner_text() == ("Reader 2")
     # Resolved: read-only, the adjudicator's stored document is the third layer.
-    _painted(page)
+    painted(page)
     assert page.locator(".ad-legend li[data-layer=own]").inner_text().startswith("Adjudicator")
     assert page.evaluate("() => window.__adjudicationViewer.panes()") == [
         ["reader1", "reader2", "own"]

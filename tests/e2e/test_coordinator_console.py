@@ -18,21 +18,15 @@ from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.models import AuditEvent, Pullback, Read, Study
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD, UserFactory
-from tests.integration.conftest import start_worker
+from tests.integration.workers import running_worker
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def worker(transactional_db: Any, tmp_path: Path) -> Iterator[Any]:
-    log_path = tmp_path / "worker.log"
-    proc = start_worker(log_path)
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except Exception:
-        proc.kill()
+    with running_worker(tmp_path / "worker.log") as proc:
+        yield proc
 
 
 @pytest.fixture

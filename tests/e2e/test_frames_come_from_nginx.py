@@ -17,8 +17,8 @@ import pytest
 from adjudication import storage
 from adjudication.services.assignment import pullback_assign_readers
 from tests.e2e.conftest import TOPOLOGY, sign_in
-from tests.e2e.pullbacks import ingested_synthetic_pullback
 from tests.serve_topology import ServedApp
+from tests.uploads import ingested_synthetic
 
 pytestmark = [
     pytest.mark.e2e,
@@ -46,10 +46,11 @@ def app_requests(served: ServedApp, expected: str) -> str:
 def test_the_reader_gets_frame_bytes_from_nginx_and_the_app_only_grants(
     page: Any, served: ServedApp, world: Any, tmp_path: Path
 ) -> None:
-    pullback, _ = ingested_synthetic_pullback(
-        study=world.study,
-        coordinator=world.coordinator,
-        path=tmp_path / "p.dcm",
+    pullback, _ = ingested_synthetic(
+        world.study,
+        world.coordinator,
+        tmp_path / "p.dcm",
+        frame_files=True,
         subject_code="S-0013",
         n_frames=12,
         rows=128,

@@ -16,14 +16,19 @@ from typing import Any
 
 import pytest
 
-from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.domain.annotations import parse_document
 from adjudication.domain.geometry import polygon_area
 from adjudication.models import FrameMetrics, Read, ReadMetrics
-from adjudication.services import assignment, auto_annotations, ingest, metrics
-from tests.e2e.conftest import sign_in
-from tests.e2e.test_reader_completes_a_read import _go_to, _painted, _until, _wait_saved
-from tests.factories import PASSWORD, MembershipFactory, StudyFactory, UserFactory
+from adjudication.services import auto_annotations, metrics
+from tests.e2e.reading import (
+    assign_ana,
+    go_to,
+    open_in_viewer,
+    phantom_pullback,
+    until,
+    wait_saved,
+)
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -36,14 +41,11 @@ DRAG_SCREEN_PX = 14
 
 @pytest.fixture
 def read_with_proposal(transactional_db: Any, tmp_path: Path) -> tuple[Read, dict[str, Any]]:
-    study = StudyFactory(code="e2e-auto")
-    coordinator = UserFactory(username="coord")
-    MembershipFactory(study=study, user=coordinator, role="coordinator")
-    for name in ["ana", "ben"]:
-        MembershipFactory(study=study, user=UserFactory(username=name), role="analyst")
-    path = tmp_path / "p.dcm"
-    truth = make_synthetic_pullback(
-        path,
+    pullback, truth, coordinator = phantom_pullback(
+        "e2e-auto",
+        tmp_path / "p.dcm",
+        frame_files=False,
+        subject_code="S-0003",
         n_frames=N_FRAMES,
         rows=SIZE,
         columns=SIZE,
@@ -52,37 +54,21 @@ def read_with_proposal(transactional_db: Any, tmp_path: Path) -> tuple[Read, dic
         frame_spacing_mm=FRAME_SPACING_MM,
         artefacts=True,
     )
-    with open(path, "rb") as fh:
-        pullback = ingest.pullback_create_from_upload(
-            study=study,
-            actor=coordinator,
-            fileobj=fh,
-            filename="p.dcm",
-            size_bytes=path.stat().st_size,
-            subject_code="S-0003",
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=pullback.pk)
     auto_annotations.pullback_auto_annotate(pullback_pk=pullback.pk)
-    read = assignment.pullback_assign_readers(
-        pullback=pullback, actor=coordinator, usernames=["ana", "ben"]
-    )[0]
-    return read, truth
+    return assign_ana(pullback, coordinator), truth
 
 
 def test_reader_accepts_the_proposal_edits_one_contour_and_submits(
     page: Any, read_with_proposal: tuple[Read, dict[str, Any]], tmp_path: Path
 ) -> None:
     read, truth = read_with_proposal
-    sign_in(page, "ana", PASSWORD)
-    page.goto(f"/reads/{read.pk}/")
-    _painted(page)
-    _until(
+    open_in_viewer(page, "ana", f"/reads/{read.pk}/")
+    until(
         page,
         "() => document.querySelector('[data-auto=status]')?.textContent.startsWith('Proposal ready')",
     )
     page.click("[data-auto=accept-all]")
-    _wait_saved(page)
+    wait_saved(page)
     saved = Read.objects.get(pk=read.pk).annotations
     accepted = [k for k, e in saved["frames"].items() if e.get("source", {}).get("lumen") == "auto"]
     assert saved["stent"] == truth["stent"] or all(
@@ -94,7 +80,7 @@ def test_reader_accepts_the_proposal_edits_one_contour_and_submits(
     # Reshape one lumen: drag its first control point outwards with the Lumen tool.
     frame = min(int(k) for k in accepted)
     before = saved["frames"][str(frame)]
-    _go_to(page, frame)
+    go_to(page, frame)
     page.keyboard.press("l")
     handle = before["lumen_ctrl"][0]
     x, y = page.evaluate("([x, y]) => window.__viewer.imageToScreen(x, y)", handle)
@@ -107,7 +93,7 @@ def test_reader_accepts_the_proposal_edits_one_contour_and_submits(
         f = DRAG_SCREEN_PX * step / 7 / norm
         page.mouse.move(box["x"] + x + (x - cx) * f, box["y"] + y + (y - cy) * f)
     page.mouse.up()
-    _wait_saved(page)
+    wait_saved(page)
     _until_saved_source(read, frame)
     edited = Read.objects.get(pk=read.pk).annotations["frames"][str(frame)]
     assert edited["source"]["lumen"] == "auto_edited"
@@ -122,7 +108,7 @@ def test_reader_accepts_the_proposal_edits_one_contour_and_submits(
     page.click(".vw-submit-button")
     page.fill("#vw-submit-password", PASSWORD)
     page.click("text=Sign and submit")
-    _until(page, "() => document.querySelector('.vw-submit-button').disabled")
+    until(page, "() => document.querySelector('.vw-submit-button').disabled")
     read.refresh_from_db()
     assert read.status == "submitted"
     parse_document(read.annotations, n_frames=N_FRAMES, rows=SIZE, columns=SIZE)

@@ -9,18 +9,26 @@ Clicks at the same spot are > 400 ms apart (the viewer's double-click window).
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.domain.geometry import angle_deg, arc_span_deg, polygon_centroid
 from adjudication.models import FrameMetrics, Read, ReadMetrics
-from adjudication.services import assignment, ingest, metrics, reads
+from adjudication.services import metrics, reads
 from tests.e2e.conftest import sign_in
-from tests.factories import PASSWORD, MembershipFactory, StudyFactory, UserFactory
+from tests.e2e.reading import (
+    assign_ana,
+    click_image,
+    go_to,
+    open_in_viewer,
+    painted,
+    phantom_pullback,
+    until,
+    wait_saved,
+)
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -41,15 +49,13 @@ ARC_VS_TRUTH_TOL_DEG = 10.0
 ARC_VS_DEFINITION_TOL_DEG = 1.0
 
 
-def _make_read(tmp_path: Path) -> tuple[Any, dict[str, Any]]:
-    study = StudyFactory(code="e2e-full")
-    coordinator = UserFactory(username="coord")
-    MembershipFactory(study=study, user=coordinator, role="coordinator")
-    for name in ["ana", "ben"]:
-        MembershipFactory(study=study, user=UserFactory(username=name), role="analyst")
-    path = tmp_path / "p.dcm"
-    truth = make_synthetic_pullback(
-        path,
+@pytest.fixture
+def read_with_truth(transactional_db: Any, tmp_path: Path) -> tuple[Any, dict[str, Any]]:
+    pullback, truth, coordinator = phantom_pullback(
+        "e2e-full",
+        tmp_path / "p.dcm",
+        frame_files=False,
+        subject_code="S-0002",
         n_frames=N_FRAMES,
         rows=SIZE,
         columns=SIZE,
@@ -57,26 +63,7 @@ def _make_read(tmp_path: Path) -> tuple[Any, dict[str, Any]]:
         pixel_spacing_mm=PIXEL_SPACING_MM,
         frame_spacing_mm=FRAME_SPACING_MM,
     )
-    with open(path, "rb") as fh:
-        pullback = ingest.pullback_create_from_upload(
-            study=study,
-            actor=coordinator,
-            fileobj=fh,
-            filename="p.dcm",
-            size_bytes=path.stat().st_size,
-            subject_code="S-0002",
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=pullback.pk)
-    read = assignment.pullback_assign_readers(
-        pullback=pullback, actor=coordinator, usernames=["ana", "ben"]
-    )[0]
-    return read, truth
-
-
-@pytest.fixture
-def read_with_truth(transactional_db: Any, tmp_path: Path) -> tuple[Any, dict[str, Any]]:
-    return _make_read(tmp_path)
+    return assign_ana(pullback, coordinator), truth
 
 
 def _pick_frame(truth: dict[str, Any]) -> int:
@@ -87,50 +74,13 @@ def _pick_frame(truth: dict[str, Any]) -> int:
     raise AssertionError("the phantom has no stented, calcified frame with malapposition")
 
 
-def _until(page: Any, js: str, timeout_s: float = 15.0) -> None:
-    """Polls ``js`` (a function) until truthy. ``wait_for_function`` evaluates strings with
-    ``eval``, which the pages' Content Security Policy (script-src 'self') rightly forbids."""
-    deadline = time.monotonic() + timeout_s
-    while not page.evaluate(js):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {js}")
-        page.wait_for_timeout(50)
-
-
-def _painted(page: Any) -> None:
-    _until(page, "() => Boolean(window.__viewerStats && window.__viewerStats.firstFramePaintedMs)")
-
-
-def _go_to(page: Any, frame: int) -> None:
-    """Keyboard navigation only (what a reader does): Home, Page Down, arrows."""
-    page.locator(".vw-overlay").focus()
-    page.keyboard.press("Home")
-    for _ in range(frame // 10):
-        page.keyboard.press("PageDown")
-    for _ in range(frame % 10):
-        page.keyboard.press("ArrowRight")
-    _until(page, f"() => window.__viewer && window.__viewer.frame() === {frame}")
-
-
-def _click_image(page: Any, point: list[float]) -> None:
-    x, y = page.evaluate("([x, y]) => window.__viewer.imageToScreen(x, y)", point)
-    box = page.locator(".vw-overlay").bounding_box()
-    page.mouse.click(box["x"] + x, box["y"] + y)
-
-
-def _wait_saved(page: Any) -> None:
-    _until(page, "() => document.querySelector('.vw-save')?.textContent.startsWith('saved v')")
-
-
 def test_reader_draws_a_complete_read_submits_and_the_metrics_match_the_truth(
     page: Any, read_with_truth: tuple[Any, dict[str, Any]], tmp_path: Path
 ) -> None:
     read, truth = read_with_truth
     frame = _pick_frame(truth)
     expected = truth["frames"][str(frame)]
-    sign_in(page, "ana", PASSWORD)
-    page.goto(f"/reads/{read.pk}/")
-    _painted(page)
+    open_in_viewer(page, "ana", f"/reads/{read.pk}/")
     # The cross-section is Cornerstone3D's (WebGL, software-rendered here), not the fallback:
     # every click below goes through its world ⇄ image transforms.
     assert page.evaluate("() => window.__viewerStats.viewport").startswith("cornerstone")
@@ -140,17 +90,17 @@ def test_reader_draws_a_complete_read_submits_and_the_metrics_match_the_truth(
 
     # Stent edges from the current frame (E, then Enter on each edge frame).
     stent = truth["stent"]
-    _go_to(page, stent["distal_frame"])
+    go_to(page, stent["distal_frame"])
     page.keyboard.press("e")
     page.keyboard.press("Enter")
-    _go_to(page, stent["proximal_frame"])
+    go_to(page, stent["proximal_frame"])
     page.keyboard.press("Enter")
 
-    _go_to(page, frame)
+    go_to(page, frame)
     # Lumen: click the truth contour, close with Enter.
     page.keyboard.press("l")
     for point in expected["lumen"]:
-        _click_image(page, point)
+        click_image(page, point)
     page.keyboard.press("Enter")
     lumen_text = page.locator("[data-readout=lumen_area]").inner_text()
     assert lumen_text.endswith("mm²")
@@ -161,40 +111,40 @@ def test_reader_draws_a_complete_read_submits_and_the_metrics_match_the_truth(
     # Calcium arc: first edge, then the second (clockwise), live degrees shown in the panel.
     calcium = expected["calcium"][0]
     page.keyboard.press("a")
-    _click_image(page, calcium["arc"][0])
-    _click_image(page, calcium["arc"][1])
+    click_image(page, calcium["arc"][0])
+    click_image(page, calcium["arc"][1])
     arc_text = page.locator("[data-readout=calcium_arc]").inner_text()
     assert arc_text.endswith("°")
 
     # Thickness caliper.
     page.keyboard.press("k")
-    _click_image(page, calcium["thickness"][0])
-    _click_image(page, calcium["thickness"][1])
+    click_image(page, calcium["thickness"][0])
+    click_image(page, calcium["thickness"][1])
     assert page.locator("[data-readout=calcium_thickness]").inner_text().endswith("mm")
 
     # Struts, one click each (different spots, so no double-click wait is needed).
     page.keyboard.press("s")
     for point in expected["struts"]:
-        _click_image(page, point)
+        click_image(page, point)
     assert page.locator("[data-readout=struts]").inner_text() == str(expected["strut_count"])
     assert page.locator(".vw-struts li.is-malapposed").count() == expected["malapposed_strut_count"]
 
     # A second click on the same strut (> 400 ms later) removes it; a third puts it back.
     page.wait_for_timeout(450)
-    _click_image(page, expected["struts"][0])
+    click_image(page, expected["struts"][0])
     assert page.locator("[data-readout=struts]").inner_text() == str(expected["strut_count"] - 1)
     page.wait_for_timeout(450)
-    _click_image(page, expected["struts"][0])
+    click_image(page, expected["struts"][0])
     assert page.locator("[data-readout=struts]").inner_text() == str(expected["strut_count"])
 
-    _wait_saved(page)
+    wait_saved(page)
     page.screenshot(path=str(tmp_path / "reader-complete-read.png"))
     assert (tmp_path / "reader-complete-read.png").stat().st_size > 0
 
     # Reload: everything is back, from the server.
     page.reload()
-    _painted(page)
-    _go_to(page, frame)
+    painted(page)
+    go_to(page, frame)
     assert page.locator("[data-readout=lumen_area]").inner_text() == lumen_text
     assert page.locator("[data-readout=calcium_arc]").inner_text() == arc_text
     assert page.locator("[data-readout=struts]").inner_text() == str(expected["strut_count"])
@@ -219,13 +169,13 @@ def test_reader_draws_a_complete_read_submits_and_the_metrics_match_the_truth(
     assert "Analysis frames not fully annotated" in missing
     page.fill("#vw-submit-password", PASSWORD)
     page.click("text=Sign and submit")
-    _until(page, "() => document.querySelector('.vw-submit-error').textContent.length > 0")
+    until(page, "() => document.querySelector('.vw-submit-error').textContent.length > 0")
     assert Read.objects.get(pk=read.pk).status != "submitted"  # not without the reason
     page.check("#vw-submit-allow-incomplete")
     page.fill("#vw-submit-reason", "one frame traced for the phantom test")
     page.fill("#vw-submit-password", "not-my-password")
     page.click("text=Sign and submit")
-    _until(page, "() => document.querySelector('.vw-submit-error').textContent.length > 0")
+    until(page, "() => document.querySelector('.vw-submit-error').textContent.length > 0")
     assert Read.objects.get(pk=read.pk).status != "submitted"
     page.fill("#vw-submit-password", PASSWORD)
     page.click("text=Sign and submit")
@@ -287,17 +237,17 @@ def test_a_submitted_read_cannot_be_edited_from_the_page_or_the_api(
     sign_in(page, "ana", PASSWORD)
     writes.clear()
     page.goto(f"/reads/{read.pk}/")
-    _painted(page)
+    painted(page)
     assert page.locator(".vw-banner-info").is_visible()
     for tool in ["lumen", "stent", "struts", "calcium-arc", "calcium-thickness"]:
         assert page.locator(f"button[data-tool={tool}]").is_disabled()
     assert page.locator(".vw-submit-button").is_disabled()
 
     # Try anyway: tool shortcuts, clicks on the image, Delete, undo.
-    _go_to(page, frame)
+    go_to(page, frame)
     for key in ["l", "s"]:
         page.keyboard.press(key)
-        _click_image(page, expected["lumen"][0])
+        click_image(page, expected["lumen"][0])
         page.wait_for_timeout(450)
     page.keyboard.press("Delete")
     page.keyboard.press("Control+z")

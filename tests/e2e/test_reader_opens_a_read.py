@@ -7,40 +7,26 @@ from typing import Any
 
 import pytest
 
-from adjudication.dicom.synthetic import make_synthetic_pullback
-from adjudication.services import assignment, ingest
 from tests.e2e.conftest import sign_in
-from tests.factories import PASSWORD, MembershipFactory, StudyFactory, UserFactory
+from tests.e2e.reading import assign_ana, phantom_pullback
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def assigned_read(transactional_db: Any, tmp_path: Path) -> Any:
-    study = StudyFactory(code="e2e")
-    coordinator = UserFactory(username="coord")
-    MembershipFactory(study=study, user=coordinator, role="coordinator")
-    for name in ["ana", "ben"]:
-        MembershipFactory(study=study, user=UserFactory(username=name), role="analyst")
-    path = tmp_path / "p.dcm"
-    make_synthetic_pullback(path, n_frames=30, rows=256, columns=256, seed=1)
-    with open(path, "rb") as fh:
-        pullback = ingest.pullback_create_from_upload(
-            study=study,
-            actor=coordinator,
-            fileobj=fh,
-            filename="p.dcm",
-            size_bytes=path.stat().st_size,
-            subject_code="S-0001",
-            timepoint="post",
-        )
-    # The upload scheduled the ingest on commit (into Redis); run the same service here so
-    # the test does not need a worker. The queued task later finds nothing to do.
-    ingest.pullback_ingest(pullback_pk=pullback.pk)
-    reads = assignment.pullback_assign_readers(
-        pullback=pullback, actor=coordinator, usernames=["ana", "ben"]
+    pullback, _, coordinator = phantom_pullback(
+        "e2e",
+        tmp_path / "p.dcm",
+        frame_files=False,
+        subject_code="S-0001",
+        n_frames=30,
+        rows=256,
+        columns=256,
+        seed=1,
     )
-    return reads[0]
+    return assign_ana(pullback, coordinator)
 
 
 def test_reader_signs_in_and_the_viewer_paints_the_first_frame(

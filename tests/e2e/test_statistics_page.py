@@ -12,7 +12,7 @@ import pytest
 from adjudication.models import StudyStatistics
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD
-from tests.integration.conftest import start_worker
+from tests.integration.workers import running_worker
 from tests.study_statistics.cohort import cohort, to_csv
 from tests.study_statistics.planting import plant_consensus
 
@@ -21,10 +21,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def worker(transactional_db: Any, tmp_path: Path) -> Iterator[Any]:
-    proc = start_worker(tmp_path / "worker.log")
-    yield proc
-    proc.terminate()
-    proc.wait(timeout=20)
+    with running_worker(tmp_path / "worker.log") as proc:
+        yield proc
 
 
 def test_coordinator_uploads_covariates_and_reads_the_tables_and_figures(

@@ -7,30 +7,18 @@ else to the test's temporary directory.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from adjudication.services import assignment
-from tests.e2e.conftest import sign_in
-from tests.e2e.pullbacks import ingested_synthetic_pullback
-from tests.factories import PASSWORD, MembershipFactory, StudyFactory, UserFactory
+from tests.e2e.reading import assign_ana, open_in_viewer, page_of_size, phantom_pullback
+from tests.uploads import ingested_synthetic
 
 pytestmark = pytest.mark.e2e
 
 SIZES = [(1366, 768), (1920, 1080)]
 AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
-
-
-def _until(page: Any, js: str, timeout_s: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while not (value := page.evaluate(js)):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {js}")
-        page.wait_for_timeout(50)
-    return value
 
 
 def screenshot_path(tmp_path: Path, name: str) -> Path:
@@ -70,24 +58,17 @@ def layout_facts(page: Any, image_selector: str) -> dict[str, Any]:
 
 @pytest.fixture
 def assigned_read(transactional_db: Any, tmp_path: Path) -> Any:
-    study = StudyFactory(code="layout")
-    coordinator = UserFactory(username="coord")
-    MembershipFactory(study=study, user=coordinator, role="coordinator")
-    for name in ["ana", "ben"]:
-        MembershipFactory(study=study, user=UserFactory(username=name), role="analyst")
-    pullback, _ = ingested_synthetic_pullback(
-        study=study,
-        coordinator=coordinator,
-        path=tmp_path / "p.dcm",
+    pullback, _, coordinator = phantom_pullback(
+        "layout",
+        tmp_path / "p.dcm",
+        frame_files=True,
         subject_code="S-0001",
         n_frames=40,
         rows=256,
         columns=256,
         seed=3,
     )
-    return assignment.pullback_assign_readers(
-        pullback=pullback, actor=coordinator, usernames=["ana", "ben"]
-    )[0]
+    return assign_ana(pullback, coordinator)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -95,14 +76,8 @@ def test_the_reading_page_fits_the_screen_and_passes_axe(
     browser: Any, app_url: str, assigned_read: Any, tmp_path: Path, size: tuple[int, int]
 ) -> None:
     width, height = size
-    context = browser.new_context(base_url=app_url, viewport={"width": width, "height": height})
-    page = context.new_page()
-    try:
-        sign_in(page, "ana", PASSWORD)
-        page.goto(f"/reads/{assigned_read.pk}/")
-        _until(
-            page, "() => Boolean(window.__viewerStats && window.__viewerStats.firstFramePaintedMs)"
-        )
+    with page_of_size(browser, app_url, size) as page:
+        open_in_viewer(page, "ana", f"/reads/{assigned_read.pk}/")
         # Complete text of the page: no raw template comment.
         assert "{#" not in page.locator("body").inner_text()
         page.wait_for_timeout(300)
@@ -128,38 +103,26 @@ def test_the_reading_page_fits_the_screen_and_passes_axe(
         )
         page.keyboard.press("Escape")
         assert axe_violations(page) == []
-    finally:
-        context.close()
 
 
 @pytest.fixture
 def open_adjudication(transactional_db: Any, world: Any, tmp_path: Path) -> Any:
     """Two reads that disagree on a real (synthetic, ingested) pullback: an open adjudication."""
-    from adjudication.services import metrics as metric_services
-    from adjudication.services.reads import read_save_annotations, read_submit
     from tests.conftest import sample_document
+    from tests.metrics_pipeline.pipeline import submit_and_compare
 
-    pullback, _ = ingested_synthetic_pullback(
-        study=world.study,
-        coordinator=world.coordinator,
-        path=tmp_path / "p.dcm",
+    pullback, _ = ingested_synthetic(
+        world.study,
+        world.coordinator,
+        tmp_path / "p.dcm",
+        frame_files=True,
         subject_code="S-0002",
         n_frames=130,
         rows=512,
         columns=512,
         seed=5,
     )
-    reads = assignment.pullback_assign_readers(
-        pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
-    )
-    for read, user, radius in [(reads[0], world.reader_a, 150), (reads[1], world.reader_b, 100)]:
-        read_save_annotations(read=read, actor=user, version=1, annotations=sample_document(radius))
-        read_submit(
-            read=read, actor=user, password=PASSWORD, allow_incomplete=True, reason="layout test"
-        )
-        metric_services.read_compute_metrics(read_pk=read.pk)
-    metric_services.pullback_compare_reads(pullback_pk=pullback.pk)
-    pullback.refresh_from_db()
+    submit_and_compare(world, pullback, sample_document(150), sample_document(100))
     return pullback.adjudication
 
 
@@ -168,14 +131,8 @@ def test_the_adjudication_workbench_is_one_screen_and_passes_axe(
     browser: Any, app_url: str, open_adjudication: Any, tmp_path: Path, size: tuple[int, int]
 ) -> None:
     width, height = size
-    context = browser.new_context(base_url=app_url, viewport={"width": width, "height": height})
-    page = context.new_page()
-    try:
-        sign_in(page, "adjudicator", PASSWORD)
-        page.goto(f"/adjudications/{open_adjudication.pk}/")
-        _until(
-            page, "() => Boolean(window.__viewerStats && window.__viewerStats.firstFramePaintedMs)"
-        )
+    with page_of_size(browser, app_url, size) as page:
+        open_in_viewer(page, "adjudicator", f"/adjudications/{open_adjudication.pk}/")
         page.wait_for_timeout(300)
         facts = layout_facts(page, "#adjudication-viewer .ad-pane:not([hidden]) .vw-viewport")
         page.screenshot(path=str(screenshot_path(tmp_path, f"adjudication-{width}x{height}.png")))
@@ -197,5 +154,3 @@ def test_the_adjudication_workbench_is_one_screen_and_passes_axe(
         assert not auto.locator("[data-auto=show]").is_checked()
         assert auto.locator("[data-auto=accept-all]").count() == 0
         assert axe_violations(page) == []
-    finally:
-        context.close()

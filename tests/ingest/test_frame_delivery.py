@@ -23,10 +23,9 @@ from adjudication import storage
 from adjudication.dicom.lmode import lmode_sample_points
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.models import Read
-from adjudication.services import ingest
 from adjudication.services.assignment import pullback_assign_readers
-from adjudication.services.ingest import UploadSource
 from adjudication.tokens import token_issue
+from tests import uploads
 
 N_FRAMES = 12
 SIZE = 96
@@ -39,16 +38,9 @@ def media(settings: Any, tmp_path: Path) -> Path:
 
 
 def ingested(world: Any, path: Path) -> Any:
-    with open(path, "rb") as fh:
-        [pullback] = ingest.pullbacks_create_from_upload(
-            study=world.study,
-            actor=world.coordinator,
-            sources=[UploadSource(path.name, fh, None)],
-            subject_code="S-0042",
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=pullback.pk)
-    pullback.refresh_from_db()
+    pullback = uploads.ingested(
+        world.study, world.coordinator, path, frame_files=False, subject_code="S-0042"
+    )
     assert pullback.status == "ready", pullback.error
     pullback_assign_readers(
         pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]

@@ -28,8 +28,8 @@ from adjudication.dicom.inspect import DicomRefused, Limits, encapsulated_fragme
 from adjudication.dicom.render import jpeg_structure_problem
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.services import ingest
-from adjudication.services.ingest import UploadSource
 from tests.factories import write_frames
+from tests.uploads import ingested
 
 SIZE = 64
 FRAMES = 6
@@ -44,19 +44,9 @@ def media(settings: Any, tmp_path: Path) -> Path:
 def upload_and_ingest(world: Any, path: Path, *, frame_files: bool = True) -> Any:
     """Upload and ingest; with ``frame_files`` also the light task that ``ready`` schedules
     (each frame as a file of its own for the reverse proxy)."""
-    with open(path, "rb") as fh:
-        [pullback] = ingest.pullbacks_create_from_upload(
-            study=world.study,
-            actor=world.coordinator,
-            sources=[UploadSource(path.name, fh, None)],
-            subject_code="S-0007",
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=pullback.pk)
-    if frame_files:
-        ingest.pullback_write_frame_files(pullback_pk=pullback.pk)
-    pullback.refresh_from_db()
-    return pullback
+    return ingested(
+        world.study, world.coordinator, path, frame_files=frame_files, subject_code="S-0007"
+    )
 
 
 def names_under(pullback: Any) -> list[str]:

@@ -20,7 +20,8 @@ from django.db import connection
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.models import Pullback
 from adjudication.services import ingest
-from adjudication.services.ingest import UploadSource, worker
+from adjudication.services.ingest import worker
+from tests import uploads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,16 +43,7 @@ def uploaded(world: Any, settings: Any, tmp_path: Path) -> Pullback:
     settings.MEDIA_ROOT = tmp_path / "media"
     path = tmp_path / "p.dcm"
     make_synthetic_pullback(path, n_frames=4, rows=64, columns=64, encoding="jpeg_baseline")
-    with open(path, "rb") as fh:
-        [pullback] = ingest.pullbacks_create_from_upload(
-            study=world.study,
-            actor=world.coordinator,
-            sources=[UploadSource(path.name, fh, None)],
-            subject_code="S-0001",
-            timepoint="post",
-            schedule_ingest=False,
-        )
-    return pullback
+    return uploads.uploaded(world.study, world.coordinator, path, schedule_ingest=False)
 
 
 def test_the_decode_runs_with_no_transaction_and_the_row_unlocked(

@@ -26,7 +26,8 @@ from adjudication.dicom.synthetic import (
 from adjudication.domain.errors import DomainError
 from adjudication.models import AuditEvent, Pullback
 from adjudication.services import ingest
-from adjudication.services.ingest import UploadSource, progress
+from adjudication.services.ingest import progress
+from tests import uploads
 from tests.broken_files import rewrite_dataset, write_truncated
 
 SIZE = 64
@@ -44,24 +45,12 @@ def files_under(root: Path) -> list[str]:
 
 
 def upload(world: Any, path: Path) -> Pullback:
-    with open(path, "rb") as fh:
-        [pullback] = ingest.pullbacks_create_from_upload(
-            study=world.study,
-            actor=world.coordinator,
-            sources=[UploadSource(path.name, fh, path.stat().st_size)],
-            subject_code="S-0001",
-            timepoint="post",
-        )
-    return pullback
+    return uploads.uploaded(world.study, world.coordinator, path)
 
 
 def upload_and_ingest(world: Any, path: Path) -> Pullback:
     """Upload, ingest, and the light task ``ready`` schedules (the per-frame files)."""
-    pullback = upload(world, path)
-    ingest.pullback_ingest(pullback_pk=pullback.pk)
-    ingest.pullback_write_frame_files(pullback_pk=pullback.pk)
-    pullback.refresh_from_db()
-    return pullback
+    return uploads.ingested(world.study, world.coordinator, path, frame_files=True)
 
 
 def stored_frame(pullback: Pullback, n: int) -> bytes:
@@ -299,14 +288,7 @@ def test_the_same_dicom_in_another_study_is_not_a_duplicate(
     world: Any, media: Path, good: Path
 ) -> None:
     upload_and_ingest(world, good)
-    with open(good, "rb") as fh:
-        [other] = ingest.pullbacks_create_from_upload(
-            study=world.other,
-            actor=world.coordinator,
-            sources=[UploadSource("good.dcm", fh, None)],
-            subject_code="S-0001",
-            timepoint="pre",
-        )
+    other = uploads.uploaded(world.other, world.coordinator, good, timepoint="pre")
     ingest.pullback_ingest(pullback_pk=other.pk)
     other.refresh_from_db()
     assert other.status == "ready"

@@ -17,11 +17,10 @@ from django.test import Client
 
 from adjudication import storage
 from adjudication.dicom.synthetic import make_synthetic_pullback
-from adjudication.services import ingest
 from adjudication.services.assignment import pullback_assign_readers
-from adjudication.services.ingest import UploadSource
 from adjudication.services.ingest import lmode as lmode_service
 from adjudication.tokens import token_issue
+from tests.uploads import ingested
 
 
 @pytest.fixture
@@ -29,15 +28,9 @@ def pullback(world: Any, settings: Any, tmp_path: Path) -> Any:
     settings.MEDIA_ROOT = tmp_path / "media"
     path = tmp_path / "p.dcm"
     make_synthetic_pullback(path, n_frames=5, rows=64, columns=64, encoding="jpeg_baseline")
-    with open(path, "rb") as fh:
-        [pullback] = ingest.pullbacks_create_from_upload(
-            study=world.study,
-            actor=world.coordinator,
-            sources=[UploadSource(path.name, fh, None)],
-            subject_code="S-0042",
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=pullback.pk)
+    pullback = ingested(
+        world.study, world.coordinator, path, frame_files=False, subject_code="S-0042"
+    )
     pullback_assign_readers(
         pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
     )

@@ -15,9 +15,8 @@ import pytest
 from adjudication import storage
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.models import Pullback
-from adjudication.services import ingest
 from adjudication.services.assignment import pullback_assign_readers
-from adjudication.services.ingest import UploadSource
+from tests import uploads
 
 
 @pytest.fixture
@@ -38,16 +37,9 @@ def ingested(world: Any, media: Path, tmp_path: Path) -> tuple[Any, dict]:
         patient_name="DOE^JANE^Q",
         patient_id="MRN-99887766",
     )
-    with open(path, "rb") as fh:
-        [pullback] = ingest.pullbacks_create_from_upload(
-            study=world.study,
-            actor=world.coordinator,
-            sources=[UploadSource(path.name, fh, None)],
-            subject_code="S-0042",
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=pullback.pk)
-    pullback.refresh_from_db()
+    pullback = uploads.ingested(
+        world.study, world.coordinator, path, frame_files=False, subject_code="S-0042"
+    )
     assert pullback.status == "ready", pullback.error
     return pullback, truth
 

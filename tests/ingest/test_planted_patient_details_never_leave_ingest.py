@@ -25,9 +25,8 @@ from pydicom.sequence import Sequence
 
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.models import Read
-from adjudication.services import ingest
 from adjudication.services.assignment import pullback_assign_readers
-from adjudication.services.ingest import UploadSource
+from tests.uploads import ingested
 
 NAME = "QZXPLANTNAME^JOSEPHINE"
 PATIENT_ID = "QZX-MRN-4471920"
@@ -156,17 +155,7 @@ def corpus_file(tmp_path: Path, *, frame: Any) -> Path:
 
 
 def ingest_file(world: Any, path: Path) -> Any:
-    with open(path, "rb") as fh:
-        [pullback] = ingest.pullbacks_create_from_upload(
-            study=world.study,
-            actor=world.coordinator,
-            sources=[UploadSource(path.name, fh, None)],
-            subject_code="S-0042",
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=pullback.pk)
-    pullback.refresh_from_db()
-    return pullback
+    return ingested(world.study, world.coordinator, path, frame_files=False, subject_code="S-0042")
 
 
 @pytest.fixture

@@ -6,9 +6,7 @@ visible to the worker, and what the worker writes is visible back.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,72 +14,12 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration.workers import running_worker, worker_env
+from tests.integration.workers import start_worker as start_worker  # named in serve_topology
 
-
-def _worker_env() -> dict[str, str]:
-    db = connection.settings_dict
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "DATABASE_URL": (
-                f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-            ),
-            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-            "REDIS_URL": settings.CELERY_BROKER_URL,
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
-
-
-def start_worker(
-    log_path: Path,
-    concurrency: int = 1,
-    *,
-    queues: tuple[str, ...] = (),
-    app: str = "corelab",
-    env: dict[str, str] | None = None,
-) -> subprocess.Popen[bytes]:
-    """Start ``celery worker`` and wait until it says it is ready (60 s at most). By default it
-    consumes both queues (light and heavy); ``env`` adds variables (e.g. its role)."""
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            app,
-            "worker",
-            "--loglevel=INFO",
-            f"--concurrency={concurrency}",
-            "--pool=prefork",
-            "-Q",
-            ",".join(queues or (settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_HEAVY_QUEUE)),
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"test-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env={**_worker_env(), **(env or {})},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"celery worker exited early:\n{log_path.read_text()}")
-        if b"ready." in log_path.read_bytes():
-            return proc
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"celery worker did not start:\n{log_path.read_text()}")
+# tests/e2e/conftest.py imports the worker environment from here by this name.
+_worker_env = worker_env
 
 
 @pytest.fixture
@@ -90,16 +28,9 @@ def celery_worker_process(
 ) -> Iterator[subprocess.Popen[bytes]]:
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         pytest.fail("integration tests need PostgreSQL (set DATABASE_URL)")
-    log_path = tmp_path / "worker.log"
-    proc = start_worker(log_path)
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    # Show the worker's log when a test failed (pytest prints captured output on failure).
-    sys.stdout.write(log_path.read_text(errors="replace")[-8000:])
+    # Its log is shown when a test failed (pytest prints captured output on failure).
+    with running_worker(tmp_path / "worker.log", show_log=True) as proc:
+        yield proc
 
 
 @pytest.fixture

@@ -17,12 +17,10 @@ from django.conf import settings
 
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.models import Pullback
-from adjudication.services import ingest
-from adjudication.services.ingest import UploadSource
 from corelab.celery import app, check_redelivery_limits
-from tests.factories import MembershipFactory, StudyFactory, UserFactory
-
-from .conftest import start_worker
+from tests.factories import study_with_coordinator
+from tests.integration.workers import running_worker
+from tests.uploads import uploaded
 
 pytestmark = pytest.mark.integration
 
@@ -89,28 +87,18 @@ def test_a_heavy_worker_runs_an_ingest_longer_than_the_light_hard_limit(
     transactional_db: Any, wait_until: Any, tmp_path: Path
 ) -> None:
     log_path = tmp_path / "heavy.log"
-    worker = start_worker(
+    with running_worker(
         log_path,
         queues=(settings.CELERY_HEAVY_QUEUE,),
         app="tests.integration.slow_ingest_worker",
         env={"CELERY_WORKER_ROLE": "heavy", "SLOW_INGEST_FRAME_DELAY_S": str(FRAME_DELAY_S)},
-    )
-    try:
-        study = StudyFactory()
-        coordinator = UserFactory(username="coord")
-        MembershipFactory(study=study, user=coordinator, role="coordinator")
+    ):
+        study, coordinator = study_with_coordinator()
         path = tmp_path / "slow.dcm"
         make_synthetic_pullback(
             path, n_frames=FRAMES, rows=64, columns=64, encoding="jpeg_baseline", seed=5
         )
-        with open(path, "rb") as fh:
-            [pullback] = ingest.pullbacks_create_from_upload(
-                study=study,
-                actor=coordinator,
-                sources=[UploadSource(path.name, fh, None)],
-                subject_code="S-0001",
-                timepoint="post",
-            )
+        pullback = uploaded(study, coordinator, path)  # the worker ingests it
         wait_until(
             lambda: Pullback.objects.get(pk=pullback.pk).status != "ingesting",
             timeout_s=240,
@@ -121,9 +109,3 @@ def test_a_heavy_worker_runs_an_ingest_longer_than_the_light_hard_limit(
         log = log_path.read_bytes()
         assert b"TimeLimitExceeded" not in log
         assert b"succeeded" in log
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +17,9 @@ import pytest
 from django.conf import settings
 
 from adjudication.models import ReadMetrics
-from adjudication.tasks import read_compute_metrics as read_compute_metrics_task
 from corelab.celery import app, check_redelivery_limits
-from tests.factories import PullbackFactory, ReadFactory, StudyFactory, UserFactory
 
-from .conftest import start_worker
-from .test_worker_killed_mid_task import heavy_document
+from .workers import metrics_under_way, pool_children, running_worker, submitted_heavy_read
 
 pytestmark = pytest.mark.integration
 
@@ -46,39 +41,18 @@ def test_the_check_names_a_hard_limit_above_the_visibility_timeout() -> None:
     )
 
 
-def _children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    return [int(x) for x in out.split()]
-
-
 def test_a_task_of_a_killed_worker_is_rerun_by_the_next_worker(
     transactional_db: Any, wait_until: Any, tmp_path: Path
 ) -> None:
-    study = StudyFactory()
-    pullback = PullbackFactory(study=study, status="reading")
-    read = ReadFactory(
-        pullback=pullback,
-        reader=UserFactory(username="lost"),
-        slot=1,
-        status="submitted",
-        annotations=heavy_document(),
-    )
+    read = submitted_heavy_read("lost")
     first_log = tmp_path / "first.log"
-    first = start_worker(first_log)
-    try:
-        read_compute_metrics_task.delay(read_pk=read.pk)
-        wait_until(lambda: b"read_compute_metrics" in first_log.read_bytes(), what="received")
-        time.sleep(0.3)
-        assert not ReadMetrics.objects.filter(read=read).exists(), "computation ended too soon"
-        for pid in [*_children(first.pid), first.pid]:
+    with running_worker(first_log) as first:
+        metrics_under_way(read, first_log, wait_until)
+        for pid in [*pool_children(first.pid), first.pid]:
             os.kill(pid, signal.SIGKILL)  # nobody is left to reject the message
         first.wait(timeout=10)
-    finally:
-        if first.poll() is None:
-            first.kill()
     second_log = tmp_path / "second.log"
-    second = start_worker(second_log)
-    try:
+    with running_worker(second_log):
         # Bounded well under the old 15 minutes; the settings test above pins the real bound.
         wait_until(
             lambda: ReadMetrics.objects.filter(read=read).exists(),
@@ -86,9 +60,3 @@ def test_a_task_of_a_killed_worker_is_rerun_by_the_next_worker(
             what="the lost task to be re-run by the second worker",
         )
         assert b"read_compute_metrics" in second_log.read_bytes()
-    finally:
-        second.terminate()
-        try:
-            second.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            second.kill()

@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,11 +22,10 @@ from django.core.cache import cache
 from adjudication import storage
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.models import AuditEvent, Pullback
-from adjudication.services import ingest
-from adjudication.services.ingest import UploadSource
 from adjudication.services.ingest.progress import _progress_key
-from tests.factories import MembershipFactory, StudyFactory, UserFactory
-from tests.integration.conftest import ROOT, _worker_env
+from tests.factories import study_with_coordinator
+from tests.integration.workers import pool_children, running_worker
+from tests.uploads import uploaded
 
 pytestmark = pytest.mark.integration
 FRAMES = 200
@@ -38,71 +35,23 @@ FRAMES = 200
 def slow_worker(transactional_db: Any, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A real ``celery worker`` whose frame rewrite takes 10 ms a frame (``slow_ingest_worker``),
     so that the kill lands in the middle of the ingest on any machine."""
-    from django.conf import settings
-
     log_path = tmp_path / "worker.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "tests.integration.slow_ingest_worker",
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=1",
-                "--pool=prefork",
-                "-Q",
-                f"{settings.CELERY_TASK_DEFAULT_QUEUE},{settings.CELERY_HEAVY_QUEUE}",
-                "--without-gossip",
-                "--without-mingle",
-                "--hostname",
-                f"slow-{os.getpid()}@%h",
-            ],
-            cwd=ROOT,
-            env=_worker_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 60
-    while b"ready." not in log_path.read_bytes():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"celery worker did not start:\n{log_path.read_text()}")
-        time.sleep(0.2)
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    sys.stdout.write(log_path.read_text(errors="replace")[-8000:])
-
-
-def _children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    return [int(x) for x in out.split()]
+    with running_worker(
+        log_path, app="tests.integration.slow_ingest_worker", show_log=True
+    ) as proc:
+        yield proc
 
 
 def test_sigkill_mid_ingest_redelivers_and_ends_ready(
     slow_worker: Any, wait_until: Any, tmp_path: Path
 ) -> None:
-    study = StudyFactory()
-    coordinator = UserFactory(username="coord")
-    MembershipFactory(study=study, user=coordinator, role="coordinator")
+    study, coordinator = study_with_coordinator()
     path = tmp_path / "big.dcm"
     make_synthetic_pullback(
         path, n_frames=FRAMES, rows=128, columns=128, encoding="jpeg_baseline", seed=3
     )
-    with open(path, "rb") as fh:
-        [pullback] = ingest.pullbacks_create_from_upload(
-            study=study,
-            actor=coordinator,
-            sources=[UploadSource(path.name, fh, None)],
-            subject_code="S-0001",
-            timepoint="post",
-        )  # schedules pullback_ingest_task on commit (transactional test: commits now)
+    # Schedules pullback_ingest_task on commit (transactional test: commits now).
+    pullback = uploaded(study, coordinator, path)
     wait_until(
         lambda: (cache.get(_progress_key(pullback.pk)) or 0) > 0,
         timeout_s=60,
@@ -110,7 +59,7 @@ def test_sigkill_mid_ingest_redelivers_and_ends_ready(
     )
     pullback.refresh_from_db()
     assert pullback.status == "ingesting", "ingest ended before the kill"
-    (child,) = _children(slow_worker.pid)
+    (child,) = pool_children(slow_worker.pid)
     os.kill(child, signal.SIGKILL)
 
     wait_until(

@@ -41,19 +41,28 @@ def submit_read(read: Read, user: Any, document: dict, password: str) -> Read:
 def read_and_compare(
     world: Any, doc_a: dict, doc_b: dict, *, study: Any = None, **pullback_fields: Any
 ) -> Pullback:
-    """Assign reader_a and reader_b, save + submit both documents, measure both reads and
-    compare them. Returns the pullback (``consensus`` or ``flagged``)."""
+    """A new pullback (``PullbackFactory``) through ``submit_and_compare``. Returns it
+    (``consensus`` or ``flagged``)."""
     pullback = PullbackFactory(study=study or world.study, **pullback_fields)
+    submit_and_compare(world, pullback, doc_a, doc_b)
+    return pullback
+
+
+def submit_and_compare(
+    world: Any, pullback: Pullback, doc_a: dict, doc_b: dict
+) -> tuple[Read, Read]:
+    """Assign reader_a and reader_b, save + submit both documents, measure both reads and
+    compare them. Returns the two submitted reads; ``pullback`` is refreshed."""
     read_a, read_b = assignment.pullback_assign_readers(
         pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
     )
-    submit_read(read_a, world.reader_a, doc_a, world.password)
-    submit_read(read_b, world.reader_b, doc_b, world.password)
+    read_a = submit_read(read_a, world.reader_a, doc_a, world.password)
+    read_b = submit_read(read_b, world.reader_b, doc_b, world.password)
     metrics.read_compute_metrics(read_pk=read_a.pk)
     metrics.read_compute_metrics(read_pk=read_b.pk)
     metrics.pullback_compare_reads(pullback_pk=pullback.pk)
     pullback.refresh_from_db()
-    return pullback
+    return read_a, read_b
 
 
 def resolve(

@@ -21,7 +21,7 @@ from django.db import connection
 
 from adjudication.tokens import token_issue
 from tests.factories import UserFactory
-from tests.integration.conftest import _worker_env
+from tests.integration.workers import worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +44,7 @@ def _server_connections() -> int:
 @pytest.fixture
 def dev_server(transactional_db: Any, tmp_path: Path) -> Any:
     port = _free_port()
-    env = _worker_env()
+    env = worker_env()
     env["PGAPPNAME"] = "corelab-devserver-test"  # libpq names the server's connections
     env.pop("DB_CONN_MAX_AGE", None)  # the defaults `make run` gets
     log = open(tmp_path / "server.log", "wb")

@@ -19,14 +19,9 @@ from typing import Any
 import pytest
 
 from adjudication.roles import PERMISSIONS, Action, Role, role_may
-from adjudication.services import metrics as metric_services
-from adjudication.services.assignment import pullback_assign_readers
-from adjudication.services.reads import read_save_annotations, read_submit
 from tests.conftest import sample_document
 from tests.factories import PullbackFactory, write_frames
-
-# Fixture documents annotate a few frames only: submitted as incomplete (SPEC §2).
-PARTIAL = "test fixture: partial document"
+from tests.metrics_pipeline.pipeline import submit_and_compare
 
 PERSONAS = ["coordinator", "reader_a", "reader_b", "adjudicator", "other_reader", "outsider", None]
 
@@ -142,21 +137,7 @@ CELLS = [(e, p) for e in ENDPOINTS for p in PERSONAS]
 def flagged(world: Any) -> dict[str, Any]:
     """A pullback read by reader A and B, compared and flagged (its adjudication open)."""
     pullback = PullbackFactory(study=world.study, n_frames=200)
-    a, b = pullback_assign_readers(
-        pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
-    )
-    read_save_annotations(read=a, actor=world.reader_a, version=1, annotations=sample_document(150))
-    read_save_annotations(read=b, actor=world.reader_b, version=1, annotations=sample_document(100))
-    read_submit(
-        read=a, actor=world.reader_a, password=world.password, allow_incomplete=True, reason=PARTIAL
-    )
-    read_submit(
-        read=b, actor=world.reader_b, password=world.password, allow_incomplete=True, reason=PARTIAL
-    )
-    metric_services.read_compute_metrics(read_pk=a.pk)
-    metric_services.read_compute_metrics(read_pk=b.pk)
-    metric_services.pullback_compare_reads(pullback_pk=pullback.pk)
-    pullback.refresh_from_db()
+    a, _ = submit_and_compare(world, pullback, sample_document(150), sample_document(100))
     write_frames(str(pullback.storage_key), [b"\xff\xd8\xff\xd9"])
     return {
         "study": world.study.pk,
