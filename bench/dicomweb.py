@@ -21,12 +21,14 @@ Speed is measured here, never asserted in tests.
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -42,20 +44,83 @@ JPEG_FRAMES = 'multipart/related; type="image/jpeg"'
 BATCH = 64
 
 
-class Client(frames_bench.Client):
+class Client:
+    """One keep-alive HTTP/1.1 connection as reader A (token), with an Accept header."""
+
     def __init__(self, port: int, token: str, accept: str = "*/*") -> None:
-        super().__init__(port, token)
-        self.headers = {**self.headers, "Accept": accept}
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.headers = {"Authorization": f"Token {token}", "Accept": accept}
+
+    def get(self, path: str) -> tuple[int, bytes, float]:
+        t0 = time.perf_counter()
+        self.conn.request("GET", path, headers=self.headers)
+        response = self.conn.getresponse()
+        body = response.read()
+        return response.status, body, time.perf_counter() - t0
+
+    def close(self) -> None:
+        self.conn.close()
 
 
-def _run(port: int, token: str, urls: list[str], concurrency: int, accept: str) -> Any:
-    """``frames_bench._run_frames`` with our Accept header on every connection."""
-    original = frames_bench.Client
-    frames_bench.Client = lambda p, t: Client(p, t, accept)  # type: ignore[assignment,misc]
-    try:
-        return frames_bench._run_frames(port, token, urls, concurrency)
-    finally:
-        frames_bench.Client = original  # type: ignore[misc]
+def _run(
+    port: int, token: str, urls: list[str], concurrency: int, accept: str
+) -> tuple[list[float], float]:
+    """Every url once over ``concurrency`` threads (one connection each): latencies, wall."""
+    chunks = [urls[i::concurrency] for i in range(concurrency)]
+    latencies: list[list[float]] = [[] for _ in chunks]
+    errors: list[str] = []
+    clients = [Client(port, token, accept) for _ in chunks]
+    for client in clients:  # connect outside the timed part
+        client.get(urls[0])
+
+    def worker(i: int) -> None:
+        for url in chunks[i]:
+            status, _body, seconds = clients[i].get(url)
+            if status != 200:
+                errors.append(f"{url}: {status}")
+                return
+            latencies[i].append(seconds)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    t0 = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - t0
+    for client in clients:
+        client.close()
+    if errors:
+        raise SystemExit(f"requests failed: {errors[:3]}")
+    return [x for chunk in latencies for x in chunk], wall
+
+
+def _world(dicom: Path) -> dict[str, Any]:
+    """bench/frames.py's people and study, the pullback ingested and assigned to both."""
+    from adjudication.models import Pullback
+    from adjudication.services import assignment, ingest
+
+    people = frames_bench._people()
+    study = frames_bench._study(people, "dicomweb")
+    with open(dicom, "rb") as fh:
+        [pullback] = ingest.pullbacks_create_from_upload(
+            study=study,
+            actor=people["coordinator"],
+            sources=[ingest.UploadSource(dicom.name, fh, dicom.stat().st_size)],
+            subject_code="S-0001",
+            timepoint="post",
+            schedule_ingest=False,
+        )
+    ingest.pullback_ingest(pullback_pk=pullback.pk)
+    pullback = Pullback.objects.get(pk=pullback.pk)
+    if pullback.status != "ready":
+        raise SystemExit(f"ingest failed: {pullback.error}")
+    assignment.pullback_assign_readers(
+        pullback=pullback,
+        actor=people["coordinator"],
+        usernames=[r.username for r in people["readers"]],
+    )
+    return {"pullback": pullback.pk, "n_frames": pullback.n_frames, "token": people["reader_token"]}
 
 
 def _parts(body: bytes) -> list[bytes]:
@@ -101,7 +166,7 @@ def _measure(port: int, world: dict[str, Any]) -> None:
             ("WADO-RS frames", [f"{wado}/{i + 1}" for i in range(n)], JPEG_FRAMES),
         ):
             _run(port, token, urls[:16], concurrency, accept)  # warm grants and connections
-            latencies, wall, _size = _run(port, token, urls, concurrency, accept)
+            latencies, wall = _run(port, token, urls, concurrency, accept)
             p50, p95, rate = pct(latencies, 0.5), pct(latencies, 0.95), n / wall
             results[(name, concurrency)] = (p50, p95, rate)
             print(
@@ -153,6 +218,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=540)
     parser.add_argument("--size", type=int, default=1024)
+    parser.add_argument("--quality", type=int, default=55, help="JPEG quality (~100 KB)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
@@ -172,6 +238,8 @@ def main() -> None:
         "CSRF_COOKIE_SECURE": "false",
         "LOG_LEVEL": "WARNING",
         "FRAMES_BATCH_MAX_COUNT": str(BATCH),
+        # The tasks ready schedules go to a queue of the run's own, removed at the end.
+        "CELERY_QUEUE": f"corelab-bench-dicomweb-{os.getpid()}",
     }
     os.environ.update(env)
     import django
@@ -182,7 +250,7 @@ def main() -> None:
     proc: subprocess.Popen[bytes] | None = None
     try:
         django.setup()
-        world = frames_bench._world(frames_bench._synthetic(args.frames, args.size))
+        world = _world(frames_bench._synthetic(args.frames, args.size, args.quality))
         from django.db import connections
 
         connections.close_all()
@@ -211,7 +279,7 @@ def main() -> None:
             stdout=open(log, "wb"),
             stderr=subprocess.STDOUT,
         )
-        frames_bench._wait_for_server(port, proc, log)
+        frames_bench._wait_port(port, proc, "gunicorn", log)
         print(
             f"  gunicorn on 127.0.0.1:{port}: {args.workers} gthread workers × "
             f"{args.threads} threads, {os.cpu_count()} CPUs"
@@ -231,6 +299,7 @@ def main() -> None:
         connections.close_all()
         frames_bench._admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
         shutil.rmtree(media, ignore_errors=True)
+        frames_bench._drop_queue()
 
 
 if __name__ == "__main__":
