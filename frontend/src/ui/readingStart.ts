@@ -1,3 +1,4 @@
+import { fetchFirstFrame } from "../viewer/frameLoader.js";
 import { ApiClient, type PullbackResponse, type ReadResponse } from "../api/client.js";
 import type { ViewerBootstrap } from "./bootstrap.js";
 import { h } from "./dom.js";
@@ -13,6 +14,8 @@ export async function startReadingApp(
   root.classList.add("vw-root");
   root.replaceChildren(h("p", { class: "vw-loading" }, "Loading read…"));
   const api = new ApiClient(boot.api_base, boot.csrf_token);
+  // Frame 0 downloads alongside the read and the pullback (first paint sooner).
+  const firstFrame = fetchFirstFrame(boot.frame_url_template);
   let read: ReadResponse;
   let pullback: PullbackResponse;
   try {
@@ -30,6 +33,7 @@ export async function startReadingApp(
     return null;
   }
   const app = new ReadingApp(root, boot, api, read, pullback);
+  app.loader.adopt(0, firstFrame);
   await app.mount(viewportFactory);
   return app;
 }

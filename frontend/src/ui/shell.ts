@@ -45,16 +45,41 @@ export type ViewportFactory = (parent: HTMLElement, pullback: PullbackResponse, 
 export const canvasViewportFactory: ViewportFactory = (parent, pullback, loader) =>
   Promise.resolve(new CanvasViewport(parent, pullback.columns, pullback.rows, loader));
 
-/** The factory's viewport, else the canvas one; counted by the page statistics. */
-export async function createViewport(factory: ViewportFactory, parent: HTMLElement, pullback: PullbackResponse, loader: FrameLoader): Promise<ViewportAdapter> {
+/**
+ * The factory's viewport, else the canvas one; counted by the page statistics. With `interim`,
+ * a canvas viewport shows frame 0 while a slower factory (Cornerstone3D loads and initialises)
+ * starts, and gives way as soon as the factory's viewport joins the page.
+ */
+export async function createViewport(
+  factory: ViewportFactory,
+  parent: HTMLElement,
+  pullback: PullbackResponse,
+  loader: FrameLoader,
+  options: { interim?: boolean } = {},
+): Promise<ViewportAdapter> {
+  const stats = viewerStats();
+  let interim: CanvasViewport | null = null;
+  let observer: MutationObserver | null = null;
+  if (options.interim && factory !== canvasViewportFactory) {
+    const poster = new CanvasViewport(parent, pullback.columns, pullback.rows, loader);
+    poster.onFramePainted = (frame) => stats.painted(frame);
+    poster.showFrame(0);
+    interim = poster;
+    observer = new MutationObserver(() => {
+      if ([...parent.children].some((child) => child !== poster.element)) poster.element.hidden = true;
+    });
+    observer.observe(parent, { childList: true });
+  }
   let viewport: ViewportAdapter;
   try {
     viewport = await factory(parent, pullback, loader);
   } catch (err) {
     console.warn("viewer: falling back to the canvas viewport:", err);
     viewport = await canvasViewportFactory(parent, pullback, loader);
+  } finally {
+    observer?.disconnect();
+    interim?.dispose();
   }
-  const stats = viewerStats();
   viewport.onFramePainted = (frame) => stats.painted(frame);
   return viewport;
 }
