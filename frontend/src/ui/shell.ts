@@ -45,6 +45,8 @@ export type ViewportFactory = (parent: HTMLElement, pullback: PullbackResponse, 
 export const canvasViewportFactory: ViewportFactory = (parent, pullback, loader) =>
   Promise.resolve(new CanvasViewport(parent, pullback.columns, pullback.rows, loader));
 
+const INTERIM_WAIT_MS = 300;
+
 /**
  * The factory's viewport, else the canvas one; counted by the page statistics. With `interim`,
  * a canvas viewport shows frame 0 while a slower factory (Cornerstone3D loads and initialises)
@@ -62,9 +64,18 @@ export async function createViewport(
   let observer: MutationObserver | null = null;
   if (options.interim && factory !== canvasViewportFactory) {
     const poster = new CanvasViewport(parent, pullback.columns, pullback.rows, loader);
-    poster.onFramePainted = (frame) => stats.painted(frame);
+    // The factory's start blocks the main thread (Cornerstone's module evaluation, ~0.1 s):
+    // frame 0 is painted first (or the factory starts anyway after INTERIM_WAIT_MS).
+    const painted = new Promise<void>((resolve) => {
+      poster.onFramePainted = (frame) => {
+        stats.painted(frame);
+        resolve();
+      };
+      setTimeout(resolve, INTERIM_WAIT_MS);
+    });
     poster.showFrame(0);
     interim = poster;
+    await painted;
     observer = new MutationObserver(() => {
       if ([...parent.children].some((child) => child !== poster.element)) poster.element.hidden = true;
     });

@@ -174,7 +174,9 @@ export class CornerstoneViewport implements ViewportAdapter {
 
   static async create(parent: HTMLElement, pullback: CornerstonePullback, loader: FrameLoader): Promise<CornerstoneViewport> {
     initialised ??= (async () => {
+      performance.mark("viewer:cs-gl-check");
       cpuRendering = useCpuRendering();
+      performance.mark("viewer:cs-init");
       // init() returned a promise in earlier majors; awaiting a plain value is harmless.
       // eslint-disable-next-line @typescript-eslint/await-thenable
       await init({ rendering: { useCPURendering: cpuRendering }, debug: {} });
@@ -184,6 +186,7 @@ export class CornerstoneViewport implements ViewportAdapter {
       cache.setMaxCacheSize(Math.max(cache.getMaxCacheSize(), 1024 * 1024 * 1024));
     })();
     await initialised;
+    performance.mark("viewer:cs-ready");
     registered.set(pullback.id, { loader, pullback });
     // Cornerstone keeps its own decoded-image cache (warmUp): no RGBA look-ahead in the loader.
     loader.decodeAheadEnabled = false;
