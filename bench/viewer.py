@@ -214,11 +214,15 @@ def _verdict(value: float | None, goal: float, higher_is_better: bool = False) -
 def _long_tasks(tasks: list[list[float]] | None, start: float, end: float) -> str:
     if tasks is None:
         return "long tasks: not observable in this browser"
-    inside = [d for t, d in tasks if start <= t < end]
-    longest = max(inside, default=0.0)
+    inside = [(d, t) for t, d in tasks if start <= t < end]
+    longest, at = max(inside, default=(0.0, 0.0))
     goal = GOALS["long_task_ms"]
     verdict = "meets the goal" if longest <= goal else "MISSES the goal"
-    return f"long tasks: {len(inside)}, longest {longest:.0f} ms   ({verdict}: none > {goal:.0f} ms)"
+    where = f" at {at:.0f} ms" if inside else ""
+    return (
+        f"long tasks: {len(inside)}, longest {longest:.0f} ms{where}"
+        f"   ({verdict}: none > {goal:.0f} ms)"
+    )
 
 
 def _open_read(page: Any, url: str, n: int, label: str) -> dict[str, Any]:
@@ -396,7 +400,15 @@ def main() -> None:
             )
             nginx_log = work / "nginx.log"
             nginx = subprocess.Popen(
-                [NGINX or "nginx", "-c", str(conf), "-p", str(work / "nginx"), "-e", str(nginx_log)],
+                [
+                    NGINX or "nginx",
+                    "-c",
+                    str(conf),
+                    "-p",
+                    str(work / "nginx"),
+                    "-e",
+                    str(nginx_log),
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=open(nginx_log, "ab"),
             )

@@ -230,7 +230,7 @@ class WorkerBackend implements Backend {
 
 function startFrameWorker(): WorkerLike | null {
   if (typeof Worker === "undefined") return null;
-  return new Worker(new URL("./frameWorker.ts", import.meta.url), { type: "module", name: "corelab-frames" }) as unknown as WorkerLike;
+  return new Worker(new URL("./frameWorker.ts", import.meta.url), { type: "module", name: "corelab-frames" });
 }
 
 function decodeHere(blob: Blob, kind: DecodeKind): Promise<ImageBitmap | GreyFrame> {
