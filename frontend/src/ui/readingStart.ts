@@ -31,7 +31,7 @@ function showPoster(root: HTMLElement, firstFrame: Promise<Blob | null>): () => 
       const w = bitmap.width * scale;
       const h2 = bitmap.height * scale;
       g.drawImage(bitmap, (canvas.width - w) / 2, (canvas.height - h2) / 2, w, h2);
-      viewerStats().painted(0);
+      viewerStats().pixels();
     });
   };
   firstFrame.then(draw).catch(() => undefined);

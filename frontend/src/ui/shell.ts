@@ -67,12 +67,17 @@ export async function createViewport(
     // The factory's start blocks the main thread (Cornerstone's module evaluation, ~0.1 s):
     // frame 0 is painted first (or the factory starts anyway after INTERIM_WAIT_MS).
     const painted = new Promise<void>((resolve) => {
-      poster.onFramePainted = (frame) => {
-        stats.painted(frame);
+      poster.onFramePainted = () => {
+        stats.pixels();
         resolve();
       };
       setTimeout(resolve, INTERIM_WAIT_MS);
     });
+    // A picture only: no input, not the viewer's overlay (tests and tools find one).
+    poster.element.setAttribute("aria-hidden", "true");
+    poster.overlayCanvas.className = "vw-interim";
+    poster.overlayCanvas.removeAttribute("role");
+    poster.overlayCanvas.tabIndex = -1;
     poster.showFrame(0);
     interim = poster;
     await painted;
