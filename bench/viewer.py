@@ -234,7 +234,9 @@ def _open_read(page: Any, url: str, n: int, label: str) -> dict[str, Any]:
     mounted = _until(
         page, "() => window.__viewerStats && window.__viewerStats.firstFramePaintedMs", 30
     )
-    first = page.evaluate("() => window.__viewerStats.firstPixelsMs")
+    first = page.evaluate(
+        "() => window.__viewerStats.firstPixelsMs ?? window.__viewerStats.firstFramePaintedMs"
+    )
     ready = _until(page, "() => window.__viewerStats && window.__viewerStats.allCachedMs", 60)
     stats = page.evaluate(
         "() => ({viewport: window.__viewerStats.viewport,"
