@@ -10,11 +10,13 @@ import { viewerStats } from "./stats.js";
  * Frame 0 on screen as soon as its bytes arrive, while the read and the pullback still load
  * (the viewer replaces it when it mounts). Returns a function that cancels it.
  */
-function showPoster(root: HTMLElement, firstFrame: Promise<Blob | null>): () => void {
+function showPoster(root: HTMLElement, firstFrame: Promise<Blob | null>): { cancel(): void; bitmap(): ImageBitmap | null } {
   let cancelled = false;
+  let decoded: ImageBitmap | null = null;
   const draw = async (blob: Blob | null) => {
-    if (!blob || cancelled || typeof createImageBitmap !== "function") return;
+    if (!blob || typeof createImageBitmap !== "function") return;
     const bitmap = await createImageBitmap(blob);
+    decoded = bitmap;
     if (cancelled) return;
     const canvas = h("canvas", { class: "vw-poster", "aria-label": "Frame 1, loading the viewer" });
     canvas.style.cssText = "flex: 1; min-height: 0; width: 100%; background: var(--vw-stage);";
@@ -35,8 +37,12 @@ function showPoster(root: HTMLElement, firstFrame: Promise<Blob | null>): () => 
     });
   };
   firstFrame.then(draw).catch(() => undefined);
-  return () => {
-    cancelled = true;
+  return {
+    cancel: () => {
+      cancelled = true;
+    },
+    // Decoded already: the viewer shows it without decoding frame 0 again.
+    bitmap: () => decoded,
   };
 }
 
@@ -51,13 +57,13 @@ export async function startReadingApp(
   const api = new ApiClient(boot.api_base, boot.csrf_token);
   // Frame 0 downloads alongside the read and the pullback (first paint sooner).
   const firstFrame = fetchFirstFrame(boot.frame_url_template);
-  const cancelPoster = showPoster(root, firstFrame);
+  const poster = showPoster(root, firstFrame);
   let read: ReadResponse;
   let pullback: PullbackResponse;
   try {
     [read, pullback] = await Promise.all([api.getRead(boot.read_id), api.getPullback(boot.pullback_id)]);
   } catch (err) {
-    cancelPoster();
+    poster.cancel();
     shell.renderFatal(root, "The viewer could not load this read", shell.describeLoadError(err, NOT_FOUND));
     return null;
   }
@@ -66,13 +72,15 @@ export async function startReadingApp(
       ? (["The viewer could not load this read", "The read does not belong to this pullback."] as const)
       : shell.unshowablePullback(pullback);
   if (refusal) {
-    cancelPoster();
+    poster.cancel();
     shell.renderFatal(root, refusal[0], refusal[1]);
     return null;
   }
-  cancelPoster();
+  poster.cancel();
   const app = new ReadingApp(root, boot, api, read, pullback);
   app.loader.adopt(0, firstFrame);
+  const bitmap = poster.bitmap();
+  if (bitmap) app.loader.adoptDecoded(0, bitmap);
   await app.mount(viewportFactory);
   return app;
 }

@@ -21,6 +21,8 @@ export interface ViewerStats {
   painted(frame: number): void;
   /** Frame pixels drawn before the viewer is mounted (poster, interim viewport). */
   pixels(): void;
+  /** Resolves when frame pixels are first on screen. */
+  readonly firstPixels: Promise<void>;
   progress(loaded: number, total: number): void;
   decoded(): void;
   expose(api: ViewerHandle): void;
@@ -43,7 +45,10 @@ declare global {
 
 export function viewerStats(): ViewerStats {
   if (window.__viewerStats) return window.__viewerStats;
+  let onPixels = () => {};
+  const firstPixels = new Promise<void>((resolve) => (onPixels = resolve));
   const stats: ViewerStats = {
+    firstPixels,
     viewport: "",
     firstPixelsMs: null,
     firstFramePaintedMs: null,
@@ -57,6 +62,7 @@ export function viewerStats(): ViewerStats {
       if (stats.firstPixelsMs === null) {
         stats.firstPixelsMs = performance.now();
         performance.mark("viewer:first-pixels");
+        onPixels();
       }
     },
     painted(frame) {

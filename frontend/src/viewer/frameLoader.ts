@@ -363,6 +363,11 @@ export class FrameLoader {
     this.sink([[n, source]], []);
   }
 
+  /** A decoded frame obtained elsewhere (the page's early poster of frame 0). */
+  adoptDecoded(n: number, image: FrameImage): void {
+    if (n >= 0 && n < this.frameCount && !this.decoded.has(n)) this.remember(n, image);
+  }
+
   /** The decoded frame if it is in memory now (for synchronous redraws). */
   peek(n: number): FrameImage | undefined {
     return this.decoded.get(n);
