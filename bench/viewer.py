@@ -30,7 +30,8 @@ What it does, all on loopback and in a throwaway world (cleaned up at the end):
      whole 540-frame pullback decoded would be 2.1 GiB). With Cornerstone the time until its
      decoded-image cache is warm is printed too;
    - scrubbing: one ``goTo(n+1)`` per 16.7 ms input event through the whole pullback, distinct
-     frames painted per second (goal ≥ 60; the display refresh caps it);
+     frames painted per second (goal ≥ 60; the input rate and the display refresh cap it, so
+     every frame asked for painted also meets it);
    - long tasks (PerformanceObserver ``longtask``, installed before the page's own scripts):
      count and longest, during the load (navigation → ready + 0.5 s) and during the scrub
      (goal: none over 50 ms).
@@ -255,6 +256,9 @@ def _open_read(page: Any, url: str, n: int, label: str) -> dict[str, Any]:
     scrub = page.evaluate(SCRUB_JS)
     tasks = page.evaluate("() => window.__benchLongTasks")
     fps = scrub["painted"] / scrub["seconds"] if scrub["seconds"] else None
+    # The input events come at 60/s at best (timers): every frame asked for painted is the cap.
+    every = scrub["painted"] >= scrub["requested"]
+    fps_verdict = "meets the goal" if every else _verdict(fps, GOALS["scrub_fps"], True)
     print(f"  {label} (viewport: {stats['viewport']}):")
     first_s = "—" if first is None else f"{first:.0f} ms"
     print(
@@ -274,7 +278,7 @@ def _open_read(page: Any, url: str, n: int, label: str) -> dict[str, Any]:
     print(
         f"    scrubbing (1 frame per 16.7 ms input event): {fps or 0:.1f} frames/s painted"
         f"   ({scrub['painted']} of {scrub['requested']} frames in {scrub['seconds']:.2f} s;"
-        f" {_verdict(fps, GOALS['scrub_fps'], True)} ≥ {GOALS['scrub_fps']:.0f})"
+        f" {fps_verdict} ≥ {GOALS['scrub_fps']:.0f}, or every frame asked for)"
     )
     print(f"    scrub: {_long_tasks(tasks, scrub['t0'], scrub['t1'])}")
     return {"first_ms": first, "ready_ms": ready, "scrub_fps": fps}
