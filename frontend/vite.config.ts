@@ -10,6 +10,12 @@ import { defineConfig } from "vite";
 export default defineConfig({
   base: "./",
   publicDir: false,
+  // The frame worker (src/viewer/frameWorker.ts): an ES module with a fixed name, served from
+  // the same origin as the page (CSP worker-src 'self'), like the chunks.
+  worker: {
+    format: "es",
+    rolldownOptions: { output: { entryFileNames: "workers/[name].js", chunkFileNames: "workers/[name].js" } },
+  },
   build: {
     outDir: "dist",
     emptyOutDir: true,

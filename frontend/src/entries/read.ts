@@ -9,6 +9,7 @@ import "../ui/read.css";
 import { BootstrapError, parseBootstrap } from "../ui/bootstrap.js";
 import { startReadingApp } from "../ui/readingStart.js";
 import { canvasViewportFactory, renderFatal, type ViewportFactory } from "../ui/shell.js";
+import { viewerStats } from "../ui/stats.js";
 
 /**
  * Cornerstone3D draws the cross-section (WebGL); its code is a separate chunk loaded on demand.
@@ -16,13 +17,26 @@ import { canvasViewportFactory, renderFatal, type ViewportFactory } from "../ui/
  * any failure to start Cornerstone falls back to it too (readingApp.mount).
  */
 const wantsCanvas = new URLSearchParams(window.location.search).get("viewport") === "canvas";
-// Started at once, so the chunk downloads and compiles while the read and pullback load
-// (the template also modulepreloads it).
-const cornerstoneModule = wantsCanvas ? null : import("../adapter/cornerstone/CornerstoneViewport.js");
+// The template modulepreloads the chunk (it downloads and compiles while the read and the
+// pullback load); its evaluation (~0.1–0.2 s of main thread in one task) starts once frame 0 is
+// on screen (or after CORNERSTONE_AFTER_MS), so it never delays the first picture.
+const CORNERSTONE_AFTER_MS = 400;
+let cornerstoneModule: Promise<typeof import("../adapter/cornerstone/CornerstoneViewport.js")> | null = null;
+function loadCornerstone(): Promise<typeof import("../adapter/cornerstone/CornerstoneViewport.js")> {
+  cornerstoneModule ??= (() => {
+    performance.mark("viewer:cs-import");
+    return import("../adapter/cornerstone/CornerstoneViewport.js");
+  })();
+  return cornerstoneModule;
+}
+if (!wantsCanvas) {
+  const later = new Promise<void>((resolve) => setTimeout(resolve, CORNERSTONE_AFTER_MS));
+  void Promise.race([viewerStats().firstPixels, later]).then(() => loadCornerstone().catch(() => undefined));
+}
 
 const cornerstoneViewportFactory: ViewportFactory = async (parent, pullback, loader) => {
-  if (!cornerstoneModule) throw new Error("Cornerstone3D not loaded");
-  const { CornerstoneViewport } = await cornerstoneModule;
+  if (wantsCanvas) throw new Error("Cornerstone3D not wanted");
+  const { CornerstoneViewport } = await loadCornerstone();
   return CornerstoneViewport.create(parent, pullback, loader);
 };
 

@@ -65,7 +65,13 @@ export class ReadingApp {
     this.spacing = shell.pixelSpacingOf(pullback);
     this.store = new DocumentStore(documentFromServer(read.annotations), read.version, { readOnly });
     this.autosaver = new Autosaver(this.store, (version, annotations) => this.api.saveAnnotations(boot.read_id, version, annotations));
-    this.loader = new FrameLoader(boot.frame_url_template, pullback.n_frames, { batchUrlTemplate: boot.frames_batch_url_template, decodedCapacity: 48 });
+    // `?frames=main` keeps downloads and decodes on the page's thread (comparison, benchmark).
+    const onMain = new URLSearchParams(window.location.search).get("frames") === "main";
+    this.loader = new FrameLoader(boot.frame_url_template, pullback.n_frames, {
+      batchUrlTemplate: boot.frames_batch_url_template,
+      decodedCapacity: 48,
+      ...(onMain ? { worker: null } : {}),
+    });
 
     this.readOnlyBanner = h(
       "div",
@@ -140,11 +146,11 @@ export class ReadingApp {
   async mount(factory: shell.ViewportFactory): Promise<void> {
     const view = h("div", { class: "vw-views" });
     this.stage.prepend(view);
-    // Frame 0 downloads and decodes while the viewport library starts.
+    // Frame 0 downloads and decodes while the viewport library starts (and is shown meanwhile).
     this.loader.get(0).catch(() => undefined);
-    const viewport = await shell.createViewport(factory, view, this.pullback, this.loader);
+    const viewport = await shell.createViewport(factory, view, this.pullback, this.loader, { interim: true });
     const stats = viewerStats();
-    stats.viewport = viewport.kind;
+    stats.viewport = `${viewport.kind}, frames: ${this.loader.decoderKind}`;
     shell.bindLoaderProgress(this.loader, this.status, () => {
       if (viewport.warmUp) void viewport.warmUp(() => this.viewer.frame).then(() => stats.decoded());
     });

@@ -45,16 +45,57 @@ export type ViewportFactory = (parent: HTMLElement, pullback: PullbackResponse, 
 export const canvasViewportFactory: ViewportFactory = (parent, pullback, loader) =>
   Promise.resolve(new CanvasViewport(parent, pullback.columns, pullback.rows, loader));
 
-/** The factory's viewport, else the canvas one; counted by the page statistics. */
-export async function createViewport(factory: ViewportFactory, parent: HTMLElement, pullback: PullbackResponse, loader: FrameLoader): Promise<ViewportAdapter> {
+const INTERIM_WAIT_MS = 300;
+
+/**
+ * The factory's viewport, else the canvas one; counted by the page statistics. With `interim`,
+ * a canvas viewport shows frame 0 while a slower factory (Cornerstone3D loads and initialises)
+ * starts, and gives way as soon as the factory's viewport joins the page.
+ */
+export async function createViewport(
+  factory: ViewportFactory,
+  parent: HTMLElement,
+  pullback: PullbackResponse,
+  loader: FrameLoader,
+  options: { interim?: boolean } = {},
+): Promise<ViewportAdapter> {
+  const stats = viewerStats();
+  let interim: CanvasViewport | null = null;
+  let observer: MutationObserver | null = null;
+  if (options.interim && factory !== canvasViewportFactory) {
+    const poster = new CanvasViewport(parent, pullback.columns, pullback.rows, loader);
+    // The factory's start blocks the main thread (Cornerstone's module evaluation, ~0.1 s):
+    // frame 0 is painted first (or the factory starts anyway after INTERIM_WAIT_MS).
+    const painted = new Promise<void>((resolve) => {
+      poster.onFramePainted = () => {
+        stats.pixels();
+        resolve();
+      };
+      setTimeout(resolve, INTERIM_WAIT_MS);
+    });
+    // A picture only: no input, not the viewer's overlay (tests and tools find one).
+    poster.element.setAttribute("aria-hidden", "true");
+    poster.overlayCanvas.className = "vw-interim";
+    poster.overlayCanvas.removeAttribute("role");
+    poster.overlayCanvas.tabIndex = -1;
+    poster.showFrame(0);
+    interim = poster;
+    await painted;
+    observer = new MutationObserver(() => {
+      if ([...parent.children].some((child) => child !== poster.element)) poster.element.hidden = true;
+    });
+    observer.observe(parent, { childList: true });
+  }
   let viewport: ViewportAdapter;
   try {
     viewport = await factory(parent, pullback, loader);
   } catch (err) {
     console.warn("viewer: falling back to the canvas viewport:", err);
     viewport = await canvasViewportFactory(parent, pullback, loader);
+  } finally {
+    observer?.disconnect();
+    interim?.dispose();
   }
-  const stats = viewerStats();
   viewport.onFramePainted = (frame) => stats.painted(frame);
   return viewport;
 }

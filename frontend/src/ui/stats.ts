@@ -1,10 +1,14 @@
 /**
  * What the viewer measures about itself, for bench/viewer.py and curious readers
- * (`window.__viewerStats`), plus performance marks `viewer:first-frame` and `viewer:all-cached`.
+ * (`window.__viewerStats`), plus performance marks `viewer:first-pixels`, `viewer:first-frame` and
+ * `viewer:all-cached`.
  * Times are ms since navigation start (performance.now()).
  */
 export interface ViewerStats {
   viewport: string;
+  /** Frame pixels first on screen, whichever canvas (the early poster, the interim viewport). */
+  firstPixelsMs: number | null;
+  /** First paint of the mounted viewer (it takes input from then on). */
   firstFramePaintedMs: number | null;
   allCachedMs: number | null;
   /** When every frame was decoded into the viewport's cache (Cornerstone only), else null. */
@@ -15,6 +19,10 @@ export interface ViewerStats {
   distinctPaints: number;
   lastPaintedFrame: number;
   painted(frame: number): void;
+  /** Frame pixels drawn before the viewer is mounted (poster, interim viewport). */
+  pixels(): void;
+  /** Resolves when frame pixels are first on screen. */
+  readonly firstPixels: Promise<void>;
   progress(loaded: number, total: number): void;
   decoded(): void;
   expose(api: ViewerHandle): void;
@@ -37,8 +45,12 @@ declare global {
 
 export function viewerStats(): ViewerStats {
   if (window.__viewerStats) return window.__viewerStats;
+  let onPixels = () => {};
+  const firstPixels = new Promise<void>((resolve) => (onPixels = resolve));
   const stats: ViewerStats = {
+    firstPixels,
     viewport: "",
+    firstPixelsMs: null,
     firstFramePaintedMs: null,
     allCachedMs: null,
     allDecodedMs: null,
@@ -46,7 +58,15 @@ export function viewerStats(): ViewerStats {
     frameCount: 0,
     distinctPaints: 0,
     lastPaintedFrame: -1,
+    pixels() {
+      if (stats.firstPixelsMs === null) {
+        stats.firstPixelsMs = performance.now();
+        performance.mark("viewer:first-pixels");
+        onPixels();
+      }
+    },
     painted(frame) {
+      stats.pixels();
       if (stats.firstFramePaintedMs === null) {
         stats.firstFramePaintedMs = performance.now();
         performance.mark("viewer:first-frame");

@@ -52,29 +52,17 @@ function useCpuRendering(): boolean {
 export let cpuRendering = false;
 const registered = new Map<number, { loader: FrameLoader; pullback: CornerstonePullback }>();
 
-/** Grey levels of a decoded frame (the red channel: frames are MONOCHROME2 or grey RGB). */
-function greyPixels(bitmap: ImageBitmap, columns: number, rows: number): Uint8Array {
-  const canvas = new OffscreenCanvas(columns, rows);
-  const g = canvas.getContext("2d", { willReadFrequently: true });
-  if (!g) throw new Error("2D canvas unavailable");
-  g.drawImage(bitmap, 0, 0);
-  const rgba = g.getImageData(0, 0, columns, rows).data;
-  const grey = new Uint8Array(columns * rows);
-  for (let i = 0, j = 0; i < grey.length; i++, j += 4) grey[i] = rgba[j]!;
-  return grey;
-}
-
 /**
- * Cornerstone image loader fed by our FrameLoader (per-frame JPEG endpoint + batched prefetch,
- * one cache): no DICOM codec in the browser, no second download.
+ * Cornerstone image loader fed by our FrameLoader (per-frame JPEG endpoint + background prefetch,
+ * one cache of encoded bytes): no DICOM codec in the browser, no second download.
  */
 function loadImage(id: string): Types.IImageLoadObject {
   const parsed = parseImageId(id);
   const entry = parsed ? registered.get(parsed.pullback) : undefined;
   if (!parsed || !entry) return { promise: Promise.reject(new Error(`unknown image id ${id}`)) };
   const { loader, pullback } = entry;
-  const promise = loader.get(parsed.frame).then((bitmap) => {
-    const pixels = greyPixels(bitmap, pullback.columns, pullback.rows);
+  // Decoded to grey levels in the frame worker (transferred, not copied): no pixel work here.
+  const promise = loader.grey(parsed.frame).then(({ pixels }) => {
     const [rowMm, colMm] = pullback.pixel_spacing_mm ?? [1, 1];
     const image = {
       imageId: id,
@@ -186,7 +174,9 @@ export class CornerstoneViewport implements ViewportAdapter {
 
   static async create(parent: HTMLElement, pullback: CornerstonePullback, loader: FrameLoader): Promise<CornerstoneViewport> {
     initialised ??= (async () => {
+      performance.mark("viewer:cs-gl-check");
       cpuRendering = useCpuRendering();
+      performance.mark("viewer:cs-init");
       // init() returned a promise in earlier majors; awaiting a plain value is harmless.
       // eslint-disable-next-line @typescript-eslint/await-thenable
       await init({ rendering: { useCPURendering: cpuRendering }, debug: {} });
@@ -196,7 +186,10 @@ export class CornerstoneViewport implements ViewportAdapter {
       cache.setMaxCacheSize(Math.max(cache.getMaxCacheSize(), 1024 * 1024 * 1024));
     })();
     await initialised;
+    performance.mark("viewer:cs-ready");
     registered.set(pullback.id, { loader, pullback });
+    // Cornerstone keeps its own decoded-image cache (warmUp): no RGBA look-ahead in the loader.
+    loader.decodeAheadEnabled = false;
     const view = new CornerstoneViewport(parent, pullback);
     Object.defineProperty(view, "kind", { value: cpuRendering ? "cornerstone-cpu" : "cornerstone-webgl" });
     await view.viewport.setStack(view.imageIds, 0);
