@@ -173,6 +173,7 @@ def seed(env: dict[str, str], readers: int, n_frames: int) -> list[dict[str, Any
                     timepoint="post",
                 )
             ingest.pullback_ingest(pullback_pk=pullback.pk)
+            ingest.pullback_write_frame_files(pullback_pk=pullback.pk)  # ready's light task
             pair = names[2 * p : 2 * p + 2]
             if len(pair) < 2:
                 pair = [pair[0], names[0]]

@@ -151,6 +151,9 @@ def _world(dicom: Path) -> dict[str, Any]:
             schedule_ingest=False,
         )
     ingest.pullback_ingest(pullback_pk=pullback.pk)
+    # The light task ready schedules: each frame as a file for nginx (the app sends them
+    # from the index until then; a reader opens a pullback long after it is written).
+    ingest.pullback_write_frame_files(pullback_pk=pullback.pk)
     pullback.refresh_from_db()
     if pullback.status != "ready":
         raise SystemExit(f"ingest failed: {pullback.error}")
