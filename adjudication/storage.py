@@ -62,6 +62,7 @@ def source_path(pullback: Any) -> Path:
 
 INDEX_NAME = "frames.idx"
 FRAME_FILES_NAME = "frames.files"
+_BATCH_ENTRY = struct.Struct(">II")
 FRAMES_BIN_NAME = "frames.bin"
 SOURCE_NAME = "source.dcm"
 _INDEX_MAGIC = b"CLFRIDX1"
@@ -86,6 +87,22 @@ def frame_index_bytes(entries: Sequence[tuple[int, int]], *, in_source: bool) ->
 def frame_file_name(frame: int, extension: str) -> str:
     """``7.jpg``: the frame number as the URL has it, so nginx maps a URL to its file."""
     return f"{frame}.{extension}"
+
+
+def batch_file_name(start: int, count: int) -> str:
+    """``batch-64-64.bin``: frames ``start … start+count−1`` (fewer at the end of the pullback)
+    in the batched-frames body format, under the name nginx derives from the batch URL's
+    ``start`` and ``count`` (``deploy/nginx.conf.template``)."""
+    return f"batch-{start}-{count}.bin"
+
+
+def batch_body(frames: Sequence[tuple[int, bytes]]) -> list[bytes]:
+    """The batched-frames body for ``(index, image bytes)`` pairs, as chunks: per frame its
+    index and length (4 bytes each, big-endian), then its bytes."""
+    parts: list[bytes] = []
+    for index, image in frames:
+        parts += [_BATCH_ENTRY.pack(index, len(image)), image]
+    return parts
 
 
 def frame_proxy_path(storage_key: str, frame: int, content_type: str) -> str | None:

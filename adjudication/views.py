@@ -65,11 +65,10 @@ def read_page(request: HttpRequest, pk: int) -> HttpResponse:
         "csrf_token": get_token(request),
         "read_only": read.status == ReadState.SUBMITTED,
         "frame_url_template": frames_base + "{n}",
-        # Behind nginx single frames are files it serves; the batch would go through Django.
-        # An explicit null (not a missing key: the viewer would derive the URL) turns it off.
-        "frames_batch_url_template": (
-            None if settings.FRAMES_VIA_PROXY else frames_base + "?start={start}&count={count}"
-        ),
+        # Aligned batches of FRAMES_BATCH_MAX_COUNT (the viewer asks for whole blocks): behind
+        # nginx each is a file it sends after the grant, like a single frame.
+        "frames_batch_url_template": frames_base + "?start={start}&count={count}",
+        "frames_batch_size": settings.FRAMES_BATCH_MAX_COUNT,
         "lmode_url_template": frames_base.removesuffix("frames/") + "lmode/?angle_deg={angle}",
         # The pullback's device sets its threshold (SPEC §5); a pre pullback's grid covers it all.
         "strut_threshold_um": study_settings.strut_threshold_for(read.pullback.device or None),

@@ -27,7 +27,6 @@ Frame delivery (SPEC §9, issue 4) is built for speed and stays checked on every
 from __future__ import annotations
 
 import math
-import struct
 import time
 from typing import Any
 
@@ -293,9 +292,7 @@ class PullbackViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             images = storage.read_frames(grant.storage_key, start, stop, grant.content_type)
             if images is None:
                 return _error(404, "No such frame.", "not_found")
-            parts: list[bytes] = []
-            for frame, image in enumerate(images, start=start):
-                parts += [struct.pack(">II", frame, len(image)), image]
+            parts = storage.batch_body(list(enumerate(images, start=start)))
             response = ChunksResponse(parts, content_type=BATCH_CONTENT_TYPE)
             response["X-Frame-Start"] = str(start)
             response["X-Frame-Count"] = str(stop - start)

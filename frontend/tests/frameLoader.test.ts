@@ -44,6 +44,27 @@ describe("FrameLoader", () => {
     assert.ok(loader.peek(10));
   });
 
+  it("asks for whole aligned blocks of the batch size, whatever frame has the focus", async () => {
+    // Every viewer asks for the same blocks, so the reverse proxy can send each as a file.
+    const requested: string[] = [];
+    const fetchImpl = async (url: string) => {
+      requested.push(url);
+      const m = /start=(\d+)&count=(\d+)/.exec(url);
+      if (!m) return new Response(new Uint8Array([1]), { headers: { "Content-Type": "image/jpeg" } });
+      const start = Number(m[1]);
+      const parts: number[] = [];
+      for (let i = start; i < Math.min(start + Number(m[2]), 20); i++) parts.push(0, 0, 0, i, 0, 0, 0, 1, 7);
+      return new Response(new Uint8Array(parts), { headers: { "X-Frame-Content-Type": "image/jpeg" } });
+    };
+    const decode = async (blob: Blob) => ({ size: blob.size }) as unknown as ImageBitmap;
+    const loader = new FrameLoader("/f/{n}", 20, { batchUrlTemplate: "/b?start={start}&count={count}", batchSize: 8, fetchImpl, decode });
+    loader.setFocus(11);
+    loader.startPrefetch();
+    while (loader.loadedCount < 20) await settle();
+    const batches = requested.filter((u) => u.startsWith("/b")).sort();
+    assert.deepEqual(batches, ["/b?start=0&count=8", "/b?start=16&count=8", "/b?start=8&count=8"]);
+  });
+
   it("keeps decoded frames within the memory budget, never dropping the shown frame", async () => {
     const server = fakeServer();
     // 1024² RGBA bitmaps: 4 MiB each; a 10 MiB budget holds two of them.
@@ -233,7 +254,7 @@ describe("FrameLoader with the frame worker", () => {
     const worker = new FakeWorker();
     const loader = new FrameLoader("/f/{n}", 10, { worker: () => worker, decodedBudgetBytes: 1 << 30 });
     assert.equal(loader.decoderKind, "worker");
-    assert.deepEqual(worker.posted[0], { t: "init", template: "/f/{n}", frameCount: 10, concurrency: 6, batchUrlTemplate: null, batchSize: 32 });
+    assert.deepEqual(worker.posted[0], { t: "init", template: "/f/{n}", frameCount: 10, concurrency: 6, batchUrlTemplate: null, batchSize: 64 });
     let reports = 0;
     loader.onProgress = () => reports++;
     loader.startPrefetch();

@@ -64,6 +64,7 @@ describe("parseBootstrap", () => {
       // Optional fields get defaults: batch and L-mode URLs derived from the frame URL,
       // the SPEC §5 study defaults for the readouts.
       frames_batch_url_template: "/api/v1/pullbacks/2/frames/?start={start}&count={count}",
+      frames_batch_size: 64,
       lmode_url_template: "/api/v1/pullbacks/2/lmode/?angle_deg={angle}",
       strut_threshold_um: 100,
       sampling_interval_mm: 1,
@@ -76,6 +77,8 @@ describe("parseBootstrap", () => {
     assert.equal(parsed.frames_batch_url_template, null);
     assert.equal(parsed.lmode_url_template, null);
     assert.equal(parsed.strut_threshold_um, 150);
+    assert.equal(parseBootstrap(JSON.stringify({ ...good, frames_batch_size: 32 })).frames_batch_size, 32);
+    assert.throws(() => parseBootstrap(JSON.stringify({ ...good, frames_batch_size: 0 })), /frames_batch_size/);
     assert.throws(() => parseBootstrap(JSON.stringify({ ...good, strut_threshold_um: -1 })), /strut_threshold_um/);
   });
 

@@ -9,6 +9,7 @@ reader gets the stored bytes, everyone else 404, the internal location is unreac
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,46 @@ def test_the_assigned_reader_gets_the_stored_bytes_sent_by_nginx_not_the_app(
         direct = s.get(f"{url}/frames/2", headers=headers)
         assert direct.status_code == 200 and direct.content == b""
         assert direct.headers["X-Accel-Redirect"].startswith("/_frames/")
+
+
+def batch_frames(body: bytes) -> dict[int, bytes]:
+    """A batched-frames body (per frame: index and length, 4 bytes big-endian each, bytes)."""
+    out, at = {}, 0
+    while at < len(body):
+        index, length = struct.unpack_from(">II", body, at)
+        out[index] = body[at + 8 : at + 8 + length]
+        at += 8 + length
+    return out
+
+
+def test_aligned_batches_are_files_nginx_sends_and_any_other_query_is_the_apps(
+    world: Any, proxy: str, live_server: Any, media: Path, tmp_path: Path, settings: Any
+) -> None:
+    settings.FRAMES_BATCH_MAX_COUNT = 4  # 6 frames: files for 0-3 and 4-5
+    created, fragments = ingested(world, tmp_path, frame_files=True)
+    via_nginx = f"{proxy}/api/v1/pullbacks/{created.pk}/frames/"
+    app_itself = f"{live_server.url}/api/v1/pullbacks/{created.pk}/frames/"
+    headers = auth(world.reader_a)
+    with requests.Session() as s:
+        for start in (0, 4):
+            r = s.get(f"{via_nginx}?start={start}&count=4", headers=headers)
+            assert r.status_code == 200 and r.headers["X-Frame-Content-Type"] == "image/jpeg"
+            assert "X-Frame-Start" not in r.headers  # the file, sent by nginx: not the app
+            assert "private" in r.headers["Cache-Control"]
+            stop = min(start + 4, N_FRAMES)
+            assert batch_frames(r.content) == {n: fragments[n] for n in range(start, stop)}
+            direct = s.get(f"{app_itself}?start={start}&count=4", headers=headers)
+            assert direct.headers["X-Frame-Start"] == str(start)
+            assert direct.content == r.content  # byte for byte what the app would send
+        # Any other query is not a file: the app answers it, as without nginx.
+        r = s.get(f"{via_nginx}?start=1&count=2", headers=headers)
+        assert r.headers["X-Frame-Start"] == "1"
+        assert batch_frames(r.content) == {1: fragments[1], 2: fragments[2]}
+        assert s.get(f"{via_nginx}?start=../../x&count=4", headers=headers).status_code == 400
+        # Blinding: a reader of another study gets the app's 404, file or not.
+        outsider = s.get(f"{via_nginx}?start=0&count=4", headers=auth(world.other_reader))
+        assert outsider.status_code == 404 and outsider.json()["code"] == "not_found"
+        assert outsider.content.find(fragments[0][:64]) < 0
 
 
 def test_frames_come_from_the_app_until_their_files_exist_then_from_nginx(

@@ -87,8 +87,14 @@ def test_a_jpeg_source_is_stored_once_and_its_frames_are_its_fragments_in_place(
     # Now byte for byte the same again as files (issue 13); the cached index notices them.
     assert names_under(pullback) == ["frames.files", "frames.idx", "source.dcm"]
     files = storage.pullback_dir(pullback) / storage.FRAME_FILES_NAME
-    assert sorted(p.name for p in files.iterdir()) == sorted(f"{n}.jpg" for n in range(FRAMES))
+    # Each frame, and the frames again as aligned batches (here one: 6 frames < 64).
+    assert sorted(p.name for p in files.iterdir()) == sorted(
+        [f"{n}.jpg" for n in range(FRAMES)] + ["batch-0-64.bin"]
+    )
     assert [(files / f"{n}.jpg").read_bytes() for n in range(FRAMES)] == fragments
+    assert (files / "batch-0-64.bin").read_bytes() == b"".join(
+        storage.batch_body(list(enumerate(fragments)))
+    )
     assert storage.frame_proxy_path(key, 3, "image/jpeg") == f"{key}/frames.files/3.jpg"
     index = storage.frame_index(key)
     assert index is not None and index.data_path == str(storage.source_path(pullback))

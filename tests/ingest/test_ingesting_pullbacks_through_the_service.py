@@ -123,7 +123,7 @@ def test_each_accepted_variant_becomes_ready_with_its_frames_and_calibration(
             assert np.abs(shown - expected).mean() < 8  # a JPEG of the same picture
     # Frames are indexed in source.dcm itself for passed-through JPEG baseline, in one
     # frames.bin for re-encoded sources, and each is a file of its own under frames.files/ for
-    # the proxy's sendfile; the upload (with PHI) is gone; nothing else lies around.
+    # the proxy's sendfile (and in aligned batches); the upload (with PHI) is gone; nothing else lies around.
     served_from_source = (
         encoding == "jpeg_baseline" and source.PhotometricInterpretation != "RGB"
     )  # the synthetic "RGB" JPEG is stored as YBR_FULL_422, as JPEG colour usually is
@@ -132,6 +132,7 @@ def test_each_accepted_variant_becomes_ready_with_its_frames_and_calibration(
         for name in ["source.dcm", "frames.idx"]
         + ([] if served_from_source else ["frames.bin"])
         + [f"frames.files/{n}.jpg" for n in range(FRAMES)]
+        + ["frames.files/batch-0-64.bin"]  # and again as aligned batches for the viewer
     )
 
 

@@ -1,8 +1,9 @@
-"""Behind nginx the viewers load single frames, not the batch (issue 13).
+"""The viewers load frames in aligned batches, with or without nginx (issue 13).
 
-With ``FRAMES_VIA_PROXY`` single frames are files nginx sends after ``auth_request``, while
-the batched endpoint still streams through Django; so the page bootstrap then carries an
-explicit ``null`` batch template (a missing key would let the viewer derive the batch URL).
+Behind nginx (``FRAMES_VIA_PROXY``) each aligned batch of ``FRAMES_BATCH_MAX_COUNT`` frames is a
+file nginx sends after ``auth_request``, like a single frame (tests/blinding/
+test_frames_through_nginx.py); so both pages give the viewer the batch URL and the batch size
+the files are written for.
 """
 
 from __future__ import annotations
@@ -48,30 +49,28 @@ def workbench_boot(world: Any, adjudication_pk: int) -> dict[str, Any]:
     return bootstrap(response.content.decode(), "adjudication-bootstrap")
 
 
+def assert_batches(boot: dict[str, Any], batch: int) -> None:
+    assert "{n}" in boot["frame_url_template"]
+    assert boot["frames_batch_url_template"].endswith("frames/?start={start}&count={count}")
+    assert boot["frames_batch_size"] == batch
+
+
 @pytest.mark.parametrize("via_proxy", [True, False])
-def test_the_reading_page_offers_the_batch_only_without_the_proxy(
+def test_the_reading_page_offers_batches_of_the_size_the_files_are_written_for(
     world: Any, settings: Any, via_proxy: bool
 ) -> None:
     settings.FRAMES_VIA_PROXY = via_proxy
-    boot = reading_page_boot(world)
-    assert "{n}" in boot["frame_url_template"]
-    if via_proxy:
-        assert boot["frames_batch_url_template"] is None
-    else:
-        assert boot["frames_batch_url_template"].endswith("frames/?start={start}&count={count}")
+    settings.FRAMES_BATCH_MAX_COUNT = 48
+    assert_batches(reading_page_boot(world), 48)
 
 
 @pytest.mark.parametrize("via_proxy", [True, False])
-def test_the_workbench_offers_the_batch_only_without_the_proxy(
+def test_the_workbench_offers_batches_of_the_size_the_files_are_written_for(
     world: Any,
     settings: Any,
     flagged: Any,  # noqa: F811
     via_proxy: bool,
 ) -> None:
     settings.FRAMES_VIA_PROXY = via_proxy
-    boot = workbench_boot(world, flagged.pk)
-    assert "{n}" in boot["frame_url_template"]
-    if via_proxy:
-        assert boot["frames_batch_url_template"] is None
-    else:
-        assert boot["frames_batch_url_template"].endswith("frames/?start={start}&count={count}")
+    settings.FRAMES_BATCH_MAX_COUNT = 48
+    assert_batches(workbench_boot(world, flagged.pk), 48)

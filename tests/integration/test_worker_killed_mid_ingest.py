@@ -96,4 +96,5 @@ def test_sigkill_mid_ingest_redelivers_and_ends_ready(
         "source.dcm",
     ]
     files = storage.pullback_dir(pullback) / storage.FRAME_FILES_NAME
-    assert len(list(files.iterdir())) == FRAMES
+    assert len(list(files.glob("*.jpg"))) == FRAMES
+    assert [p.name for p in files.glob("batch-*.bin")] == ["batch-0-64.bin"]

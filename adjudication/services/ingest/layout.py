@@ -26,6 +26,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from django.conf import settings
+
 from adjudication import storage
 from adjudication.dicom.deidentify import write_dicom
 from adjudication.dicom.inspect import InspectedPullback, encapsulated_fragments
@@ -64,10 +66,13 @@ def _copy_range(src_fd: int, dst_fd: int, offset: int, length: int) -> None:
 def _write_frame_files(
     data_path: Path, entries: list[tuple[int, int]], target: Path, extension: str
 ) -> None:
-    """One file per frame (``storage.frame_file_path``), copied from the indexed bytes: what
-    the reverse proxy sends with ``sendfile`` after the app authorised a request."""
+    """One file per frame (``storage.frame_file_name``), copied from the indexed bytes, and
+    the frames again in aligned batches of ``FRAMES_BATCH_MAX_COUNT`` (``storage.
+    batch_file_name``): what the reverse proxy sends with ``sendfile`` after the app
+    authorised a request, for a single frame and for the viewer's bulk download."""
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir()  # not its parents: a pullback folder removed meanwhile stays removed
+    batch = max(1, int(settings.FRAMES_BATCH_MAX_COUNT))
     src = os.open(data_path, os.O_RDONLY)
     try:
         for frame, (offset, length) in enumerate(entries):
@@ -80,6 +85,14 @@ def _write_frame_files(
                 _copy_range(src, dst, offset, length)
             finally:
                 os.close(dst)
+        for start in range(0, len(entries), batch):
+            frames = [
+                (frame, os.pread(src, length, offset))
+                for frame, (offset, length) in enumerate(entries[start : start + batch], start)
+            ]
+            (target / storage.batch_file_name(start, batch)).write_bytes(
+                b"".join(storage.batch_body(frames))
+            )
     finally:
         os.close(src)
 

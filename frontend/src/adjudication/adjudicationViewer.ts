@@ -72,7 +72,11 @@ export class AdjudicationViewer implements OwnAnnotationHost {
     this.resolved = adjudication.status !== "open";
     this.readOnly = boot.read_only || this.resolved;
     this.spacing = shell.pixelSpacingOf(pullback);
-    this.loader = new FrameLoader(boot.frame_url_template, pullback.n_frames, { batchUrlTemplate: boot.frames_batch_url_template, decodedCapacity: 64 });
+    this.loader = new FrameLoader(boot.frame_url_template, pullback.n_frames, {
+      batchUrlTemplate: boot.frames_batch_url_template,
+      batchSize: boot.frames_batch_size,
+      decodedCapacity: 64,
+    });
     const docs = documentsByLayer(adjudication.reads);
     const shared: SharedToolContext = {
       coords: this.coords,

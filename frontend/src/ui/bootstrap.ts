@@ -13,6 +13,8 @@ export interface ViewerBootstrap {
   frame_url_template: string;
   /** Optional (defaults in brackets). Batched frames URL with "{start}" and "{count}" [derived]. */
   frames_batch_url_template: string | null;
+  /** Frames per batch request; batches start at its multiples, so a proxy can send each as a file [64]. */
+  frames_batch_size: number;
   /** L-mode image URL with "{angle}" (whole degrees) [derived]; null assembles it in the browser. */
   lmode_url_template: string | null;
   /** Study settings the live readouts use (SPEC §5) [100 µm, 1.0 mm, 5.0 mm]. */
@@ -102,6 +104,7 @@ export function parseViewerFields(o: Record<string, unknown>): ViewerPageBootstr
   const derivedLmode = base ? base.replace(/frames\/$/, "lmode/?angle_deg={angle}") : null;
   return {
     frames_batch_url_template: optionalTemplate(o, "frames_batch_url_template", "{start}", base ? `${base}?start={start}&count={count}` : null),
+    frames_batch_size: Math.round(optionalPositive(o, "frames_batch_size", 64)),
     lmode_url_template: optionalTemplate(o, "lmode_url_template", "{angle}", derivedLmode === base ? null : derivedLmode),
     strut_threshold_um: optionalPositive(o, "strut_threshold_um", 100),
     sampling_interval_mm: optionalPositive(o, "sampling_interval_mm", 1),

@@ -69,6 +69,7 @@ export class ReadingApp {
     const onMain = new URLSearchParams(window.location.search).get("frames") === "main";
     this.loader = new FrameLoader(boot.frame_url_template, pullback.n_frames, {
       batchUrlTemplate: boot.frames_batch_url_template,
+      batchSize: boot.frames_batch_size,
       decodedCapacity: 48,
       ...(onMain ? { worker: null } : {}),
     });

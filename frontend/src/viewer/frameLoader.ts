@@ -310,7 +310,7 @@ export class FrameLoader {
       frameCount: this.frameCount,
       concurrency: o.concurrency ?? 6,
       batchUrlTemplate: o.batchUrlTemplate ?? null,
-      batchSize: o.batchSize ?? 32,
+      batchSize: o.batchSize ?? 64,
     };
     return new WorkerBackend(worker, init, this.sink, this.local, () => this.workerLost());
   }

@@ -68,7 +68,7 @@ export class FrameStore {
     this.batchTemplate = options.batchUrlTemplate ?? null;
     this.concurrency = Math.max(1, this.batchTemplate ? Math.min(options.concurrency ?? 3, 3) : (options.concurrency ?? 6));
     this.fetchImpl = options.fetchImpl ?? ((url, init) => fetch(url, init));
-    this.batchSize = Math.max(1, options.batchSize ?? 32);
+    this.batchSize = Math.max(1, options.batchSize ?? 64);
   }
 
   has(n: number): boolean {
@@ -156,10 +156,16 @@ export class FrameStore {
     return best;
   }
 
-  /** `n` plus the following pending frames (up to a batch), removed from the queue. */
+  /**
+   * The whole aligned block of `batchSize` frames that holds `n` (it starts at a multiple of
+   * `batchSize`), its pending frames removed from the queue. Every viewer asks for the same
+   * blocks, so a reverse proxy can send each as a file; frames of the block held already
+   * are skipped when it arrives.
+   */
   private takeRun(n: number): number[] {
-    const run = [n];
-    for (let m = n + 1; run.length < this.batchSize && this.pending.has(m); m++) {
+    const start = n - (n % this.batchSize);
+    const run: number[] = [];
+    for (let m = start; m < Math.min(start + this.batchSize, this.frameCount); m++) {
       this.pending.delete(m);
       run.push(m);
     }
@@ -171,7 +177,7 @@ export class FrameStore {
     const template = this.batchTemplate;
     if (!template) return false;
     const start = run[0]!;
-    const url = template.split("{start}").join(String(start)).split("{count}").join(String(run.length));
+    const url = template.split("{start}").join(String(start)).split("{count}").join(String(this.batchSize));
     try {
       const response = await this.fetchImpl(url, { credentials: "same-origin", priority: "low" });
       const type = response.headers.get("X-Frame-Content-Type") ?? "";
