@@ -66,7 +66,7 @@ export class FrameStore {
     options: FrameStoreOptions = {},
   ) {
     this.batchTemplate = options.batchUrlTemplate ?? null;
-    this.concurrency = Math.max(1, this.batchTemplate ? Math.min(options.concurrency ?? 3, 3) : (options.concurrency ?? 6));
+    this.concurrency = Math.max(1, this.batchTemplate ? Math.min(options.concurrency ?? 6, 6) : (options.concurrency ?? 6));
     this.fetchImpl = options.fetchImpl ?? ((url, init) => fetch(url, init));
     this.batchSize = Math.max(1, options.batchSize ?? 64);
   }
