@@ -53,12 +53,12 @@ def save_events(read: Read) -> list[AuditEvent]:
     )
 
 
-def test_an_autosave_costs_five_queries(
+def test_an_autosave_costs_four_statements(
     world: Any, reads: Any, django_assert_num_queries: Any
 ) -> None:
-    """Token, then inside the transaction: the read looked up among the reader's own and
-    locked (one query), the UPDATE and the audit INSERT; the savepoint pair is the test's
-    own transaction standing in for BEGIN/COMMIT."""
+    """The token, then inside the transaction: the read looked up among the reader's own and
+    locked (one query), the UPDATE and the audit INSERT (was five: ``get_object`` first, then
+    the lock). The savepoint pair is the test's own transaction standing in for BEGIN/COMMIT."""
     a, _ = reads
     client = token_client(world.reader_a)
     assert put(client, a.pk, 1, sample_document(150)).status_code == 200
