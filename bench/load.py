@@ -402,6 +402,7 @@ def main() -> None:
                     "--threads", str(args.gunicorn_threads),
                     "--worker-class", "gthread",
                     "--keep-alive", "30",  # above nginx's upstream keepalive_timeout (20 s)
+                    "--timeout", "120",  # as bin/serve: a starved worker is not aborted at 30 s
                     "--log-level", "warning",
                 ],
                 cwd=ROOT, env=env,
@@ -430,7 +431,9 @@ def main() -> None:
             ("against gunicorn " if args.no_proxy else "against nginx → gunicorn ")
             + f"({args.gunicorn_workers} workers × {args.gunicorn_threads} threads) + 1 Celery worker"
         )
+        cpu_start_s = time.process_time()
         results = asyncio.run(run_readers(work))
+        client_cpu_s = time.process_time() - cpu_start_s
     finally:
         for proc in procs:
             proc.terminate()
@@ -464,6 +467,10 @@ def main() -> None:
         print("  error:", line)
     if merged["frame"]:
         print(f"frame mean {statistics.mean(merged['frame']) * 1000:.2f} ms")
+    # On a shared machine the simulated readers compete with the servers for the CPU.
+    print(
+        f"load generator CPU: {client_cpu_s:.1f} s ({100 * client_cpu_s / args.duration:.0f}% of a core)"
+    )
 
 
 if __name__ == "__main__":

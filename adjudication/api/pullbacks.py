@@ -417,6 +417,12 @@ def frame_response(request: HttpRequest, pk: int, frame: int) -> HttpResponse:
     return _cacheable(request, f'"{grant.storage_key}-{frame}"', body)
 
 
+def grant_renew_within_s() -> float:
+    """How close to its expiry a grant is renewed for nginx: 5 s, or a third of a shorter
+    ``FRAME_GRANT_TTL_S`` (nginx then caches each grant for most of its life)."""
+    return min(5.0, settings.FRAME_GRANT_TTL_S / 3)
+
+
 def frame_grant_response(request: HttpRequest, pk: int) -> HttpResponse:
     """``GET /api/v1/pullbacks/{id}/frame-grant``: nginx's ``auth_request`` for a frame
     (``deploy/nginx.conf.template``). 204 with ``X-Frame-Key`` (storage key), ``X-Frame-Ext``
@@ -426,7 +432,7 @@ def frame_grant_response(request: HttpRequest, pk: int) -> HttpResponse:
     app's frame view, which answers the usual 404) when the pullback is hidden or has no
     per-frame files."""
     try:
-        grant, until = frame_grant_until(request, pk)
+        grant, until = frame_grant_until(request, pk, renew_within_s=grant_renew_within_s())
     except NotAuthenticated as exc:
         response = _error(401, str(exc), "not_authenticated")
         response["WWW-Authenticate"] = "Token"

@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -86,9 +87,21 @@ class ReadForReaderOutput(serializers.ModelSerializer):
         return analysis_frames_of(read)
 
 
+class ParsedJSONField(serializers.JSONField):
+    """DRF's JSONField without its ``json.dumps`` probe for an object the JSON parser built
+    (plain JSON values by construction; a whole document re-encoded per autosave, issue 13).
+    Anything else (form fields, uploads) is checked as before; the service validates the
+    document itself (SPEC §4)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if type(data) is dict:
+            return data
+        return super().to_internal_value(data)
+
+
 class AnnotationsInput(serializers.Serializer):
     version = serializers.IntegerField(min_value=1)
-    annotations = serializers.JSONField()
+    annotations = ParsedJSONField()
 
 
 class SubmitInput(serializers.Serializer):
@@ -113,15 +126,25 @@ class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=True, methods=["put"])
     def annotations(self, request: Request, pk: Any = None) -> Response:
-        read = self.get_object()
+        """The reader's autosave: the read is found among the reader's visible reads and
+        locked in one query inside the service (issue 13: a query and a document decode less
+        than ``get_object`` followed by the service's own lock)."""
         data = AnnotationsInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        read = reads.read_save_annotations(
-            read=read,
-            actor=request_user(request),
-            version=data.validated_data["version"],
-            annotations=data.validated_data["annotations"],
-        )
+        if not data.is_valid():
+            self.get_object()  # a hidden read answers 404 before its input is judged
+            raise ValidationError(data.errors)
+        if not str(pk).isdigit():
+            raise NotFound()
+        try:
+            read = reads.read_save_annotations(
+                read=int(pk),
+                actor=request_user(request),
+                version=data.validated_data["version"],
+                annotations=data.validated_data["annotations"],
+                within=Read.objects.visible_to(request.user),
+            )
+        except Read.DoesNotExist:
+            raise NotFound() from None
         return Response({"version": read.version})
 
     @extend_schema(request=SubmitInput, responses=ReadForReaderOutput)

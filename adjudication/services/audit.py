@@ -12,8 +12,17 @@ from django.db import models
 from adjudication.models import AuditAction, AuditEvent, Study
 from adjudication.types import User
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
 
 def _json_safe(value: Any) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:  # the usual case first: annotation diffs hold thousands of numbers
+        return {str(k): v if type(v) in _PLAIN else _json_safe(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _PLAIN else _json_safe(v) for v in value]
     if isinstance(value, models.Model):
         return value.pk
     if isinstance(value, dt.datetime | dt.date):

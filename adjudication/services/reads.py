@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from adjudication.domain.annotation_changes import document_changes, document_digest
 from adjudication.domain.annotations import AnnotationDocument, parse_document
 from adjudication.domain.completeness import Completeness, read_completeness
 from adjudication.domain.errors import Conflict, FieldError, Incomplete, InvalidTransition, Refused
@@ -36,27 +36,37 @@ class StaleVersion(Conflict):
 
 
 def document_summary(annotations: dict[str, Any]) -> dict[str, Any]:
-    """What the audit keeps of a document: its digest and size, not every point."""
-    canonical = json.dumps(annotations, sort_keys=True, separators=(",", ":")).encode()
+    """What the audit keeps of a whole document: its digest and size, not every point."""
     return {
-        "sha256": hashlib.sha256(canonical).hexdigest(),
+        "sha256": document_digest(annotations),
         "frames": len(annotations.get("frames", {}) or {}),
     }
 
 
-def read_save_annotations(*, read: Read, actor: User, version: int, annotations: Any) -> Read:
+def read_save_annotations(
+    *,
+    read: Read | int,
+    actor: User,
+    version: int,
+    annotations: Any,
+    within: QuerySet[Read] | None = None,
+) -> Read:
     """Replace the read's annotation document if ``version`` is current; bump the version.
 
+    ``read``: the read or its id. ``within``: the reads the caller may reach (the API passes
+    the reader's ``Read.objects.visible_to``); the read is looked up in it and locked in one
+    query, and one outside it raises ``Read.DoesNotExist`` (→ 404, its existence not told).
     Validates the SPEC §4 document (``AnnotationInvalid`` names the field, nothing stored);
-    stale ``version`` → ``StaleVersion`` (409); a submitted read is immutable
-    (``InvalidTransition``, 409). First save moves the read ``assigned → in_progress``.
+    stale ``version`` → ``StaleVersion`` (409, never a silent overwrite); a submitted read is
+    immutable (``InvalidTransition``, 409). First save moves the read ``assigned →
+    in_progress``. The audit row keeps the version, digest and frame count before and after,
+    and in ``after.changes`` what changed (``domain.annotation_changes``: the frames and keys
+    set or removed), from which every version can be rebuilt.
     """
+    pk = read if isinstance(read, int) else read.pk
+    rows = within if within is not None else Read.objects.all()
     with transaction.atomic(durable=True):
-        read = (
-            Read.objects.select_for_update(of=("self",))
-            .select_related("pullback__study")
-            .get(pk=read.pk)
-        )
+        read = rows.select_for_update(of=("self",)).select_related("pullback__study").get(pk=pk)
         if read.reader_id != actor.pk:
             raise Refused("Only the assigned reader can edit this read.", code="permission_denied")
         if read.status == ReadState.SUBMITTED:
@@ -67,7 +77,8 @@ def read_save_annotations(*, read: Read, actor: User, version: int, annotations:
         parse_document(
             annotations, n_frames=pullback.n_frames, rows=pullback.rows, columns=pullback.columns
         )
-        before = {"version": read.version, **document_summary(read.annotations)}
+        previous = read.annotations
+        before = {"version": read.version, **document_summary(previous)}
         read.annotations = annotations
         read.version = read.version + 1
         read.save(update_fields=["annotations", "version", "updated_at"])
@@ -77,7 +88,11 @@ def read_save_annotations(*, read: Read, actor: User, version: int, annotations:
             obj=read,
             study=pullback.study,
             before=before,
-            after={"version": read.version, **document_summary(annotations)},
+            after={
+                "version": read.version,
+                **document_summary(annotations),
+                "changes": document_changes(previous, annotations),
+            },
         )
         if read.status == ReadState.ASSIGNED:
             read = transition(read, ReadState.IN_PROGRESS, actor=actor, reason="first save")
