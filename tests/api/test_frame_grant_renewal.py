@@ -12,10 +12,9 @@ from django.test import Client
 
 from adjudication.dicom.synthetic import make_synthetic_pullback
 from adjudication.models import Read
-from adjudication.services import ingest
 from adjudication.services.assignment import pullback_assign_readers
-from adjudication.services.ingest import UploadSource
 from adjudication.tokens import token_issue
+from tests import uploads
 
 
 @pytest.fixture
@@ -25,15 +24,10 @@ def pullback(world: Any, settings: Any, tmp_path: Path) -> Any:
     settings.FRAME_GRANT_TTL_S = 30
     path = tmp_path / "p.dcm"
     make_synthetic_pullback(path, n_frames=3, rows=64, columns=64, encoding="jpeg_baseline", seed=2)
-    with open(path, "rb") as fh:
-        [created] = ingest.pullbacks_create_from_upload(
-            study=world.study,
-            actor=world.coordinator,
-            sources=[UploadSource(path.name, fh, None)],
-            subject_code="S-0007",
-            timepoint="post",
-        )
-    ingest.pullback_ingest(pullback_pk=created.pk)
+    # With the per-frame files the light task writes after ready: nginx's grant is for them.
+    created = uploads.ingested(
+        world.study, world.coordinator, path, frame_files=True, subject_code="S-0007"
+    )
     pullback_assign_readers(
         pullback=created, actor=world.coordinator, usernames=["reader_a", "reader_b"]
     )
