@@ -4,7 +4,8 @@ import { pointsToMm } from "../geometry/pointsToMm.js";
 import { polygonCentroidPx } from "../geometry/polygonCentroidPx.js";
 import type { PointPx } from "../geometry/types.js";
 import { overlayText } from "./overlayText.js";
-import { Tool, type OverlayContext, type ToolMove, type ToolPointer } from "./tool.js";
+import type { OverlayContext } from "./tool.js";
+import { TwoClickTool } from "./TwoClickTool.js";
 
 const CALCIUM_COLOUR = "#c58cff";
 
@@ -26,78 +27,33 @@ export function entryArcDeg(center: PointPx, first: PointPx, second: PointPx, sp
  * (so the lumen must be drawn first). Live degrees follow the pointer. Escape cancels; Delete
  * removes the frame's last calcium entry.
  */
-export class CalciumArcTool extends Tool {
+export class CalciumArcTool extends TwoClickTool {
   readonly name = "calcium-arc";
   readonly label = "Calcium arc";
   readonly shortcut = "a";
-  private first: PointPx | null = null;
-  private hover: PointPx | null = null;
-
-  override get hasDraft(): boolean {
-    return this.first !== null;
-  }
-
-  override cancelDraft(): void {
-    if (!this.first) return;
-    this.first = null;
-    this.hover = null;
-    this.ctx.requestRender();
-  }
 
   private center(): PointPx | null {
     const frame = this.ctx.annotations.frame(this.ctx.currentFrame());
     return calciumCenterPx({}, frame);
   }
 
-  override onPointerDown(pointer: ToolPointer): boolean {
-    if (!this.accepting) return false;
-    if (pointer.clickCount >= 2) return true;
+  protected override refusal(): string | null {
+    return this.center() ? null : "Draw the lumen contour first: the calcium arc is seen from its centre.";
+  }
+
+  protected override acceptsPoint(p: PointPx): boolean {
     const center = this.center();
-    if (!center) {
-      this.ctx.notify("Draw the lumen contour first: the calcium arc is seen from its centre.");
-      return true;
-    }
-    if (!this.ctx.coords.containsImagePoint(pointer.image)) {
-      this.ctx.notify("That point is outside the image.");
-      return true;
-    }
-    const p: PointPx = [pointer.image[0], pointer.image[1]];
-    if (p[0] === center[0] && p[1] === center[1]) return true;
-    if (!this.first) {
-      this.first = p;
-      this.ctx.requestRender();
-      return true;
-    }
-    if (p[0] === this.first[0] && p[1] === this.first[1]) return true;
-    this.ctx.annotations.addCalciumArc(this.ctx.currentFrame(), this.first, p);
-    this.first = null;
-    this.hover = null;
-    this.ctx.requestRender();
-    return true;
+    return !center || p[0] !== center[0] || p[1] !== center[1];
   }
 
-  override onPointerMove(pointer: ToolMove | null): void {
-    if (!this.accepting || !this.first) return;
-    this.hover = pointer ? [pointer.image[0], pointer.image[1]] : null;
-    this.ctx.requestRender();
+  protected override complete(first: PointPx, second: PointPx): void {
+    this.ctx.annotations.addCalciumArc(this.ctx.currentFrame(), first, second);
   }
 
-  override onKeyDown(key: string): boolean {
-    if (!this.accepting) return false;
-    if (key === "Escape" && this.first) {
-      this.cancelDraft();
-      return true;
-    }
-    if (key === "Delete" || key === "Backspace") {
-      if (this.first) {
-        this.cancelDraft();
-        return true;
-      }
-      const frame = this.ctx.currentFrame();
-      const count = this.ctx.annotations.frame(frame)?.calcium?.length ?? 0;
-      return count > 0 && this.ctx.annotations.removeCalcium(frame, count - 1);
-    }
-    return false;
+  protected override removeLast(): boolean {
+    const frame = this.ctx.currentFrame();
+    const count = this.ctx.annotations.frame(frame)?.calcium?.length ?? 0;
+    return count > 0 && this.ctx.annotations.removeCalcium(frame, count - 1);
   }
 
   /** Live degrees of the open arc (pointer as the second edge), or null. */

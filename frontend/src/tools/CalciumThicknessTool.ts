@@ -1,9 +1,10 @@
-import type { FrameAnnotations } from "../document/types.js";
+import type { CalciumEntry, FrameAnnotations } from "../document/types.js";
 import { distance } from "../geometry/distance.js";
 import { pointsToMm } from "../geometry/pointsToMm.js";
 import type { PointPx } from "../geometry/types.js";
 import { overlayText } from "./overlayText.js";
-import { Tool, type OverlayContext, type ToolMove, type ToolPointer } from "./tool.js";
+import type { OverlayContext } from "./tool.js";
+import { TwoClickTool } from "./TwoClickTool.js";
 
 const CALIPER_COLOUR = "#ff9f43";
 
@@ -20,75 +21,30 @@ export function caliperMm(a: PointPx, b: PointPx, spacing: readonly [number, num
  * without a thickness, else the last one (replaced). Mark the arc first. Escape cancels; Delete
  * removes the caliper of the frame's last entry that has one.
  */
-export class CalciumThicknessTool extends Tool {
+export class CalciumThicknessTool extends TwoClickTool {
   readonly name = "calcium-thickness";
   readonly label = "Calcium thickness";
   readonly shortcut = "k";
-  private first: PointPx | null = null;
-  private hover: PointPx | null = null;
 
-  override get hasDraft(): boolean {
-    return this.first !== null;
+  private calcium(): readonly CalciumEntry[] {
+    return this.ctx.annotations.frame(this.ctx.currentFrame())?.calcium ?? [];
   }
 
-  override cancelDraft(): void {
-    if (!this.first) return;
-    this.first = null;
-    this.hover = null;
-    this.ctx.requestRender();
+  protected override refusal(): string | null {
+    return this.calcium().length === 0 ? "Mark the calcium arc first (A); the thickness belongs to it." : null;
   }
 
-  override onPointerDown(pointer: ToolPointer): boolean {
-    if (!this.accepting) return false;
-    if (pointer.clickCount >= 2) return true;
-    const frame = this.ctx.currentFrame();
-    const calcium = this.ctx.annotations.frame(frame)?.calcium ?? [];
-    if (calcium.length === 0) {
-      this.ctx.notify("Mark the calcium arc first (A); the thickness belongs to it.");
-      return true;
-    }
-    if (!this.ctx.coords.containsImagePoint(pointer.image)) {
-      this.ctx.notify("That point is outside the image.");
-      return true;
-    }
-    const p: PointPx = [pointer.image[0], pointer.image[1]];
-    if (!this.first) {
-      this.first = p;
-      this.ctx.requestRender();
-      return true;
-    }
-    if (p[0] === this.first[0] && p[1] === this.first[1]) return true;
+  protected override complete(first: PointPx, second: PointPx): void {
+    const calcium = this.calcium();
     let index = lastIndex(calcium, (c) => !c.thickness);
     if (index < 0) index = calcium.length - 1;
-    this.ctx.annotations.setCalciumThickness(frame, index, [this.first, p]);
-    this.first = null;
-    this.hover = null;
-    this.ctx.requestRender();
-    return true;
+    this.ctx.annotations.setCalciumThickness(this.ctx.currentFrame(), index, [first, second]);
   }
 
-  override onPointerMove(pointer: ToolMove | null): void {
-    if (!this.accepting || !this.first) return;
-    this.hover = pointer ? [pointer.image[0], pointer.image[1]] : null;
-    this.ctx.requestRender();
-  }
-
-  override onKeyDown(key: string): boolean {
-    if (!this.accepting) return false;
-    if (key === "Escape" && this.first) {
-      this.cancelDraft();
-      return true;
-    }
-    if (key === "Delete" || key === "Backspace") {
-      if (this.first) {
-        this.cancelDraft();
-        return true;
-      }
-      const frame = this.ctx.currentFrame();
-      const index = lastIndex(this.ctx.annotations.frame(frame)?.calcium ?? [], (c) => c.thickness !== undefined);
-      return index >= 0 && this.ctx.annotations.setCalciumThickness(frame, index, null);
-    }
-    return false;
+  protected override removeLast(): boolean {
+    const frame = this.ctx.currentFrame();
+    const index = lastIndex(this.calcium(), (c) => c.thickness !== undefined);
+    return index >= 0 && this.ctx.annotations.setCalciumThickness(frame, index, null);
   }
 
   /** Live mm of the open caliper, or null. */

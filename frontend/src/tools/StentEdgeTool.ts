@@ -1,5 +1,4 @@
-import type { FrameAnnotations } from "../document/types.js";
-import { Tool, type OverlayContext, type ToolPointer } from "./tool.js";
+import { FramePairTool } from "./FramePairTool.js";
 
 /**
  * Stent edges (SPEC §4 `stent`): pick a frame on the longitudinal view (or press Enter / click
@@ -7,29 +6,10 @@ import { Tool, type OverlayContext, type ToolPointer } from "./tool.js";
  * both (the lower index is distal: frames run distal → proximal). With edges, a pick moves the
  * nearer edge. Delete removes both; Escape forgets a half-made pick.
  */
-export class StentEdgeTool extends Tool {
+export class StentEdgeTool extends FramePairTool {
   readonly name = "stent-edges";
   readonly label = "Stent edges";
   readonly shortcut = "e";
-  private pending: number | null = null;
-
-  override get hasDraft(): boolean {
-    return this.pending !== null;
-  }
-
-  /** The first edge picked while no stent is set (shown on the longitudinal view). */
-  get pendingFrame(): number | null {
-    return this.pending;
-  }
-
-  override cancelDraft(): void {
-    if (this.pending === null) return;
-    this.pending = null;
-    this.ctx.requestRender();
-  }
-
-  // Moving between frames is part of picking the second edge; keep the half-made pick.
-  override onFrameChange(): void {}
 
   override onFramePick(frame: number): boolean {
     if (!this.accepting) return false;
@@ -52,29 +32,7 @@ export class StentEdgeTool extends Tool {
     return true;
   }
 
-  override onPointerDown(pointer: ToolPointer): boolean {
-    if (!this.accepting) return false;
-    if (pointer.clickCount >= 2) return true;
-    return this.onFramePick(this.ctx.currentFrame());
+  protected override removeLast(): boolean {
+    return this.ctx.annotations.setStentEdges(null);
   }
-
-  override onKeyDown(key: string): boolean {
-    if (!this.accepting) return false;
-    if (key === "Enter") return this.onFramePick(this.ctx.currentFrame());
-    if (key === "Escape" && this.pending !== null) {
-      this.cancelDraft();
-      return true;
-    }
-    if (key === "Delete" || key === "Backspace") {
-      if (this.pending !== null) {
-        this.cancelDraft();
-        return true;
-      }
-      return this.ctx.annotations.setStentEdges(null);
-    }
-    return false;
-  }
-
-  // Edges live on the longitudinal view; nothing to draw on the cross-section.
-  override render(_g: OverlayContext, _frame: Readonly<FrameAnnotations> | undefined): void {}
 }
