@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 
 from adjudication import storage
@@ -97,4 +98,7 @@ def test_sigkill_mid_ingest_redelivers_and_ends_ready(
     ]
     files = storage.pullback_dir(pullback) / storage.FRAME_FILES_NAME
     assert len(list(files.glob("*.jpg"))) == FRAMES
-    assert [p.name for p in files.glob("batch-*.bin")] == ["batch-0-64.bin"]
+    batch = settings.FRAMES_BATCH_MAX_COUNT  # and again in aligned batches for the viewer
+    assert sorted(p.name for p in files.glob("batch-*.bin")) == sorted(
+        f"batch-{start}-{batch}.bin" for start in range(0, FRAMES, batch)
+    )
