@@ -1,5 +1,5 @@
-"""gunicorn's settings in the production topology outside Docker: ``bin/serve`` and the app the
-browser tests drive (``tests/serve_topology.py``). Start it with
+"""gunicorn's settings in the production topology: ``bin/serve``, the Dockerfile and compose, and
+the app the browser tests drive (``tests/serve_topology.py``). Start it with
 ``gunicorn corelab.wsgi --config deploy/gunicorn.conf.py --bind HOST:PORT``.
 
 Environment: ``WEB_WORKERS`` [2] processes × ``WEB_THREADS`` [8] threads each (gthread).

@@ -133,8 +133,6 @@ class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         if not data.is_valid():
             self.get_object()  # a hidden read answers 404 before its input is judged
             raise ValidationError(data.errors)
-        if not str(pk).isdigit():
-            raise NotFound()
         try:
             read = reads.read_save_annotations(
                 read=int(pk),

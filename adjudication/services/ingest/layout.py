@@ -11,7 +11,8 @@ Everything is written under temporary names and renamed, index last, so nothing 
 is ever visible and a re-run after a killed worker simply writes the same files again.
 
 After the pullback is ``ready``, ``write_frame_files`` (a light task, scheduled when ingest
-commits) copies each frame (``copy_file_range``) to a file of its own under ``frames.files/``,
+commits) writes each frame to a file of its own under ``frames.files/`` (and aligned batches
+of them),
 which the reverse proxy sends with ``sendfile`` once the app has authorised a request
 (``FRAMES_VIA_PROXY``). Until that folder is renamed into place the app sends the bytes from
 the index itself, so a reader never waits for it; creating hundreds of files is the slowest
@@ -47,49 +48,24 @@ def remove_temporaries(pullback: Pullback) -> None:
             shutil.rmtree(left, ignore_errors=True)
 
 
-def _copy_range(src_fd: int, dst_fd: int, offset: int, length: int) -> None:
-    """``length`` bytes of ``src_fd`` from ``offset`` to the start of ``dst_fd``, in the
-    kernel (``copy_file_range``; a plain read/write where the filesystem refuses it)."""
-    done = 0
-    try:
-        while done < length:
-            n = os.copy_file_range(src_fd, dst_fd, length - done, offset + done, done)
-            if n == 0:
-                break
-            done += n
-    except OSError:
-        done = 0
-    if done != length:
-        os.pwrite(dst_fd, os.pread(src_fd, length, offset), 0)
-
-
 def _write_frame_files(
     data_path: Path, entries: list[tuple[int, int]], target: Path, extension: str
 ) -> None:
-    """One file per frame (``storage.frame_file_name``), copied from the indexed bytes, and
-    the frames again in aligned batches of ``FRAMES_BATCH_MAX_COUNT`` (``storage.
-    batch_file_name``): what the reverse proxy sends with ``sendfile`` after the app
+    """One file per frame (``storage.frame_file_name``) and the frames again in aligned
+    batches of ``FRAMES_BATCH_MAX_COUNT`` (``storage.batch_file_name``), each frame read once
+    from the indexed bytes: what the reverse proxy sends with ``sendfile`` after the app
     authorised a request, for a single frame and for the viewer's bulk download."""
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir()  # not its parents: a pullback folder removed meanwhile stays removed
     batch = max(1, int(settings.FRAMES_BATCH_MAX_COUNT))
     src = os.open(data_path, os.O_RDONLY)
     try:
-        for frame, (offset, length) in enumerate(entries):
-            dst = os.open(
-                target / storage.frame_file_name(frame, extension),
-                os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                0o644,
-            )
-            try:
-                _copy_range(src, dst, offset, length)
-            finally:
-                os.close(dst)
         for start in range(0, len(entries), batch):
-            frames = [
-                (frame, os.pread(src, length, offset))
-                for frame, (offset, length) in enumerate(entries[start : start + batch], start)
-            ]
+            frames = []
+            for frame, (offset, length) in enumerate(entries[start : start + batch], start):
+                data = os.pread(src, length, offset)
+                (target / storage.frame_file_name(frame, extension)).write_bytes(data)
+                frames.append((frame, data))
             (target / storage.batch_file_name(start, batch)).write_bytes(
                 b"".join(storage.batch_body(frames))
             )
