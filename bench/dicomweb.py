@@ -24,7 +24,6 @@ import argparse
 import http.client
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import frames as frames_bench  # noqa: E402 - bench/frames.py: world, client, server helpers
+import common  # noqa: E402 - bench/common.py: ports, database, app server, cleanup
+import frames as frames_bench  # noqa: E402 - bench/frames.py: people, study, cached pullback
 
 BENCH_DB = "corelab_bench_dicomweb"
 JPEG_FRAMES = 'multipart/related; type="image/jpeg"'
@@ -223,20 +223,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
     media = Path(tempfile.mkdtemp(prefix="corelab-bench-dicomweb-"))
-    pg = frames_bench.PG_URL
     env = {
         **os.environ,
-        "DATABASE_URL": f"{pg}/{BENCH_DB}",
+        **common.APP_ENV,
+        "DATABASE_URL": f"{common.PG_URL}/{BENCH_DB}",
         "MEDIA_ROOT": str(media),
         "CACHE_KEY_PREFIX": f"corelab-bench-dicomweb-{os.getpid()}",
-        "DJANGO_SETTINGS_MODULE": "corelab.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-" + "k" * 60,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "LOG_LEVEL": "WARNING",
         "FRAMES_BATCH_MAX_COUNT": str(BATCH),
         # The tasks ready schedules go to a queue of the run's own, removed at the end.
         "CELERY_QUEUE": f"corelab-bench-dicomweb-{os.getpid()}",
@@ -245,8 +237,8 @@ def main() -> None:
     import django
 
     print(f"DICOMweb benchmark: {args.frames} frames of {args.size}×{args.size}, JPEG baseline")
-    frames_bench._admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    frames_bench._admin_sql(f"CREATE DATABASE {BENCH_DB}")
+    common.admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+    common.admin_sql(f"CREATE DATABASE {BENCH_DB}")
     proc: subprocess.Popen[bytes] | None = None
     try:
         django.setup()
@@ -254,32 +246,12 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        port = frames_bench._free_port()
+        port = common.free_port()
         log = media / "gunicorn.log"
-        proc = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "gunicorn"),
-                "corelab.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--worker-class",
-                "gthread",
-                "--workers",
-                str(args.workers),
-                "--threads",
-                str(args.threads),
-                "--keep-alive",
-                "30",
-                "--preload",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=open(log, "wb"),
-            stderr=subprocess.STDOUT,
+        proc = common.run_logged(
+            common.gunicorn_command(port, args.workers, args.threads, "--preload"), env, log
         )
-        frames_bench._wait_port(port, proc, "gunicorn", log)
+        common.wait_port(port, proc, "gunicorn", log)
         print(
             f"  gunicorn on 127.0.0.1:{port}: {args.workers} gthread workers × "
             f"{args.threads} threads, {os.cpu_count()} CPUs"
@@ -288,16 +260,11 @@ def main() -> None:
         _measure(port, world)
         print(f"  (measured in {time.perf_counter() - t0:.1f} s)")
     finally:
-        if proc is not None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        common.stop(proc)
         from django.db import connections
 
         connections.close_all()
-        frames_bench._admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        common.admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
         shutil.rmtree(media, ignore_errors=True)
         frames_bench._drop_queue()
 

@@ -44,8 +44,6 @@ import json
 import multiprocessing as mp
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -56,27 +54,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import common  # bench/common.py: ports, database, app server, nginx, cleanup
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = os.environ.get("BENCH_DB", "corelab_bench")  # one per engineer on a shared machine
-PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@localhost:5432")
 ORTHANC = shutil.which("Orthanc") or (
     "/usr/sbin/Orthanc" if Path("/usr/sbin/Orthanc").exists() else None
 )
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 GOALS = {"c1_p50": 1.5, "c8_fps": 0.7, "pullback": 1.3, "ingest": 1.0}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def _synthetic(frames: int, size: int, quality: int) -> Path:
@@ -271,21 +256,8 @@ def _pct(values: list[float], q: float) -> float:
 # --- servers -------------------------------------------------------------------------------
 
 
-def _wait_port(port: int, proc: subprocess.Popen[bytes], name: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{name} exited:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"{name} did not start within 60 s")
-
-
 def _start_orthanc(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
+    port = common.free_port()
     folder.mkdir(parents=True)
     config = {
         "Name": "corelab-bench",
@@ -309,34 +281,14 @@ def _start_orthanc(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
         stdout=open(log, "wb"),
         stderr=subprocess.STDOUT,
     )
-    _wait_port(port, proc, "Orthanc", log)
+    common.wait_port(port, proc, "Orthanc", log)
     return proc, port
 
 
 def _drop_queue() -> None:
-    """The bench queue's pending ingest messages (run in-process already), its bindings and
-    the run's cache keys (grants, progress): every key that names this run."""
-    try:
-        import redis
-
-        client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://localhost:6379/0"))
-        queue = os.environ["CELERY_QUEUE"]
-        names = list(client.scan_iter(match=f"*{queue}*", count=1000))
-        if names:
-            client.delete(*names)
-    except Exception as exc:  # cleanup only: say so, never hide the figures
-        print(f"  note: the bench queue could not be removed: {exc}")
-
-
-def _stop(proc: subprocess.Popen[bytes] | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    """The bench queue's pending messages (the ingest ran in-process already), its bindings
+    and the run's cache keys (grants, progress): every key that names this run."""
+    common.drop_redis_keys(f"*{os.environ['CELERY_QUEUE']}*")
 
 
 def _measure_frames(
@@ -509,24 +461,17 @@ def main() -> None:
         help="the WSGI server behind nginx (granian: pip install granian; not a requirement)",
     )
     args = parser.parse_args()
-    if NGINX is None:
+    if common.NGINX is None:
         raise SystemExit("nginx is not installed (bin/lib.sh ensure_nginx: Debian nginx-light)")
     work = Path(tempfile.mkdtemp(prefix="corelab-bench-frames-"))
     media = work / "media"
     (media / "pullbacks").mkdir(parents=True)
     env = {
         **os.environ,
-        "DATABASE_URL": f"{PG_URL}/{BENCH_DB}",
+        **common.APP_ENV,
+        "DATABASE_URL": f"{common.PG_URL}/{BENCH_DB}",
         "MEDIA_ROOT": str(media),
         "CACHE_KEY_PREFIX": f"corelab-bench-{os.getpid()}",
-        "DJANGO_SETTINGS_MODULE": "corelab.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-" + "k" * 60,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "LOG_LEVEL": "WARNING",
         "FRAMES_VIA_PROXY": "true",
         "TRUSTED_PROXY_COUNT": "1",
         # A queue of its own: the upload's ingest task is run by this process (the worker's
@@ -542,31 +487,21 @@ def main() -> None:
         f"frames side by side: {args.frames} frames of {args.size}², JPEG baseline, "
         f"{os.cpu_count()} CPUs, {args.rounds} interleaved rounds"
     )
-    _admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    _admin_sql(f"CREATE DATABASE {BENCH_DB}")
+    common.admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+    common.admin_sql(f"CREATE DATABASE {BENCH_DB}")
     procs: list[subprocess.Popen[bytes] | None] = []
     try:
         django.setup()
         from django.db import connections
-        from render_nginx import render
 
         dicom = _synthetic(args.frames, args.size, args.quality)
         people = _people()
         connections.close_all()
-        app_port, http_port = _free_port(), _free_port()
+        app_port, http_port = common.free_port(), common.free_port()
         log = work / "gunicorn.log"
-        command = [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "corelab.wsgi:application",
-            f"--bind=127.0.0.1:{app_port}",
-            "--worker-class=gthread",
-            f"--workers={args.workers}",
-            f"--threads={args.threads}",
-            "--keep-alive=30",
-            "--timeout=300",
-            "--preload",
-            "--log-level=warning",
-        ]
+        command = common.gunicorn_command(
+            app_port, args.workers, args.threads, "--timeout=300", "--preload"
+        )
         if args.app_server == "granian":
             command = [
                 str(ROOT / ".venv" / "bin" / "granian"),
@@ -579,33 +514,18 @@ def main() -> None:
                 "--log-level=warning",
                 "corelab.wsgi:application",
             ]
-        gunicorn = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=open(log, "wb"),
-            stderr=subprocess.STDOUT,
-        )
+        gunicorn = common.run_logged(command, env, log)
         procs.append(gunicorn)
-        _wait_port(app_port, gunicorn, "gunicorn", log)
-        conf = render(
+        common.wait_port(app_port, gunicorn, "gunicorn", log)
+        nginx, _ = common.start_nginx(
             work / "nginx",
-            {
-                "LISTEN": f"127.0.0.1:{http_port}",
-                "APP_UPSTREAM": f"127.0.0.1:{app_port}",
-                "MEDIA_ROOT": str(media),
-                "STATIC_ROOT": str(media / "pullbacks"),  # the frame files, as static files
-            },
+            port=http_port,
+            app_port=app_port,
+            media_root=media,
+            static_root=media / "pullbacks",  # the frame files, as static files
             workers=args.workers,
-            user="root" if os.geteuid() == 0 else None,
-        )
-        nginx = subprocess.Popen(
-            [NGINX, "-c", str(conf), "-p", str(work / "nginx"), "-e", str(work / "nginx.err")],
-            stdout=subprocess.DEVNULL,
-            stderr=open(work / "nginx.log", "wb"),
         )
         procs.append(nginx)
-        _wait_port(http_port, nginx, "nginx", work / "nginx.log")
         orthanc = orthanc_port = None
         if ORTHANC:
             orthanc, orthanc_port = _start_orthanc(work / "orthanc")
@@ -695,11 +615,11 @@ def main() -> None:
         )
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            common.stop(proc)
         from django.db import connections
 
         connections.close_all()
-        _admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        common.admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
         shutil.rmtree(work, ignore_errors=True)
         _drop_queue()
 

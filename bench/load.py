@@ -24,7 +24,6 @@ import math
 import multiprocessing as mp
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,99 +37,26 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import common  # noqa: E402 - bench/common.py: ports, database, app server, nginx, cleanup
+
 BENCH_DB = os.environ.get("BENCH_DB", "corelab_bench_load")  # one per engineer when shared
 BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@localhost:5432/corelab")
 BENCH_URL = urlunsplit(urlsplit(BASE_URL)._replace(path=f"/{BENCH_DB}"))
+SERVER_URL = urlunsplit(urlsplit(BASE_URL)._replace(path=""))
 PASSWORD = "load-bench-password-1"
 
 
 def server_env(media_root: str, queue: str) -> dict[str, str]:
     return {
         **os.environ,
+        **common.APP_ENV,
         "DATABASE_URL": BENCH_URL,
-        "DJANGO_SETTINGS_MODULE": "corelab.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-" + "k" * 60,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
         "MEDIA_ROOT": media_root,
         "CELERY_QUEUE": queue,
         "CACHE_KEY_PREFIX": queue,
-        "LOG_LEVEL": "WARNING",
         "FRAMES_VIA_PROXY": "true",
         "TRUSTED_PROXY_COUNT": "1",
     }
-
-
-def start_nginx(folder: Path, listen_port: int, app_port: int, media: str) -> Any:
-    """nginx with the configuration ``bin/serve`` runs (``deploy/render_nginx.py``)."""
-    import shutil
-
-    sys.path.insert(0, str(ROOT / "deploy"))
-    from render_nginx import render
-
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    (folder / "static").mkdir(parents=True, exist_ok=True)
-    conf = render(
-        folder / "nginx",
-        {
-            "LISTEN": f"127.0.0.1:{listen_port}",
-            "APP_UPSTREAM": f"127.0.0.1:{app_port}",
-            "MEDIA_ROOT": media,
-            "STATIC_ROOT": str(folder / "static"),
-        },
-        user="root" if os.geteuid() == 0 else None,
-    )
-    return subprocess.Popen(
-        [binary, "-c", str(conf), "-p", str(folder / "nginx"), "-e", str(folder / "nginx.err")],
-        stdout=subprocess.DEVNULL,
-    )
-
-
-def drop_redis_keys(prefix: str) -> None:
-    """Every key of this run (queue, bindings, cache entries): they all hold ``prefix``."""
-    try:
-        import redis
-
-        client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://localhost:6379/0"))
-        names = list(client.scan_iter(match=f"*{prefix}*", count=1000))
-        if names:
-            client.delete(*names)
-    except Exception as exc:  # cleanup only: say so
-        print(f"note: the run's Redis keys could not be removed: {exc}")
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    admin = urlsplit(BASE_URL)
-    with psycopg.connect(
-        host=admin.hostname or "localhost",
-        port=admin.port or 5432,
-        user=admin.username or "postgres",
-        password=admin.password or "",
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-
-
-def drop_database() -> None:
-    import psycopg
-
-    admin = urlsplit(BASE_URL)
-    with psycopg.connect(
-        host=admin.hostname or "localhost",
-        port=admin.port or 5432,
-        user=admin.username or "postgres",
-        password=admin.password or "",
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
 
 
 def seed(env: dict[str, str], readers: int, n_frames: int) -> list[dict[str, Any]]:
@@ -191,23 +117,6 @@ def seed(env: dict[str, str], readers: int, n_frames: int) -> list[dict[str, Any
                         }
                     )
     return info
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
 
 
 def document(n_frames: int, tick: int) -> dict[str, Any]:
@@ -381,33 +290,35 @@ def main() -> None:
     if args.no_proxy:
         env["FRAMES_VIA_PROXY"] = "false"
         env["TRUSTED_PROXY_COUNT"] = "0"
-    recreate_database()
+    common.admin_sql(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)', SERVER_URL)
+    common.admin_sql(f'CREATE DATABASE "{BENCH_DB}"', SERVER_URL)
     procs: list[subprocess.Popen[bytes]] = []
     try:
         t0 = time.perf_counter()
         with mp.get_context("spawn").Pool(1) as pool:  # keep Django out of this process
             reads = pool.apply(seed, (env, args.readers, args.frames))
         print(f"seeded {len(reads)} reads in {time.perf_counter() - t0:.1f} s")
-        port = app_port = free_port()
+        port = app_port = common.free_port()
         python = sys.executable
         if not args.no_proxy:
-            port = free_port()
-            procs.append(start_nginx(Path(media) / "_serve", port, app_port, media))
-        procs.append(
-            subprocess.Popen(
-                [
-                    python, "-m", "gunicorn", "corelab.wsgi",
-                    "--bind", f"127.0.0.1:{app_port}",
-                    "--workers", str(args.gunicorn_workers),
-                    "--threads", str(args.gunicorn_threads),
-                    "--worker-class", "gthread",
-                    "--keep-alive", "30",  # above nginx's upstream keepalive_timeout (20 s)
-                    "--timeout", "120",  # as bin/serve: a starved worker is not aborted at 30 s
-                    "--log-level", "warning",
-                ],
-                cwd=ROOT, env=env,
+            port = common.free_port()
+            serve = Path(media) / "_serve"
+            (serve / "static").mkdir(parents=True)
+            nginx, _ = common.start_nginx(
+                serve / "nginx",
+                port=port,
+                app_port=app_port,
+                media_root=Path(media),
+                static_root=serve / "static",
             )
-        )  # fmt: skip
+            procs.append(nginx)
+        log = Path(media) / "gunicorn.log"
+        gunicorn = common.run_logged(
+            common.gunicorn_command(app_port, args.gunicorn_workers, args.gunicorn_threads),
+            env,
+            log,
+        )
+        procs.append(gunicorn)
         procs.append(
             subprocess.Popen(
                 [python, "-m", "celery", "-A", "corelab", "worker", "-Q", f"{queue},{queue}.heavy",
@@ -415,8 +326,7 @@ def main() -> None:
                 cwd=ROOT, env=env,
             )
         )  # fmt: skip
-        wait_for_port(app_port)
-        wait_for_port(port)
+        common.wait_port(app_port, gunicorn, "gunicorn", log)
         pace = {
             "frame": 1.0 / args.frames_per_s,
             "save": args.save_every_s,
@@ -436,14 +346,9 @@ def main() -> None:
         client_cpu_s = time.process_time() - cpu_start_s
     finally:
         for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        drop_database()
-        drop_redis_keys(queue)
+            common.stop(proc)
+        common.admin_sql(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)', SERVER_URL)
+        common.drop_redis_keys(f"*{queue}*")
         import shutil
 
         shutil.rmtree(media, ignore_errors=True)

@@ -47,8 +47,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -56,12 +54,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import common  # bench/common.py: ports, database, app server, nginx, cleanup
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = os.environ.get("BENCH_DB", "corelab_bench_viewer")  # one per engineer when shared
-PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@localhost:5432")
 PASSWORD = "bench-pass-1234"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -111,19 +109,6 @@ async () => {
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def _world(dicom: Path) -> dict[str, Any]:
     """Study, people, upload, ingest and assignment, through the services."""
     from django.contrib.auth import get_user_model
@@ -162,43 +147,6 @@ def _world(dicom: Path) -> dict[str, Any]:
     )
     mine = next(r for r in reads if r.reader_id == readers[0].pk)
     return {"read": mine.pk, "username": readers[0].username, "n_frames": pullback.n_frames}
-
-
-def _wait_port(port: int, proc: subprocess.Popen[bytes], name: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{name} exited:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"{name} did not start within 30 s")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def _drop_cache_keys(prefix: str) -> None:
-    """The run's cache entries (lockout counters, frame grants): every key holds ``prefix``."""
-    try:
-        import redis
-
-        client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://localhost:6379/0"))
-        names = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if names:
-            client.delete(*names)
-    except Exception as exc:  # cleanup only: say so, never hide the figures
-        print(f"  note: the run's cache keys could not be removed: {exc}")
 
 
 def _until(page: Any, js: str, timeout_s: float) -> Any:
@@ -346,7 +294,7 @@ def main() -> None:
     args = parser.parse_args()
     if not (ROOT / "frontend" / "dist" / "read.js").exists():
         raise SystemExit("frontend/dist/read.js is missing: cd frontend && npm ci && npm run build")
-    if NGINX is None and not args.no_proxy:
+    if common.NGINX is None and not args.no_proxy:
         raise SystemExit("nginx is not installed (bin/lib.sh ensure_nginx), or use --no-proxy")
     work = Path(tempfile.mkdtemp(prefix="corelab-bench-viewer-"))
     media = work / "media"
@@ -354,19 +302,11 @@ def main() -> None:
     prefix = f"corelab-bench-viewer-{os.getpid()}"
     env = {
         **os.environ,
-        "DATABASE_URL": f"{PG_URL}/{BENCH_DB}",
+        **common.APP_ENV,
+        "DATABASE_URL": f"{common.PG_URL}/{BENCH_DB}",
         "MEDIA_ROOT": str(media),
         "STATIC_ROOT": str(work / "static"),
         "CACHE_KEY_PREFIX": prefix,
-        "DJANGO_SETTINGS_MODULE": "corelab.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-" + "k" * 60,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "SECURE_HSTS_SECONDS": "0",
-        "LOG_LEVEL": "WARNING",
         "FRAMES_VIA_PROXY": "false" if args.no_proxy else "true",
         "TRUSTED_PROXY_COUNT": "0" if args.no_proxy else "1",
     }
@@ -382,8 +322,8 @@ def main() -> None:
         f" {topology}, viewport {args.viewport}"
         + (", frames on the page's thread" if args.frames_on_main else "")
     )
-    _admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    _admin_sql(f"CREATE DATABASE {BENCH_DB}")
+    common.admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    common.admin_sql(f"CREATE DATABASE {BENCH_DB}")
     procs: list[subprocess.Popen[bytes]] = []
     try:
         django.setup()
@@ -398,57 +338,23 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        app_port = port = _free_port()
+        app_port = port = common.free_port()
         log = work / "gunicorn.log"
-        gunicorn = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "gunicorn"),
-                "corelab.wsgi:application",
-                f"--bind=127.0.0.1:{app_port}",
-                "--worker-class=gthread",
-                f"--workers={args.workers}",
-                f"--threads={args.threads}",
-                "--keep-alive=30",  # above nginx's upstream keepalive_timeout (20 s)
-                "--timeout=120",
-                "--log-level=warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=open(log, "wb"),
-            stderr=subprocess.STDOUT,
+        gunicorn = common.run_logged(
+            common.gunicorn_command(app_port, args.workers, args.threads), env, log
         )
         procs.append(gunicorn)
-        _wait_port(app_port, gunicorn, "gunicorn", log)
+        common.wait_port(app_port, gunicorn, "gunicorn", log)
         if not args.no_proxy:
-            from render_nginx import render
-
-            port = _free_port()
-            conf = render(
+            port = common.free_port()
+            nginx, _ = common.start_nginx(
                 work / "nginx",
-                {
-                    "LISTEN": f"127.0.0.1:{port}",
-                    "APP_UPSTREAM": f"127.0.0.1:{app_port}",
-                    "MEDIA_ROOT": str(media),
-                    "STATIC_ROOT": str(work / "static"),
-                },
-                user="root" if os.geteuid() == 0 else None,
-            )
-            nginx_log = work / "nginx.log"
-            nginx = subprocess.Popen(
-                [
-                    NGINX or "nginx",
-                    "-c",
-                    str(conf),
-                    "-p",
-                    str(work / "nginx"),
-                    "-e",
-                    str(nginx_log),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=open(nginx_log, "ab"),
+                port=port,
+                app_port=app_port,
+                media_root=media,
+                static_root=work / "static",
             )
             procs.append(nginx)
-            _wait_port(port, nginx, "nginx", nginx_log)
         print(
             f"  frame 0: {frame_kb:.0f} KB; {topology} on 127.0.0.1:{port}: gunicorn "
             f"{args.workers} gthread workers × {args.threads} threads, {os.cpu_count()} CPUs;"
@@ -461,12 +367,12 @@ def main() -> None:
         _browse(f"http://127.0.0.1:{port}", world, args.runs, query)
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            common.stop(proc)
         from django.db import connections
 
         connections.close_all()
-        _admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        _drop_cache_keys(prefix)
+        common.admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        common.drop_redis_keys(f"{prefix}*")
         shutil.rmtree(work, ignore_errors=True)
 
 
