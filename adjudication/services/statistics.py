@@ -144,6 +144,11 @@ def _validated_options(options: dict[str, Any] | None) -> dict[str, Any]:
         raise FieldError("options", str(exc), code="invalid") from None
 
 
+def _request_snapshot(row: StudyStatistics) -> dict[str, Any]:
+    """What the audit keeps of a statistics request, before and after."""
+    return {"options": row.options, "generation": row.generation, "status": row.status}
+
+
 def _request(
     *, study: Study, actor: User, options: dict[str, Any] | None, reason: str
 ) -> StudyStatistics:
@@ -160,7 +165,7 @@ def _request(
         )
         before = None
     else:
-        before = {"options": row.options, "generation": row.generation, "status": row.status}
+        before = _request_snapshot(row)
         if options is not None:
             row.options = _validated_options(options)
     row.generation += 1
@@ -175,7 +180,7 @@ def _request(
         obj=row,
         study=study,
         before=before,
-        after={"options": row.options, "generation": row.generation, "status": row.status},
+        after=_request_snapshot(row),
         reason=reason,
     )
     study_pk, generation = study.pk, row.generation

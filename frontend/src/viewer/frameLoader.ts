@@ -1,6 +1,6 @@
 import { canDecode, decodeBitmap, decodeGrey, type DecodeKind, type GreyFrame } from "./frameDecode.js";
 import type { PageMessage, WorkerMessage } from "./frameProtocol.js";
-import { FrameStore, type FrameStoreOptions } from "./frameStore.js";
+import { FrameStore, frameUrl, type FrameStoreOptions } from "./frameStore.js";
 
 export { frameUrl, parseFrameBatch } from "./frameStore.js";
 export type { GreyFrame } from "./frameDecode.js";
@@ -533,7 +533,7 @@ function bitmapBytes(image: FrameImage): number {
  */
 export async function fetchFirstFrame(template: string, fetchImpl: typeof fetch = (url, init) => fetch(url, init)): Promise<Blob | null> {
   try {
-    const response = await fetchImpl(template.split("{n}").join("0"), { credentials: "same-origin" });
+    const response = await fetchImpl(frameUrl(template, 0), { credentials: "same-origin" });
     const type = response.headers.get("Content-Type") ?? "";
     return response.ok && type.startsWith("image/") ? await response.blob() : null;
   } catch {

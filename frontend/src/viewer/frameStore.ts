@@ -66,7 +66,9 @@ export class FrameStore {
     options: FrameStoreOptions = {},
   ) {
     this.batchTemplate = options.batchUrlTemplate ?? null;
-    this.concurrency = Math.max(1, this.batchTemplate ? Math.min(options.concurrency ?? 6, 6) : (options.concurrency ?? 6));
+    const concurrency = options.concurrency ?? 6;
+    // A batch is megabytes: at most one per connection a browser opens to a host (6).
+    this.concurrency = Math.max(1, this.batchTemplate ? Math.min(concurrency, 6) : concurrency);
     this.fetchImpl = options.fetchImpl ?? ((url, init) => fetch(url, init));
     this.batchSize = Math.max(1, options.batchSize ?? 64);
   }
