@@ -75,13 +75,12 @@ def looks_like_text_before_eoi(data: bytes) -> bool:
 def source_frames(inspected: InspectedPullback) -> list[bytes]:
     """The encapsulated frames of the dataset, one ``bytes`` per frame."""
     ds = inspected.dataset
-    if "ExtendedOffsetTable" not in ds:
-        # The usual layout, one fragment per frame: sliced straight from the fragment table
-        # (pydicom's generator reads it item by item through a file object, 6× slower).
+    fragments = frame_fragments(inspected)
+    if fragments is not None:
+        # The usual layout: sliced straight from the fragment table (pydicom's generator
+        # reads it item by item through a file object, 6× slower).
         view = memoryview(ds.PixelData)
-        fragments = encapsulated_fragments(view)
-        if len(fragments) == inspected.n_frames:
-            return [bytes(view[offset : offset + length]) for offset, length in fragments]
+        return [bytes(view[offset : offset + length]) for offset, length in fragments]
     extended = None
     if "ExtendedOffsetTable" in ds and "ExtendedOffsetTableLengths" in ds:
         extended = (bytes(ds.ExtendedOffsetTable), bytes(ds.ExtendedOffsetTableLengths))
@@ -144,11 +143,14 @@ def _clean_jpeg_frames(
 _ITEM_TAG = b"\xfe\xff\x00\xe0"
 
 
-def _one_fragment_per_frame(inspected: InspectedPullback) -> bool:
+def frame_fragments(inspected: InspectedPullback) -> list[tuple[int, int]] | None:
+    """Each frame's (offset, length) in the Pixel Data value when there is exactly one
+    fragment per frame and no Extended Offset Table; otherwise None."""
     ds = inspected.dataset
     if "ExtendedOffsetTable" in ds:
-        return False
-    return len(encapsulated_fragments(ds.PixelData)) == inspected.n_frames
+        return None
+    fragments = encapsulated_fragments(ds.PixelData)
+    return fragments if len(fragments) == inspected.n_frames else None
 
 
 def _encapsulate(frames: list[bytes]) -> bytes:
@@ -208,7 +210,7 @@ def clean_frames(
         cleaned = _clean_other(inspected, frames, clean_jpeg_ls if ts in _LS else clean_jpeg_2000)
     changed = sum(1 for a, b in zip(frames, cleaned, strict=True) if a is not b and a != b)
     del frames
-    if not changed and _one_fragment_per_frame(inspected):
+    if not changed and frame_fragments(inspected) is not None:
         return 0  # nothing to drop: the pixel data stays as it is, no copy
     checked = sorted({0, len(cleaned) - 1}) if ts != JPEGBaseline8Bit else []
     before = {i: _decoded(ds, ts, i) for i in checked}

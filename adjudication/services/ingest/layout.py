@@ -31,7 +31,8 @@ from django.conf import settings
 
 from adjudication import storage
 from adjudication.dicom.deidentify import write_dicom
-from adjudication.dicom.inspect import InspectedPullback, encapsulated_fragments
+from adjudication.dicom.inspect import InspectedPullback
+from adjudication.dicom.pixels import frame_fragments
 from adjudication.dicom.render import iter_frame_images, passthrough_applies
 from adjudication.domain.errors import Refused
 from adjudication.models import Pullback
@@ -76,10 +77,7 @@ def _write_frame_files(
 def _single_fragment_frames(inspected: InspectedPullback) -> list[tuple[int, int]] | None:
     """Passed-through JPEG with exactly one fragment per frame: each fragment's (offset,
     length) in the Pixel Data value; otherwise None (frames go to ``frames.bin``)."""
-    if not passthrough_applies(inspected):
-        return None
-    fragments = encapsulated_fragments(inspected.dataset.PixelData)
-    return fragments if len(fragments) == inspected.n_frames else None
+    return frame_fragments(inspected) if passthrough_applies(inspected) else None
 
 
 def _pixel_value_offset(path: Path, value_length: int) -> int | None:
