@@ -9,7 +9,6 @@ reader gets the stored bytes, everyone else 404, the internal location is unreac
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from adjudication.services import ingest
 from adjudication.services.assignment import pullback_assign_readers
 from adjudication.tokens import token_issue
 from tests import uploads
+from tests.ingest.test_frame_delivery import parse_batch
 from tests.serve_topology import NGINX, nginx_in_front
 
 N_FRAMES = 6
@@ -106,16 +106,6 @@ def test_the_assigned_reader_gets_the_stored_bytes_sent_by_nginx_not_the_app(
         assert direct.headers["X-Accel-Redirect"].startswith("/_frames/")
 
 
-def batch_frames(body: bytes) -> dict[int, bytes]:
-    """A batched-frames body (per frame: index and length, 4 bytes big-endian each, bytes)."""
-    out, at = {}, 0
-    while at < len(body):
-        index, length = struct.unpack_from(">II", body, at)
-        out[index] = body[at + 8 : at + 8 + length]
-        at += 8 + length
-    return out
-
-
 def test_aligned_batches_are_files_nginx_sends_and_any_other_query_is_the_apps(
     world: Any, proxy: str, live_server: Any, media: Path, tmp_path: Path, settings: Any
 ) -> None:
@@ -131,14 +121,14 @@ def test_aligned_batches_are_files_nginx_sends_and_any_other_query_is_the_apps(
             assert "X-Frame-Start" not in r.headers  # the file, sent by nginx: not the app
             assert "private" in r.headers["Cache-Control"]
             stop = min(start + 4, N_FRAMES)
-            assert batch_frames(r.content) == {n: fragments[n] for n in range(start, stop)}
+            assert dict(parse_batch(r.content)) == {n: fragments[n] for n in range(start, stop)}
             direct = s.get(f"{app_itself}?start={start}&count=4", headers=headers)
             assert direct.headers["X-Frame-Start"] == str(start)
             assert direct.content == r.content  # byte for byte what the app would send
         # Any other query is not a file: the app answers it, as without nginx.
         r = s.get(f"{via_nginx}?start=1&count=2", headers=headers)
         assert r.headers["X-Frame-Start"] == "1"
-        assert batch_frames(r.content) == {1: fragments[1], 2: fragments[2]}
+        assert dict(parse_batch(r.content)) == {1: fragments[1], 2: fragments[2]}
         assert s.get(f"{via_nginx}?start=../../x&count=4", headers=headers).status_code == 400
         # Blinding: a reader of another study gets the app's 404, file or not.
         outsider = s.get(f"{via_nginx}?start=0&count=4", headers=auth(world.other_reader))
