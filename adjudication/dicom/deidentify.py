@@ -40,15 +40,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydicom.datadict import dictionary_has_tag, dictionary_keyword, dictionary_VR
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, UID_dictionary
+
+from . import rawdata
 
 # Attributes kept (at any depth). Everything not listed is removed.
 KEEP: frozenset[str] = frozenset(
@@ -236,6 +239,11 @@ def remap_uid(original: str, *, key: bytes, uid_root: str = "2.25.") -> str:
     return uid_root + str(int.from_bytes(digest[:16], "big"))
 
 
+def _dictionary_vr(tag: int) -> str:
+    """The data dictionary's VR of ``tag``; ``UN`` when the dictionary does not know it."""
+    return str(dictionary_VR(tag)) if dictionary_has_tag(tag) else "UN"
+
+
 class _Walker:
     def __init__(self, *, subject_code: str, key: bytes, uid_root: str) -> None:
         self.subject_code = subject_code
@@ -257,25 +265,72 @@ class _Walker:
         for tag in list(ds.keys()):
             self.element(ds, BaseTag(tag))
 
-    def element(self, ds: Dataset, tag: BaseTag) -> None:
+    def verdict(self, tag: BaseTag, vr: Callable[[], str]) -> tuple[str, str]:
+        """What becomes of an element, and its keyword: ``drop`` (recorded as removed),
+        ``subject``, ``empty``, ``uid`` (replaced), ``sequence`` (walked) or ``keep``. ``vr``
+        is asked only when the answer depends on it."""
         keyword = dictionary_keyword(tag) if dictionary_has_tag(tag) else ""
         if tag.is_private or keyword not in KEEP:
-            del ds[tag]
             self.removed.add(keyword or str(tag))
-        elif keyword in ("PatientName", "PatientID"):
+            return "drop", keyword
+        if keyword in ("PatientName", "PatientID"):
+            return "subject", keyword
+        if keyword in EMPTY:
+            return "empty", keyword
+        stored_vr = vr()
+        if stored_vr == UID_VR:
+            if keyword in KEEP_UID_KEYWORDS or keyword.endswith("ClassUID"):
+                return "keep", keyword
+            return "uid", keyword
+        return ("sequence" if stored_vr == "SQ" else "keep"), keyword
+
+    def element(self, ds: Dataset, tag: BaseTag) -> None:
+        def stored_vr() -> str:
+            vr = getattr(ds.get_item(tag), "VR", None)
+            # implicit VR, or unknown to the writer: the dictionary's
+            return _dictionary_vr(tag) if vr in (None, "UN") else str(vr)
+
+        action, keyword = self.verdict(tag, stored_vr)
+        if action == "drop":
+            del ds[tag]
+        elif action == "subject":
             ds[tag].value = self.subject_code
-        elif keyword in EMPTY:
+        elif action == "empty":
             ds[tag].value = None
-        else:
-            stored = ds.get_item(tag)
-            vr = getattr(stored, "VR", None)
-            if vr in (None, "UN"):  # implicit VR, or unknown to the writer: the dictionary's
-                vr = dictionary_VR(tag)
-            if vr == UID_VR:
-                self.uid_element(keyword, ds[tag])
-            elif vr == "SQ":
-                for item in ds[tag].value or []:
-                    self.dataset(item)
+        elif action == "uid":
+            self.uid_element(keyword, ds[tag])
+        elif action == "sequence" and not self.raw_sequence(ds, tag):
+            for item in ds[tag].value or []:
+                self.dataset(item)
+
+    def raw_sequence(self, ds: Dataset, tag: BaseTag) -> bool:
+        """A sequence still as read, whose elements are all kept or dropped as they stand
+        (the per-frame functional groups, as a rule), rebuilt from its bytes
+        (``rawdata.filter_sequence``) and left unconverted — pydicom writes it back as it
+        is. False, with nothing changed, when anything in it would be changed or its
+        encoding is not the plain one: the caller then walks the converted items."""
+        raw = ds.get_item(tag)
+        if not (
+            isinstance(raw, RawDataElement)
+            and isinstance(raw.value, bytes)
+            and raw.is_little_endian
+            and raw.length != rawdata.UNDEFINED_LENGTH
+        ):
+            return False
+        try:
+            value = rawdata.filter_sequence(
+                raw.value, implicit=raw.is_implicit_VR, decide=self.raw_action, vr_of=_dictionary_vr
+            )
+        except rawdata.Unhandled:
+            return False
+        ds[tag] = raw._replace(value=value, length=len(value))
+        return True
+
+    def raw_action(self, tag: int, vr: str) -> rawdata.Action:
+        action, _ = self.verdict(BaseTag(tag), lambda: _dictionary_vr(tag) if vr == "UN" else vr)
+        if action == "drop":
+            return rawdata.Action.DROP
+        return rawdata.Action.KEEP if action in ("keep", "sequence") else rawdata.Action.OTHER
 
     def uid_element(self, keyword: str, element: DataElement) -> None:
         if keyword in KEEP_UID_KEYWORDS or keyword.endswith("ClassUID"):

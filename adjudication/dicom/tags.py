@@ -13,11 +13,17 @@ tolerated (searched in that order).
 
 from __future__ import annotations
 
+import re
+import struct
 from typing import Any
 
 import pydicom
+import pydicom.datadict
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag, Tag
+
+from . import rawdata
 
 PIXEL_MEASURES = Tag(0x0028, 0x9110)  # Pixel Measures Sequence
 PIXEL_SPACING = Tag(0x0028, 0x0030)
@@ -132,16 +138,122 @@ def calibration_tags(ds: Dataset) -> dict[str, Any]:
     ``cine_rate_fps`` (0018,0040).
     """
     shared = _first_item(ds, SHARED_GROUPS)
-    first_frame = _first_item(ds, PER_FRAME_GROUPS)
+    per_frame = per_frame_from_bytes(ds)
+    if per_frame is None:
+        per_frame = per_frame_from_dataset(ds)
+    per_frame_spacing, distances = per_frame
     return {
         "shared_pixel_spacing": _pair(_first_item(shared, PIXEL_MEASURES), PIXEL_SPACING),
-        "per_frame_pixel_spacing": _pair(_first_item(first_frame, PIXEL_MEASURES), PIXEL_SPACING),
+        "per_frame_pixel_spacing": per_frame_spacing,
         "pixel_spacing": _pair(ds, PIXEL_SPACING),
         "imager_pixel_spacing": _pair(ds, IMAGER_PIXEL_SPACING),
-        "longitudinal_distances_mm": longitudinal_distances_mm(ds),
+        "longitudinal_distances_mm": distances,
         "frame_time_ms": _single(ds, FRAME_TIME),
         "cine_rate_fps": _single(ds, CINE_RATE),
     }
+
+
+PerFrame = tuple[list[float | str] | str | None, list[Parsed] | None]
+
+
+def per_frame_from_dataset(ds: Dataset) -> PerFrame:
+    """The first frame's Pixel Measures spacing and every frame's longitudinal distance,
+    read through pydicom (which converts the whole per-frame sequence)."""
+    first_frame = _first_item(ds, PER_FRAME_GROUPS)
+    return (
+        _pair(_first_item(first_frame, PIXEL_MEASURES), PIXEL_SPACING),
+        longitudinal_distances_mm(ds),
+    )
+
+
+_DISTANCE_PATHS = (
+    (int(INTRAVASCULAR_FRAME_CONTENT), int(LONGITUDINAL_DISTANCE)),
+    (int(INTRAVASCULAR_OCT_FRAME_CONTENT), int(LONGITUDINAL_DISTANCE)),
+    (int(LONGITUDINAL_DISTANCE),),
+)
+_SPACING_PATH = (int(PIXEL_MEASURES), int(PIXEL_SPACING))
+# A DS value this module reads from bytes: a plain decimal, as pydicom would convert it.
+_PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def per_frame_from_bytes(ds: Dataset) -> PerFrame | None:
+    """What :func:`per_frame_from_dataset` gives, read from the per-frame sequence's bytes
+    (``rawdata.item_values``) so the sequence stays unconverted; None — use the dataset —
+    when the sequence was converted already or holds a value not in the plain form this reads
+    (anything but FD, FL and plain-decimal DS of the expected multiplicity)."""
+    raw = ds.get_item(PER_FRAME_GROUPS) if PER_FRAME_GROUPS in ds else None
+    if raw is None:
+        return None, None
+    if not (
+        isinstance(raw, RawDataElement)
+        and isinstance(raw.value, bytes)
+        and raw.is_little_endian
+        and raw.length != rawdata.UNDEFINED_LENGTH
+    ):
+        return None
+    try:
+        items = rawdata.item_values(
+            raw.value,
+            implicit=raw.is_implicit_VR,
+            vr_of=_vr_of,
+            paths=[_SPACING_PATH, *_DISTANCE_PATHS],
+        )
+        spacing = _numbers(items[0][0], 2) if items else None
+        distances: list[Parsed] = []
+        for found in items:
+            value: Parsed = None
+            for path_value in found[1:]:
+                numbers = _numbers(path_value, 1)
+                if numbers is not None:
+                    value = numbers[0]
+                    break
+            distances.append(value)
+    except (rawdata.Unhandled, _NotPlain):
+        return None
+    return spacing, (None if all(v is None for v in distances) else distances)
+
+
+def _vr_of(tag: int) -> str:
+    return (
+        str(pydicom.datadict.dictionary_VR(tag))
+        if pydicom.datadict.dictionary_has_tag(tag)
+        else "UN"
+    )
+
+
+def _numbers(found: rawdata.Found | None, count: int) -> list[float] | None:
+    """``count`` numbers from an FD, FL or DS value; None when absent or empty. Raises
+    :class:`_NotPlain` for anything else (another VR, a multiplicity, a DS that is not a plain
+    decimal): the dataset path then decides, as before."""
+    if found is None:
+        return None
+    vr, data = found
+    if len(data) == 0:
+        return None
+    if vr in ("FD", "FL"):
+        size = 8 if vr == "FD" else 4
+        if len(data) % size:
+            raise _NotPlain
+        code = "d" if vr == "FD" else "f"
+        values = [float(v) for v in struct.unpack(f"<{len(data) // size}{code}", data)]
+    elif vr == "DS":
+        try:
+            text = bytes(data).decode("ascii").strip(" \x00")
+        except UnicodeDecodeError as exc:
+            raise _NotPlain from exc
+        parts = [part.strip(" ") for part in text.split("\\")]
+        if not text or not all(_PLAIN_DECIMAL.fullmatch(part) for part in parts):
+            raise _NotPlain
+        values = [float(part) for part in parts]
+    else:
+        raise _NotPlain
+    if len(values) != count:
+        raise _NotPlain
+    return values
 
 
 # The calibration keys above (and the study settings the resolver also uses) as a coordinator
