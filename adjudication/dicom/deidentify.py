@@ -251,6 +251,7 @@ class _Walker:
         self.uid_root = uid_root
         self.uid_map: dict[str, str] = {}
         self.removed: set[str] = set()
+        self.raw_actions: dict[tuple[int, str], rawdata.Action] = {}
 
     def uid(self, original: str) -> str:
         if original not in self.uid_map:
@@ -327,10 +328,19 @@ class _Walker:
         return True
 
     def raw_action(self, tag: int, vr: str) -> rawdata.Action:
+        # Every frame's item holds the same elements: each (tag, VR) is decided once.
+        known = self.raw_actions.get((tag, vr))
+        if known is not None:
+            return known
         action, _ = self.verdict(BaseTag(tag), lambda: _dictionary_vr(tag) if vr == "UN" else vr)
         if action == "drop":
-            return rawdata.Action.DROP
-        return rawdata.Action.KEEP if action in ("keep", "sequence") else rawdata.Action.OTHER
+            decided = rawdata.Action.DROP
+        elif action in ("keep", "sequence"):
+            decided = rawdata.Action.KEEP
+        else:
+            decided = rawdata.Action.OTHER
+        self.raw_actions[(tag, vr)] = decided
+        return decided
 
     def uid_element(self, keyword: str, element: DataElement) -> None:
         if keyword in KEEP_UID_KEYWORDS or keyword.endswith("ClassUID"):

@@ -10,7 +10,10 @@ Order of checks, cheapest and safest first:
 3. the full read: the file must end exactly where its last element ends (pydicom silently
    accepts truncated files, so this is checked here), pixel data must be present and its length
    (native) or its fragments / offset table (encapsulated) must match NumberOfFrames;
-4. decoding: the **first and last** frames are decoded here. ``render.iter_frame_images`` then
+4. decoding: the **first and last** frames are decoded here — except JPEG baseline, whose
+   frames ``pixels.clean_frames`` (run on every accepted file) rebuilds and then decodes with
+   warnings as errors, the first and the last among them: decoding them here too, before the
+   rebuild, cost two more decodes of 1024² frames per ingest. ``render.iter_frame_images`` then
    decodes every frame of a re-encoded source and refuses on the first one that fails; JPEG
    baseline fragments, which are served as they are, are checked structurally instead (see
    ``render`` for what that proves and what it no longer catches).
@@ -472,6 +475,8 @@ def _check_decodable(ds: Dataset, ts: UID, geometry: _Geometry) -> None:
             "unsupported_transfer_syntax",
             f"No decoder for {ts.name} is installed on this server.",
         )
+    if ts == JPEGBaseline8Bit:
+        return  # decoded after the rebuild, by ``pixels.clean_frames`` (module doc, step 4)
     expected = (geometry.rows, geometry.columns)
     for index in sorted({0, geometry.n_frames - 1}):
         try:
