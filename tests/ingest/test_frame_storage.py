@@ -24,6 +24,7 @@ from pydicom.encaps import encapsulate, generate_frames
 from adjudication import storage
 from adjudication.dicom import inspect as inspect_module
 from adjudication.dicom import pixels
+from adjudication.dicom.deidentify import deidentify, write_dicom, write_dicom_pixels_last
 from adjudication.dicom.inspect import DicomRefused, Limits, encapsulated_fragments, inspect_file
 from adjudication.dicom.render import jpeg_structure_problem
 from adjudication.dicom.synthetic import make_synthetic_pullback
@@ -109,6 +110,28 @@ def test_a_jpeg_source_is_stored_once_and_its_frames_are_its_fragments_in_place(
     stored = pydicom.dcmread(storage.source_path(pullback))
     assert list(generate_frames(stored.PixelData, number_of_frames=FRAMES)) == fragments
     assert str(stored.PatientName) == "S-0007"
+
+
+@pytest.mark.parametrize("encoding", ["jpeg_baseline", "explicit_little"])
+def test_the_pixel_data_written_from_its_bytes_is_what_pydicom_writes(
+    tmp_path: Path, encoding: str
+) -> None:
+    """``write_dicom_pixels_last`` (the frames straight from memory) writes the same bytes as
+    pydicom and says where the frames start; native pixel data is left to pydicom."""
+    path = tmp_path / "in.dcm"
+    make_synthetic_pullback(path, n_frames=FRAMES, rows=SIZE, columns=SIZE, encoding=encoding)
+    ds = pydicom.dcmread(path)
+    deidentify(ds, subject_code="S-0007", key=b"key")
+    expected = io.BytesIO()
+    write_dicom(ds, expected)
+    start = write_dicom_pixels_last(ds, tmp_path / "out.dcm")
+    if encoding == "explicit_little":
+        assert start is None and not (tmp_path / "out.dcm").exists()
+        return
+    written = (tmp_path / "out.dcm").read_bytes()
+    assert written == expected.getvalue()
+    fragments = encapsulated_fragments(ds.PixelData)
+    assert [written[start + o : start + o + n] for o, n in fragments] == fragments_of(path)
 
 
 def test_a_reencoded_source_gets_one_frames_file_and_an_index(

@@ -4,9 +4,11 @@
 Frames are stored once: a JPEG-baseline source with one fragment per frame (always the case
 after ``pixels.clean_frames`` re-encapsulated it) is written as ``source.dcm`` only and its
 frames indexed in place; any other source gets its frames encoded into one ``frames.bin``.
-``source.dcm`` holds exactly the frame bytes ``clean_frames`` checked (written from memory in
-one call: copying them from the upload in the kernel measured no faster once the copy had to be
-compared with the checked bytes).
+``source.dcm`` holds exactly the frame bytes ``clean_frames`` checked, written from memory
+(``deidentify.write_dicom_pixels_last``: the header through pydicom, the Pixel Data straight
+from its bytes, so each frame's place in the file is known without reading it back; copying
+them from the upload in the kernel measured no faster once the copy had to be compared with
+the checked bytes).
 Everything is written under temporary names and renamed, index last, so nothing half-written
 is ever visible and a re-run after a killed worker simply writes the same files again.
 
@@ -30,7 +32,7 @@ from pathlib import Path
 from django.conf import settings
 
 from adjudication import storage
-from adjudication.dicom.deidentify import write_dicom
+from adjudication.dicom.deidentify import write_dicom, write_dicom_pixels_last
 from adjudication.dicom.inspect import InspectedPullback
 from adjudication.dicom.pixels import frame_fragments
 from adjudication.dicom.render import iter_frame_images, passthrough_applies
@@ -80,50 +82,6 @@ def _single_fragment_frames(inspected: InspectedPullback) -> list[tuple[int, int
     return frame_fragments(inspected) if passthrough_applies(inspected) else None
 
 
-def _pixel_value_offset(path: Path, value_length: int) -> int | None:
-    """Where the encapsulated Pixel Data value starts in the DICOM just written, found from
-    the end (it is the last element: tag, VR, length, value, sequence delimiter); None when
-    the file does not look like that (then the frames are copied to ``frames.bin``)."""
-    size = path.stat().st_size
-    start = size - 8 - value_length
-    header = b"\xe0\x7f\x10\x00OB\x00\x00\xff\xff\xff\xff"
-    if start < len(header):
-        return None
-    with open(path, "rb") as fh:
-        fh.seek(start - len(header))
-        if fh.read(len(header)) != header:
-            return None
-        fh.seek(size - 8)
-        if fh.read(8) != b"\xfe\xff\xdd\xe0\x00\x00\x00\x00":
-            return None
-    return start
-
-
-def _index_in_source(
-    source_tmp: Path, inspected: InspectedPullback, fragments: list[tuple[int, int]]
-) -> list[tuple[int, int]] | None:
-    """Each frame's (offset, length) in the written ``source.dcm``, each proven to point at
-    the same bytes as the fragment it names (first and last 16 bytes, whole first and last
-    frame); None when the layout is not the expected one."""
-    pixel_data = memoryview(inspected.dataset.PixelData)
-    start = _pixel_value_offset(source_tmp, len(pixel_data))
-    if start is None:
-        return None
-    entries = [(start + offset, length) for offset, length in fragments]
-    fd = os.open(source_tmp, os.O_RDONLY)
-    try:
-        for i, ((offset, length), (rel, _)) in enumerate(zip(entries, fragments, strict=True)):
-            whole = i in (0, len(entries) - 1)
-            probes = [(0, length)] if whole else [(0, 16), (max(length - 16, 0), 16)]
-            for at, count in probes:
-                count = min(count, length - at)
-                if os.pread(fd, count, offset + at) != pixel_data[rel + at : rel + at + count]:
-                    return None
-    finally:
-        os.close(fd)
-    return entries
-
-
 def _write_frames_bin(
     inspected: InspectedPullback, target: Path, progress: Callable[[int], None]
 ) -> tuple[str, list[tuple[int, int]]]:
@@ -160,9 +118,10 @@ def store_frames(
     entries: list[tuple[int, int]] | None = None
     fragments = _single_fragment_frames(inspected)
     if fragments is not None:  # rewritten and checked by ``pixels.clean_frames``
-        write_dicom(inspected.dataset, source_tmp)
-        entries = _index_in_source(source_tmp, inspected, fragments)
-        content_type = "image/jpeg"
+        start = write_dicom_pixels_last(inspected.dataset, source_tmp)
+        if start is not None:  # the frames are where it wrote them
+            entries = [(start + offset, length) for offset, length in fragments]
+            content_type = "image/jpeg"
     if entries is None:  # re-encoded, several fragments per frame, or an unexpected layout
         content_type, entries = _write_frames_bin(inspected, bin_tmp, progress)
         if not source_tmp.exists():
