@@ -169,33 +169,34 @@ _MAY_FOLLOW_FF[0x00] = True
 _MAY_FOLLOW_FF[0xD0:0xD8] = True
 
 
-def _scan_end(data: bytes, start: int) -> int:
-    """Where the entropy-coded data that begins at ``start`` ends: the first 0xFF that starts
-    a marker other than a restart marker.
+def _scan_end(data: bytes, start: int, end: int) -> int:
+    """Where the entropy-coded data that begins at ``start`` ends (the stream ends at
+    ``end``): the first 0xFF that starts a marker other than a restart marker.
 
     Fast path (the usual frame: one scan, then EOI): if every 0xFF between ``start`` and the
     last EOI is a stuffed 0xFF 0x00 or a restart marker, the scan ends at that EOI — checked
     with numpy over the whole scan (the byte after each 0xFF) instead of walking every 0xFF in
     Python.
     """
-    eoi = data.rfind(b"\xff\xd9", start)
+    eoi = data.rfind(b"\xff\xd9", start, end)
     if eoi >= start:
         scan = np.frombuffer(data, dtype=np.uint8, count=eoi - start + 1, offset=start)
         after_ff = scan[np.flatnonzero(scan[:-1] == 0xFF) + 1]  # the EOI's 0xFF ends ``scan``
         if bool(_MAY_FOLLOW_FF[after_ff].all()):
             return eoi
-    found = _MARKER_AFTER_SCAN.search(data, start)
+    found = _MARKER_AFTER_SCAN.search(data, start, end)
     if found is None:
         raise JpegMalformed("cut short (it does not end with an EOI marker)")
     return found.start()
 
 
-def _segment_end(data: bytes, pos: int, marker: int) -> int:
-    """Where the segment whose length field starts at ``pos`` ends (checked)."""
-    if pos + 2 > len(data):
+def _segment_end(data: bytes, pos: int, marker: int, end: int) -> int:
+    """Where the segment whose length field starts at ``pos`` ends (checked against the
+    stream's ``end``)."""
+    if pos + 2 > end:
         raise JpegMalformed("malformed (a segment runs past the end)")
     (length,) = struct.unpack_from(">H", data, pos)
-    if length < 2 or pos + length > len(data):
+    if length < 2 or pos + length > end:
         raise JpegMalformed(f"malformed (segment 0xFF{marker:02X} runs past the end)")
     return pos + int(length)
 
@@ -222,18 +223,17 @@ class _Interpretation:
         )
 
 
-def _next_marker(data: bytes, pos: int) -> tuple[int, int]:
+def _next_marker(data: bytes, pos: int, end: int) -> tuple[int, int]:
     """The next marker at or after ``pos`` and the position after it, skipping what libjpeg's
     ``next_marker`` skips: bytes that are not 0xFF, 0xFF fill bytes and 0xFF 0x00 pairs."""
-    size = len(data)
     while True:
-        at = data.find(b"\xff", pos)
+        at = data.find(b"\xff", pos, end)
         if at < 0:
             raise JpegMalformed("cut short (it does not end with an EOI marker)")
         at += 1
-        while at < size and data[at] == 0xFF:
+        while at < end and data[at] == 0xFF:
             at += 1
-        if at >= size:
+        if at >= end:
             raise JpegMalformed("cut short (it does not end with an EOI marker)")
         if data[at] != 0x00:
             return data[at], at + 1
@@ -246,28 +246,38 @@ def clean_jpeg(data: bytes, *, rows: int, columns: int, components: int) -> byte
     JPEG of ``columns``×``rows`` with ``components`` components. A frame that already is
     exactly that (the usual case) is returned as the same object, without a copy."""
     data = bytes(data)
-    if len(data) < 4 or not data.startswith(SOI):
+    cleaned = clean_jpeg_in(data, 0, len(data), rows=rows, columns=columns, components=components)
+    return data if cleaned is None else cleaned
+
+
+def clean_jpeg_in(
+    data: bytes, start: int, end: int, *, rows: int, columns: int, components: int
+) -> bytes | None:
+    """:func:`clean_jpeg` of the stream ``data[start:end]``, read where it lies (a frame
+    inside a pullback's Pixel Data is never copied out to be checked): None when those bytes
+    already are the rebuilt frame, else the rebuilt frame."""
+    if end - start < 4 or not data.startswith(SOI, start):
         raise JpegMalformed("not a JPEG stream (no SOI marker)")
     header = _Header(rows, columns, components)
     kept: list[tuple[int, int]] = []  # (start, stop) of each kept piece of ``data``
     interpretation = _Interpretation()
     scans = 0
-    pos = 2
+    pos = start + 2
     while True:
-        marker, pos = _next_marker(data, pos)
+        marker, pos = _next_marker(data, pos, end)
         if marker == 0xD9:
             if scans == 0:
                 raise JpegMalformed("malformed (no scan before the end)")
             break
         if marker == 0xD8:
-            raise JpegMalformed(f"malformed (a second SOI marker at byte {pos - 2})")
+            raise JpegMalformed(f"malformed (a second SOI marker at byte {pos - 2 - start})")
         if marker in _NO_LENGTH:
             continue  # TEM / a restart marker outside a scan: nothing a decoder uses
-        end = _segment_end(data, pos, marker)
-        payload = memoryview(data)[pos + 2 : end]
+        segment_end = _segment_end(data, pos, marker, end)
+        payload = memoryview(data)[pos + 2 : segment_end]
         if marker == _SOS:
             header.sos(payload)
-            scan_end = _scan_end(data, end)
+            scan_end = _scan_end(data, segment_end, end)
             kept.append((pos - 2, scan_end))  # the scan header and its entropy-coded data
             scans += 1
             pos = scan_end
@@ -275,24 +285,29 @@ def clean_jpeg(data: bytes, *, rows: int, columns: int, components: int) -> byte
         if marker in _APP:
             interpretation.app(marker, payload)
         elif header.segment(marker, payload, after_scan=scans > 0):
-            kept.append((pos - 2, end))
-        pos = end
-    return _assemble(data, interpretation.segments(), kept, eoi_at=pos - 2)
+            kept.append((pos - 2, segment_end))
+        pos = segment_end
+    return _assemble(data, start, end, interpretation.segments(), kept, eoi_at=pos - 2)
 
 
 def _assemble(
-    data: bytes, interpretation: bytes, kept: list[tuple[int, int]], eoi_at: int
-) -> bytes:
-    """SOI + ``interpretation`` + the kept pieces + EOI; ``data`` itself when that is what
-    it already holds (allowing DICOM's one 0x00 of even-length padding after EOI)."""
-    at = 2 + len(interpretation)
-    contiguous = data[2:at] == interpretation
-    for start, stop in kept:
-        contiguous = contiguous and start == at
-        at = stop
-    tail = data[at:]
-    if contiguous and at == eoi_at and tail in (EOI, EOI + b"\x00") and len(data) % 2 == 0:
-        return data
+    data: bytes,
+    start: int,
+    end: int,
+    interpretation: bytes,
+    kept: list[tuple[int, int]],
+    eoi_at: int,
+) -> bytes | None:
+    """SOI + ``interpretation`` + the kept pieces + EOI; None when ``data[start:end]`` already
+    holds exactly that (allowing DICOM's one 0x00 of even-length padding after EOI)."""
+    at = start + 2 + len(interpretation)
+    contiguous = data[start + 2 : at] == interpretation
+    for piece_start, piece_stop in kept:
+        contiguous = contiguous and piece_start == at
+        at = piece_stop
+    tail = data[at:end]
+    if contiguous and at == eoi_at and tail in (EOI, EOI + b"\x00") and (end - start) % 2 == 0:
+        return None
     view = memoryview(data)
     return b"".join([SOI, interpretation, *(view[a:b] for a, b in kept), EOI])
 

@@ -2,12 +2,13 @@
 
 Run at ingest on the accepted (``inspect``) dataset, before it is written anywhere:
 
-- JPEG baseline: every frame through ``jpeg.clean_jpeg`` (marker walk, structural checks,
-  rebuilt from the decoder's segments), then the first, the last, ``DECODE_SAMPLE`` random
-  frames and every frame whose last bytes before EOI read as text
-  (``looks_like_text_before_eoi``) decoded with warnings as errors (``jpeg.hidden_bytes_problem``): bytes hidden inside
-  the entropy-coded data refuse the file (code ``hidden_data``), any other decoder complaint
-  refuses it as corrupt (code ``truncated``).
+- JPEG baseline: every frame through ``jpeg.clean_jpeg_in`` where it lies in the Pixel Data
+  (never copied out: marker walk, structural checks, rebuilt from the decoder's segments),
+  then the first, the last, ``DECODE_SAMPLE`` random frames and every frame whose last bytes
+  before EOI read as text (``looks_like_text_before_eoi``) decoded with warnings as errors
+  (``jpeg.hidden_bytes_problem``): bytes hidden inside the entropy-coded data refuse the file
+  (code ``hidden_data``), any other decoder complaint refuses it as corrupt (code
+  ``truncated``).
 - JPEG-LS and JPEG 2000: every frame through ``codestreams``; the first and the last frame are
   decoded before and after and must give the same pixels.
 - RLE and native pixel data carry no metadata: untouched.
@@ -37,7 +38,7 @@ from pydicom.uid import (
 
 from .codestreams import CodestreamMalformed, clean_jpeg_2000, clean_jpeg_ls
 from .inspect import DicomRefused, InspectedPullback, encapsulated_fragments
-from .jpeg import JpegMalformed, clean_jpeg, hidden_bytes_problem, is_hidden_bytes_warning
+from .jpeg import JpegMalformed, clean_jpeg_in, hidden_bytes_problem, is_hidden_bytes_warning
 
 # JPEG-baseline frames decoded (warnings as errors) besides the first and the last.
 DECODE_SAMPLE = 8
@@ -56,13 +57,15 @@ def decode_sample(n_frames: int, sample: int = DECODE_SAMPLE) -> set[int]:
 _TEXT_PROBE_BYTES = 8
 
 
-def looks_like_text_before_eoi(data: bytes) -> bool:
-    """True when the bytes right before EOI read as text (ASCII or UTF-16LE): then the frame
-    is decoded too, whether or not it is in the random sample. Entropy-coded data ends in
-    such a run by chance in about 1 frame in 3,000, which only costs one decode."""
-    end = data.rfind(b"\xff\xd9")
-    tail = data[max(end - 2 * _TEXT_PROBE_BYTES, 0) : end]
-    if len(tail) < 2 * _TEXT_PROBE_BYTES:
+def looks_like_text_before_eoi(data: bytes, start: int = 0, end: int | None = None) -> bool:
+    """True when the bytes right before EOI (of the stream ``data[start:end]``) read as text
+    (ASCII or UTF-16LE): then the frame is decoded too, whether or not it is in the random
+    sample. Entropy-coded data ends in such a run by chance in about 1 frame in 3,000, which
+    only costs one decode."""
+    end = len(data) if end is None else end
+    eoi = data.rfind(b"\xff\xd9", start, end)
+    tail = data[max(eoi - 2 * _TEXT_PROBE_BYTES, start) : eoi]
+    if eoi < 0 or len(tail) < 2 * _TEXT_PROBE_BYTES:
         return False
     ascii_tail = tail[-_TEXT_PROBE_BYTES:]
     utf16 = tail[0::2] if tail[1::2] == bytes(_TEXT_PROBE_BYTES) else b""
@@ -106,27 +109,54 @@ def source_frames(inspected: InspectedPullback) -> list[bytes]:
     return frames
 
 
+Frame = bytes | memoryview
+
+
+def _jpeg_streams(inspected: InspectedPullback) -> list[tuple[bytes, int, int]]:
+    """Each frame as (buffer, start, end): where it lies in the Pixel Data value in the usual
+    layout (one fragment per frame: nothing copied), else a frame of its own."""
+    fragments = frame_fragments(inspected)
+    if fragments is not None:
+        data = inspected.dataset.PixelData
+        return [(data, offset, offset + length) for offset, length in fragments]
+    return [(frame, 0, len(frame)) for frame in source_frames(inspected)]
+
+
 def _clean_jpeg_frames(
-    inspected: InspectedPullback, frames: list[bytes], on_frame: Callable[[int], None] | None
-) -> list[bytes]:
-    cleaned = []
-    for index, data in enumerate(frames):
+    inspected: InspectedPullback, on_frame: Callable[[int], None] | None
+) -> tuple[list[Frame], int]:
+    """Every frame through ``jpeg.clean_jpeg_in`` where it lies, then the decode checks
+    (module doc); returns the frames (unchanged ones as views of the source, never copied)
+    and how many changed."""
+    cleaned: list[Frame] = []
+    changed = 0
+    suspects = set()
+    for index, (buffer, start, end) in enumerate(_jpeg_streams(inspected)):
         try:
-            cleaned.append(
-                clean_jpeg(
-                    data,
-                    rows=inspected.rows,
-                    columns=inspected.columns,
-                    components=inspected.samples_per_pixel,
-                )
+            rebuilt = clean_jpeg_in(
+                buffer,
+                start,
+                end,
+                rows=inspected.rows,
+                columns=inspected.columns,
+                components=inspected.samples_per_pixel,
             )
         except JpegMalformed as exc:
             raise DicomRefused("truncated", f"Frame {index} is a broken JPEG: {exc}.") from exc
+        if rebuilt is None or rebuilt == buffer[start:end]:
+            cleaned.append(memoryview(buffer)[start:end])
+            if looks_like_text_before_eoi(buffer, start, end):
+                suspects.add(index)
+        else:
+            cleaned.append(rebuilt)
+            changed += 1
+            if looks_like_text_before_eoi(rebuilt):
+                suspects.add(index)
         if on_frame is not None:
             on_frame(index)
-    suspects = {i for i, data in enumerate(cleaned) if looks_like_text_before_eoi(data)}
     for index in sorted(decode_sample(len(cleaned)) | suspects):
-        problem = hidden_bytes_problem(cleaned[index], components=inspected.samples_per_pixel)
+        frame = bytes(cleaned[index])
+        problem = hidden_bytes_problem(frame, components=inspected.samples_per_pixel)
         if problem is None:
             continue
         if is_hidden_bytes_warning(problem):
@@ -137,7 +167,7 @@ def _clean_jpeg_frames(
                 "the imaging system.",
             )
         raise DicomRefused("truncated", f"Frame {index} is a broken JPEG ({problem}).")
-    return cleaned
+    return cleaned, changed
 
 
 _ITEM_TAG = b"\xfe\xff\x00\xe0"
@@ -153,10 +183,10 @@ def frame_fragments(inspected: InspectedPullback) -> list[tuple[int, int]] | Non
     return fragments if len(fragments) == inspected.n_frames else None
 
 
-def _encapsulate(frames: list[bytes]) -> bytes:
+def _encapsulate(frames: list[Frame]) -> bytes:
     """PS3.5 A.4 encapsulation, one fragment per frame (odd lengths padded with one 0x00)
     and a Basic Offset Table — what ``pydicom.encaps.encapsulate`` writes, joined once."""
-    parts: list[bytes] = []
+    parts: list[Frame] = []
     offsets: list[int] = []
     position = 0
     for frame in frames:
@@ -203,13 +233,16 @@ def clean_frames(
     if not inspected.is_encapsulated or ts not in (_LS | _J2K | {JPEGBaseline8Bit}):
         return 0
     ds = inspected.dataset
-    frames = source_frames(inspected)
+    cleaned: list[Frame]
     if ts == JPEGBaseline8Bit:
-        cleaned = _clean_jpeg_frames(inspected, frames, on_frame)
+        cleaned, changed = _clean_jpeg_frames(inspected, on_frame)
     else:
-        cleaned = _clean_other(inspected, frames, clean_jpeg_ls if ts in _LS else clean_jpeg_2000)
-    changed = sum(1 for a, b in zip(frames, cleaned, strict=True) if a is not b and a != b)
-    del frames
+        frames = source_frames(inspected)
+        cleaned = list(
+            _clean_other(inspected, frames, clean_jpeg_ls if ts in _LS else clean_jpeg_2000)
+        )
+        changed = sum(1 for a, b in zip(frames, cleaned, strict=True) if a is not b and a != b)
+        del frames
     if not changed and frame_fragments(inspected) is not None:
         return 0  # nothing to drop: the pixel data stays as it is, no copy
     checked = sorted({0, len(cleaned) - 1}) if ts != JPEGBaseline8Bit else []

@@ -25,6 +25,7 @@ from adjudication.dicom.codestreams import CodestreamMalformed, clean_jpeg_2000,
 from adjudication.dicom.jpeg import (
     JpegMalformed,
     clean_jpeg,
+    clean_jpeg_in,
     hidden_bytes_problem,
     is_hidden_bytes_warning,
     jpeg_structure_problem,
@@ -225,7 +226,7 @@ def test_the_fast_scan_end_agrees_with_a_marker_by_marker_walk(scan: bytes) -> N
 
     expected = _MARKER_AFTER_SCAN.search(scan, 0)
     assert expected is not None
-    assert _scan_end(scan, 0) == expected.start()
+    assert _scan_end(scan, 0, len(scan)) == expected.start()
 
 
 def test_text_right_before_eoi_marks_a_frame_for_decoding_outside_the_sample() -> None:
@@ -296,3 +297,38 @@ def test_mangled_codestreams_are_cleaned_or_refused_never_crash(
         clean(bytes(data))
     except CodestreamMalformed:
         pass
+
+
+def _outcome(call: Any) -> bytes | str:
+    try:
+        return call()
+    except JpegMalformed as exc:
+        return f"refused: {exc}"
+
+
+@given(
+    flips=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)), max_size=4),
+    cut=st.integers(min_value=0, max_value=4000),
+    plant=st.sampled_from(list(PLANTS)),
+    before=st.binary(max_size=30),
+    after=st.sampled_from([b"", b"\xff\xd9", b"\xff\xd8\xff\xfe\x00\x04ab\xff\xd9", b"\x00" * 7]),
+)
+@settings(max_examples=300, deadline=None)
+def test_a_frame_checked_where_it_lies_in_the_pixel_data_is_checked_as_alone(
+    flips: list[tuple[int, int]], cut: int, plant: str, before: bytes, after: bytes
+) -> None:
+    """``clean_jpeg_in`` (frames read inside the whole Pixel Data, never copied out) gives what
+    ``clean_jpeg`` gives the frame alone, whatever surrounds it: the same refusal, the same
+    rebuilt frame, or None exactly when the frame is already clean."""
+    data = bytearray(PLANTS[plant](_FUZZ_BASE) if cut % 2 else _FUZZ_BASE)
+    for at, value in flips:
+        data[at % len(data)] = value
+    frame = bytes(data[: len(data) - cut % len(data)] if cut % 3 == 0 else data)
+    alone = _outcome(lambda: clean_jpeg(frame, rows=SIZE, columns=SIZE, components=1))
+    buffer = before + frame + after
+    inside = _outcome(
+        lambda: clean_jpeg_in(
+            buffer, len(before), len(before) + len(frame), rows=SIZE, columns=SIZE, components=1
+        )
+    )
+    assert (frame if inside is None else inside) == alone

@@ -31,7 +31,7 @@ def test_the_fast_path_finds_what_the_marker_walk_finds(pieces: list[bytes], eoi
     data = head + b"".join(pieces) + (b"\xff\xd9" if eoi else b"")
     expected = reference(data, len(head))
     try:
-        got: int | None = _scan_end(data, len(head))
+        got: int | None = _scan_end(data, len(head), len(data))
     except JpegMalformed:
         got = None
     assert got == expected
@@ -40,6 +40,6 @@ def test_the_fast_path_finds_what_the_marker_walk_finds(pieces: list[bytes], eoi
 def test_a_clean_scan_ends_at_its_eoi_and_a_hidden_marker_ends_it_early() -> None:
     scan = b"\x12\xff\x00\x34\xff\xd3\x56"
     data = b"\xff\xd8" + scan + b"\xff\xd9"
-    assert _scan_end(data, 2) == 2 + len(scan)
+    assert _scan_end(data, 2, len(data)) == 2 + len(scan)
     hidden = b"\xff\xd8" + b"\x12\xff\xfeNAME" + scan + b"\xff\xd9"
-    assert _scan_end(hidden, 2) == 3
+    assert _scan_end(hidden, 2, len(hidden)) == 3
