@@ -274,6 +274,12 @@ def write_atomically(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def incoming_dir() -> Path:
+    """Where the reverse proxy writes raw uploads for the app to take (``UPLOAD_PROXY_TOKEN``;
+    the same filesystem as staging: a rename)."""
+    return Path(settings.MEDIA_ROOT) / "incoming"
+
+
 def new_staging_dir() -> Path:
     """A fresh folder for one upload request (same filesystem as the pullbacks: renames)."""
     path = Path(settings.MEDIA_ROOT) / "staging" / uuid.uuid4().hex

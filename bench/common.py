@@ -30,6 +30,8 @@ APP_ENV = {
     "CSRF_COOKIE_SECURE": "false",
     "SECURE_HSTS_SECONDS": "0",
     "LOG_LEVEL": "WARNING",
+    # nginx writes raw uploads to files the app takes by name, as bin/serve has it.
+    "UPLOAD_PROXY_TOKEN": "bench-upload-" + "t" * 40,
 }
 
 
@@ -105,6 +107,7 @@ def start_nginx(
             "APP_UPSTREAM": f"127.0.0.1:{app_port}",
             "MEDIA_ROOT": str(media_root),
             "STATIC_ROOT": str(static_root),
+            "UPLOAD_PROXY_TOKEN": APP_ENV["UPLOAD_PROXY_TOKEN"],
         },
         workers=workers,
         user="root" if os.geteuid() == 0 else None,

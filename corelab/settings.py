@@ -8,6 +8,7 @@ with the development secret key.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -359,6 +360,14 @@ FRAME_GRANT_TTL_S = env_int("FRAME_GRANT_TTL_S", 30)
 # frame bytes itself (development, tests, a single process without a proxy).
 FRAMES_VIA_PROXY = env_bool("FRAMES_VIA_PROXY", False)
 FRAMES_PROXY_LOCATION = env_str("FRAMES_PROXY_LOCATION", "/_frames/")
+# Raw DICOM uploads (Content-Type: application/dicom) written to a file by nginx itself
+# (bin/serve): nginx stores the body under MEDIA_ROOT/incoming/ and passes the app the file's
+# name with this token (X-Upload-File, X-Upload-Token); the app moves the file into staging
+# instead of reading 50 MB through the proxy. Empty: off (the app reads the body). The token is
+# what proves the name came from nginx: at least 32 letters, digits, '-' or '_'.
+UPLOAD_PROXY_TOKEN = env_secret("UPLOAD_PROXY_TOKEN", "")
+if UPLOAD_PROXY_TOKEN and not re.fullmatch(r"[A-Za-z0-9_-]{32,}", UPLOAD_PROXY_TOKEN):
+    raise ImproperlyConfigured("UPLOAD_PROXY_TOKEN must be 32 or more letters, digits, - or _")
 # Most frames one batched request (GET /api/v1/pullbacks/{id}/frames/?start=&count=) returns.
 FRAMES_BATCH_MAX_COUNT = env_int("FRAMES_BATCH_MAX_COUNT", 64)
 # Ingest progress (cache key per pullback) is written every this many frames.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -40,6 +41,8 @@ SERVE_SWITCHES = {
     "SESSION_COOKIE_SECURE": "false",
     "CSRF_COOKIE_SECURE": "false",
     "SECURE_HSTS_SECONDS": "0",
+    # nginx writes raw uploads to files the app takes by name (adjudication/uploads_proxy.py).
+    "UPLOAD_PROXY_TOKEN": secrets.token_urlsafe(32),
 }
 
 
@@ -93,9 +96,12 @@ def running(
 
 
 @contextmanager
-def nginx_in_front(folder: Path, *, app: str, media_root: Path, static_root: Path) -> Iterator[str]:
+def nginx_in_front(
+    folder: Path, *, app: str, media_root: Path, static_root: Path, upload_token: str = ""
+) -> Iterator[str]:
     """nginx with bin/serve's configuration on a free loopback port, in front of ``app``
-    (``host:port``); yields its base URL."""
+    (``host:port``); yields its base URL. ``upload_token``: nginx writes raw uploads to files
+    for the app (``UPLOAD_PROXY_TOKEN``, which the app must have too); empty: off."""
     if NGINX is None:
         raise RuntimeError("nginx is not installed (bin/test installs Debian's nginx-light)")
     sys.path.insert(0, str(ROOT / "deploy"))
@@ -109,6 +115,7 @@ def nginx_in_front(folder: Path, *, app: str, media_root: Path, static_root: Pat
         "APP_UPSTREAM": app,
         "MEDIA_ROOT": str(media_root),
         "STATIC_ROOT": str(static_root),
+        "UPLOAD_PROXY_TOKEN": upload_token,
     }
     # Test folders are private to their owner: as root, nginx's workers run as that owner.
     user = pwd.getpwuid(os.geteuid()).pw_name if os.geteuid() == 0 else None
@@ -148,6 +155,7 @@ def served_app(folder: Path, env: dict[str, str]) -> Iterator[ServedApp]:
             app=f"127.0.0.1:{app_port}",
             media_root=Path(env["MEDIA_ROOT"]),
             static_root=static_root,
+            upload_token=env["UPLOAD_PROXY_TOKEN"],
         ) as url,
     ):
         yield ServedApp(url=url, access_log=access_log)

@@ -23,6 +23,7 @@ from adjudication.models.pullback import Timepoint
 from adjudication.roles import Action, Role
 from adjudication.services import ingest, studies
 from adjudication.types import request_user
+from adjudication.uploads_proxy import handed_over_file
 
 from .common import coordinated_study_or_404, require_action
 from .parsers import BoundedJSONParser
@@ -261,23 +262,25 @@ class StudyViewSet(
 
     def _pullbacks_create_from_raw_body(self, request: Request, study: Study) -> Response:
         """``Content-Type: application/dicom``: the body is the file, streamed to staging as
-        it is read (no multipart parsing); the form fields come as query parameters."""
+        it is read (no multipart parsing), or behind bin/serve's nginx a file it wrote and
+        the app moves (``uploads_proxy``); the form fields come as query parameters."""
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
         query = request.query_params
+        name = query.get("filename") or "upload.dcm"
+        handed_over = handed_over_file(request)  # written to a file by nginx (uploads_proxy)
+        if handed_over is not None:
+            source = ingest.UploadSource(name, None, handed_over.stat().st_size, handed_over)
+        else:
+            # DRF's stream is the WSGI input itself (None for an empty body).
+            stream = request.stream if request.stream is not None else io.BytesIO()
+            source = ingest.UploadSource(name, stream, length)
         pullbacks = ingest.pullbacks_create_from_upload(
             study=study,
             actor=request_user(request),
-            sources=[
-                ingest.UploadSource(
-                    query.get("filename") or "upload.dcm",
-                    # DRF's stream is the WSGI input itself (None for an empty body).
-                    request.stream if request.stream is not None else io.BytesIO(),
-                    length,
-                )
-            ],
+            sources=[source],
             subject_code=query.get("subject_code", ""),
             timepoint=query.get("timepoint", ""),
             lesion=query.get("lesion", ""),

@@ -39,3 +39,15 @@ def test_web_and_worker_wait_for_healthy_services_and_share_settings() -> None:
         assert env["REDIS_URL"].startswith("redis://")
     # web and worker must read and write the same media volume (uploads, frames)
     assert set(services["worker"]["volumes"]) <= set(services["web"]["volumes"])
+
+
+def test_every_name_the_nginx_template_uses_is_set_for_the_nginx_service() -> None:
+    """The nginx image fills in only the variables its environment defines: a name left out
+    stays ``${NAME}`` in the configuration and nginx refuses to start."""
+    import re
+
+    template = (ROOT / "deploy/nginx.conf.template").read_text().splitlines()
+    code = "\n".join(line for line in template if not line.lstrip().startswith("#"))
+    names = set(re.findall(r"\$\{([A-Z_]+)\}", code))
+    assert names >= {"LISTEN", "APP_UPSTREAM", "UPLOAD_PROXY_TOKEN", "UPLOAD_DIR"}
+    assert names <= set(load()["services"]["nginx"]["environment"])

@@ -12,8 +12,10 @@ row and no file behind.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -54,11 +56,14 @@ def _validate_upload_fields(subject_code: str, timepoint: str, lesion: str) -> N
 
 @dataclass(frozen=True)
 class UploadSource:
-    """One uploaded file: a DICOM or a zip of DICOMs. ``size_bytes`` as declared (or None)."""
+    """One uploaded file: a DICOM or a zip of DICOMs. ``size_bytes`` as declared (or None).
+    ``path``: the upload is already this file (the reverse proxy wrote it,
+    ``adjudication.uploads_proxy``): moved into staging, not copied; ``fileobj`` unused."""
 
     name: str
-    fileobj: IO[bytes]
+    fileobj: IO[bytes] | None
     size_bytes: int | None = None
+    path: Path | None = None
 
 
 def _too_large(what: str) -> Refused:
@@ -79,6 +84,22 @@ def _copy(source: IO[bytes], target: Path, budget: ByteBudget | None, what: str)
             written += len(chunk)
             out.write(chunk)
     return written
+
+
+def _take(source: Path, target: Path, budget: ByteBudget, what: str) -> int:
+    """Move the file ``source`` to ``target`` (copied when on another filesystem); its size
+    counts against ``budget``."""
+    size = source.stat().st_size
+    if not budget.take(size):
+        raise _too_large(what)
+    try:
+        os.replace(source, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        shutil.copyfile(source, target)
+        source.unlink(missing_ok=True)
+    return size
 
 
 def _check_dicom_member(path: Path, name: str) -> None:
@@ -120,7 +141,11 @@ def _stage(sources: Sequence[UploadSource], staging: Path) -> list[tuple[str, Pa
     for index, source in enumerate(sources):
         name = os.path.basename(source.name or "") or f"upload-{index + 1}"
         raw = staging / f"upload-{index:05d}"
-        size = _copy(source.fileobj, raw, budget, f"The upload ({name!r})")
+        if source.path is not None:
+            size = _take(source.path, raw, budget, f"The upload ({name!r})")
+        else:
+            assert source.fileobj is not None
+            size = _copy(source.fileobj, raw, budget, f"The upload ({name!r})")
         if size == 0:
             raise FieldError("file", f"{name!r} is empty", code="empty")
         if is_zip(raw):
