@@ -428,34 +428,46 @@ _PIXEL_DATA_HEADER = b"\xe0\x7f\x10\x00OB\x00\x00\xff\xff\xff\xff"  # OB, undefi
 _SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
 
 
-def write_dicom_pixels_last(ds: Dataset, path: str | Path) -> int | None:
+def write_dicom_pixels_last(
+    ds: Dataset, path: str | Path, pixel_value: memoryview | None = None
+) -> int | None:
     """:func:`write_dicom` for a data set whose last element is encapsulated Pixel Data
     (explicit VR little endian, as every compressed transfer syntax is): the header through
     pydicom, then the Pixel Data written straight from its bytes — pydicom would first copy
-    them into a buffer of its own. The same bytes as :func:`write_dicom` (tested). Returns
-    where the Pixel Data value starts in the file, or None, having written nothing, when the
-    data set is not of that form (the caller writes it with :func:`write_dicom`)."""
+    them into a buffer of its own. ``pixel_value``: the value, when the data set holds no
+    Pixel Data element (``inspect.MappedPixels``: it is still in the uploaded file). The same
+    bytes as :func:`write_dicom` (tested). Returns where the Pixel Data value starts in the
+    file, or None, having written nothing, when the data set is not of that form (the caller
+    writes it with :func:`write_dicom`)."""
     meta = getattr(ds, "file_meta", None)
     syntax = UID(str(meta.get("TransferSyntaxUID", ""))) if meta is not None else UID("")
     if not (syntax.is_compressed and syntax.is_little_endian and not syntax.is_implicit_VR):
         return None
-    if _PIXEL_DATA not in ds or max(ds.keys()) != _PIXEL_DATA:
+    element = None
+    if pixel_value is None:
+        if _PIXEL_DATA not in ds or max(ds.keys()) != _PIXEL_DATA:
+            return None
+        element = ds[_PIXEL_DATA]
+        if not (
+            element.is_undefined_length and element.VR == "OB" and isinstance(element.value, bytes)
+        ):
+            return None
+        value: bytes | memoryview = element.value
+        del ds[_PIXEL_DATA]
+    elif _PIXEL_DATA in ds or (len(ds) and max(ds.keys()) > _PIXEL_DATA):
         return None
-    element = ds[_PIXEL_DATA]
-    if not (
-        element.is_undefined_length and element.VR == "OB" and isinstance(element.value, bytes)
-    ):
-        return None
-    del ds[_PIXEL_DATA]
+    else:
+        value = pixel_value
     try:
         header = io.BytesIO()
         write_dicom(ds, header)
     finally:
-        ds[_PIXEL_DATA] = element
+        if element is not None:
+            ds[_PIXEL_DATA] = element
     head = header.getvalue()
     with open(path, "wb") as out:
         out.write(head)
         out.write(_PIXEL_DATA_HEADER)
-        out.write(element.value)
+        out.write(value)
         out.write(_SEQUENCE_DELIMITER)
     return len(head) + len(_PIXEL_DATA_HEADER)

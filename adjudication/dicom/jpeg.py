@@ -35,6 +35,7 @@ EOI after the last scan (a stream cut before its EOI is refused).
 
 from __future__ import annotations
 
+import mmap
 import re
 import struct
 
@@ -169,7 +170,11 @@ _MAY_FOLLOW_FF[0x00] = True
 _MAY_FOLLOW_FF[0xD0:0xD8] = True
 
 
-def _scan_end(data: bytes, start: int, end: int) -> int:
+# A JPEG stream's container: bytes, or a read-only mapping of the uploaded file.
+Buffer = bytes | mmap.mmap
+
+
+def _scan_end(data: Buffer, start: int, end: int) -> int:
     """Where the entropy-coded data that begins at ``start`` ends (the stream ends at
     ``end``): the first 0xFF that starts a marker other than a restart marker.
 
@@ -190,7 +195,7 @@ def _scan_end(data: bytes, start: int, end: int) -> int:
     return found.start()
 
 
-def _segment_end(data: bytes, pos: int, marker: int, end: int) -> int:
+def _segment_end(data: Buffer, pos: int, marker: int, end: int) -> int:
     """Where the segment whose length field starts at ``pos`` ends (checked against the
     stream's ``end``)."""
     if pos + 2 > end:
@@ -223,7 +228,7 @@ class _Interpretation:
         )
 
 
-def _next_marker(data: bytes, pos: int, end: int) -> tuple[int, int]:
+def _next_marker(data: Buffer, pos: int, end: int) -> tuple[int, int]:
     """The next marker at or after ``pos`` and the position after it, skipping what libjpeg's
     ``next_marker`` skips: bytes that are not 0xFF, 0xFF fill bytes and 0xFF 0x00 pairs."""
     while True:
@@ -251,12 +256,12 @@ def clean_jpeg(data: bytes, *, rows: int, columns: int, components: int) -> byte
 
 
 def clean_jpeg_in(
-    data: bytes, start: int, end: int, *, rows: int, columns: int, components: int
+    data: Buffer, start: int, end: int, *, rows: int, columns: int, components: int
 ) -> bytes | None:
     """:func:`clean_jpeg` of the stream ``data[start:end]``, read where it lies (a frame
-    inside a pullback's Pixel Data is never copied out to be checked): None when those bytes
-    already are the rebuilt frame, else the rebuilt frame."""
-    if end - start < 4 or not data.startswith(SOI, start):
+    inside a pullback's Pixel Data — bytes, or the mapped file — is never copied out to be
+    checked): None when those bytes already are the rebuilt frame, else the rebuilt frame."""
+    if end - start < 4 or data[start : start + 2] != SOI:  # (a mapped file has no startswith)
         raise JpegMalformed("not a JPEG stream (no SOI marker)")
     header = _Header(rows, columns, components)
     kept: list[tuple[int, int]] = []  # (start, stop) of each kept piece of ``data``
@@ -291,7 +296,7 @@ def clean_jpeg_in(
 
 
 def _assemble(
-    data: bytes,
+    data: Buffer,
     start: int,
     end: int,
     interpretation: bytes,

@@ -38,7 +38,13 @@ from pydicom.uid import (
 
 from .codestreams import CodestreamMalformed, clean_jpeg_2000, clean_jpeg_ls
 from .inspect import DicomRefused, InspectedPullback, encapsulated_fragments
-from .jpeg import JpegMalformed, clean_jpeg_in, hidden_bytes_problem, is_hidden_bytes_warning
+from .jpeg import (
+    Buffer,
+    JpegMalformed,
+    clean_jpeg_in,
+    hidden_bytes_problem,
+    is_hidden_bytes_warning,
+)
 
 # JPEG-baseline frames decoded (warnings as errors) besides the first and the last.
 DECODE_SAMPLE = 8
@@ -57,7 +63,7 @@ def decode_sample(n_frames: int, sample: int = DECODE_SAMPLE) -> set[int]:
 _TEXT_PROBE_BYTES = 8
 
 
-def looks_like_text_before_eoi(data: bytes, start: int = 0, end: int | None = None) -> bool:
+def looks_like_text_before_eoi(data: Buffer, start: int = 0, end: int | None = None) -> bool:
     """True when the bytes right before EOI (of the stream ``data[start:end]``) read as text
     (ASCII or UTF-16LE): then the frame is decoded too, whether or not it is in the random
     sample. Entropy-coded data ends in such a run by chance in about 1 frame in 3,000, which
@@ -82,8 +88,9 @@ def source_frames(inspected: InspectedPullback) -> list[bytes]:
     if fragments is not None:
         # The usual layout: sliced straight from the fragment table (pydicom's generator
         # reads it item by item through a file object, 6× slower).
-        view = memoryview(ds.PixelData)
+        view = inspected.pixel_view()
         return [bytes(view[offset : offset + length]) for offset, length in fragments]
+    inspected.load_pixel_data()
     extended = None
     if "ExtendedOffsetTable" in ds and "ExtendedOffsetTableLengths" in ds:
         extended = (bytes(ds.ExtendedOffsetTable), bytes(ds.ExtendedOffsetTableLengths))
@@ -112,13 +119,13 @@ def source_frames(inspected: InspectedPullback) -> list[bytes]:
 Frame = bytes | memoryview
 
 
-def _jpeg_streams(inspected: InspectedPullback) -> list[tuple[bytes, int, int]]:
+def _jpeg_streams(inspected: InspectedPullback) -> list[tuple[Buffer, int, int]]:
     """Each frame as (buffer, start, end): where it lies in the Pixel Data value in the usual
     layout (one fragment per frame: nothing copied), else a frame of its own."""
     fragments = frame_fragments(inspected)
     if fragments is not None:
-        data = inspected.dataset.PixelData
-        return [(data, offset, offset + length) for offset, length in fragments]
+        data, base = inspected.pixel_data_at()
+        return [(data, base + offset, base + offset + length) for offset, length in fragments]
     return [(frame, 0, len(frame)) for frame in source_frames(inspected)]
 
 
@@ -171,6 +178,7 @@ def _clean_jpeg_frames(
 
 
 _ITEM_TAG = b"\xfe\xff\x00\xe0"
+_PIXEL_DATA = 0x7FE00010
 
 
 def frame_fragments(inspected: InspectedPullback) -> list[tuple[int, int]] | None:
@@ -179,7 +187,7 @@ def frame_fragments(inspected: InspectedPullback) -> list[tuple[int, int]] | Non
     ds = inspected.dataset
     if "ExtendedOffsetTable" in ds:
         return None
-    fragments = encapsulated_fragments(ds.PixelData)
+    fragments = encapsulated_fragments(inspected.pixel_view())
     return fragments if len(fragments) == inspected.n_frames else None
 
 
@@ -250,8 +258,10 @@ def clean_frames(
     for keyword in ("ExtendedOffsetTable", "ExtendedOffsetTableLengths"):
         if keyword in ds:
             delattr(ds, keyword)
-    ds.PixelData = _encapsulate(cleaned)
+    ds.add_new(_PIXEL_DATA, "OB", _encapsulate(cleaned))
     ds["PixelData"].is_undefined_length = True
+    cleaned.clear()  # no view of a mapped source left: it can be closed
+    inspected.close()
     for index, array in before.items():
         if not np.array_equal(_decoded(ds, ts, index), array):
             raise DicomRefused(

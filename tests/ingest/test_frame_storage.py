@@ -134,6 +134,61 @@ def test_the_pixel_data_written_from_its_bytes_is_what_pydicom_writes(
     assert [written[start + o : start + o + n] for o, n in fragments] == fragments_of(path)
 
 
+def _layouts(tmp_path: Path) -> dict[str, Path]:
+    """The usual JPEG layout and others that must not be mapped (module ``inspect``)."""
+    src = jpeg_file(tmp_path)
+    fragments = fragments_of(src)
+    out = {"usual": src}
+    for name, table, per_frame, tail in [
+        ("no offset table", False, 1, b""),
+        ("two fragments per frame", True, 2, b""),
+        ("trailing padding element", True, 1, b"\xfc\xff\xfc\xffOB\x00\x00\x04\x00\x00\x00abcd"),
+    ]:
+        ds = pydicom.dcmread(src)
+        ds.PixelData = encapsulate(fragments, fragments_per_frame=per_frame, has_bot=table)
+        path = tmp_path / f"{name}.dcm"
+        ds.save_as(path, enforce_file_format=False)
+        path.write_bytes(path.read_bytes() + tail)
+        out[name] = path
+    return out
+
+
+def test_the_usual_jpeg_layout_is_mapped_and_checked_like_a_full_read(tmp_path: Path) -> None:
+    """A JPEG-baseline file whose items fill it up to its last delimiter, one fragment per
+    frame, is mapped instead of read (``MappedPixels``); every other layout is read by
+    pydicom as before. Either way the same frames come out of the same checks."""
+    expected = fragments_of(jpeg_file(tmp_path))
+    mapped = {}
+    for name, path in _layouts(tmp_path).items():
+        inspected = inspect_file(path, limits=Limits())
+        mapped[name] = inspected.mapped is not None
+        try:
+            assert pixels.source_frames(inspected) == expected, name
+        finally:
+            inspected.close()
+    assert mapped == {
+        "usual": True,
+        "no offset table": True,
+        "two fragments per frame": False,
+        "trailing padding element": False,
+    }
+
+
+def test_a_mapped_file_with_a_bad_offset_table_goes_the_full_way_and_is_refused(
+    tmp_path: Path,
+) -> None:
+    src = jpeg_file(tmp_path)
+    ds = pydicom.dcmread(src)
+    data = bytearray(ds.PixelData)
+    data[8:12], data[12:16] = data[12:16], data[8:12]  # the first two offsets swapped
+    ds.PixelData = bytes(data)
+    path = tmp_path / "bad-table.dcm"
+    ds.save_as(path, enforce_file_format=False)
+    with pytest.raises(DicomRefused) as refused:
+        inspect_file(path, limits=Limits())
+    assert refused.value.code == "truncated" and "not increasing" in refused.value.message
+
+
 def test_a_reencoded_source_gets_one_frames_file_and_an_index(
     world: Any, media: Path, tmp_path: Path
 ) -> None:

@@ -118,11 +118,15 @@ def store_frames(
     entries: list[tuple[int, int]] | None = None
     fragments = _single_fragment_frames(inspected)
     if fragments is not None:  # rewritten and checked by ``pixels.clean_frames``
-        start = write_dicom_pixels_last(inspected.dataset, source_tmp)
+        mapped = inspected.mapped  # the frames as uploaded, unchanged: still in that file
+        value = mapped.view() if mapped is not None else None
+        start = write_dicom_pixels_last(inspected.dataset, source_tmp, value)
+        del value
         if start is not None:  # the frames are where it wrote them
             entries = [(start + offset, length) for offset, length in fragments]
             content_type = "image/jpeg"
     if entries is None:  # re-encoded, several fragments per frame, or an unexpected layout
+        inspected.load_pixel_data()  # pydicom's decoders and writer take it from the dataset
         content_type, entries = _write_frames_bin(inspected, bin_tmp, progress)
         if not source_tmp.exists():
             write_dicom(inspected.dataset, source_tmp)
