@@ -334,13 +334,20 @@ def hidden_bytes_problem(data: bytes, *, components: int) -> str | None:
 
     Catches what a marker walk cannot: bytes inside the entropy-coded data that the decoder
     skips ("extraneous bytes"), a scan that ends early ("premature end of data segment") and
-    every fatal error. Decoded at 1/8 scale: the Huffman decoding still reads every byte.
+    every fatal error. Decoded at 1/8 scale (the smallest output libjpeg-turbo offers:
+    ``min_height``/``min_width`` of 1; ``min_factor`` alone left it at full size): the
+    Huffman decoding still reads every byte of the scan, the inverse DCT and colour
+    conversion shrink 64-fold (2.8 → 1.5 ms a 1024² frame).
     """
     import simplejpeg
 
     try:
         simplejpeg.decode_jpeg(
-            data, colorspace="GRAY" if components == 1 else "RGB", min_factor=8, strict=True
+            data,
+            colorspace="GRAY" if components == 1 else "RGB",
+            min_height=1,
+            min_width=1,
+            strict=True,
         )
     except ValueError as exc:
         return str(exc) or type(exc).__name__
