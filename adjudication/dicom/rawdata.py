@@ -214,12 +214,15 @@ def item_values(
     where the path leads nowhere. Raises :class:`Unhandled` as :func:`filter_sequence`."""
     reader = _Reader(value, implicit, vr_of)
     items, _ = reader.items(0, len(reader.view), undefined=False)
-    return [[_lookup(reader, start, stop, path) for path in paths] for start, stop, _ in items]
+    return [_lookup(reader, start, stop, paths) for start, stop, _ in items]
 
 
-def _lookup(reader: _Reader, pos: int, end: int, path: Path) -> Found | None:
-    wanted, rest = path[0], path[1:]
-    found: Found | None = None
+def _lookup(reader: _Reader, pos: int, end: int, paths: Sequence[Path]) -> list[Found | None]:
+    """Each of ``paths`` in the data set from ``pos`` to ``end``, walking it once."""
+    found: list[Found | None] = [None] * len(paths)
+    starting: dict[int, list[int]] = {}
+    for index, path in enumerate(paths):
+        starting.setdefault(path[0], []).append(index)
     previous = -1
     while pos < end:
         tag, vr, start, length = reader.element(pos, end)
@@ -229,15 +232,20 @@ def _lookup(reader: _Reader, pos: int, end: int, path: Path) -> Found | None:
             raise Unhandled(f"element {tag:08X} out of order or of VR UN")
         previous = tag
         value_end = reader.value_end(tag, vr, start, length, end)
-        if tag == wanted:
-            if rest and vr == "SQ":
-                items, _ = reader.items(start, value_end, undefined=length == UNDEFINED_LENGTH)
-                if items:
-                    first_start, first_stop, _ = items[0]
-                    found = _lookup(reader, first_start, first_stop, rest)
-            elif not rest:
-                if length == UNDEFINED_LENGTH:
-                    raise Unhandled(f"element {tag:08X} of undefined length")
-                found = vr, reader.view[start:value_end]
+        deeper = []
+        for index in starting.get(tag, ()):
+            if len(paths[index]) > 1:
+                deeper.append(index)
+            elif length == UNDEFINED_LENGTH:
+                raise Unhandled(f"element {tag:08X} of undefined length")
+            else:
+                found[index] = vr, reader.view[start:value_end]
+        if deeper and vr == "SQ":
+            items, _ = reader.items(start, value_end, undefined=length == UNDEFINED_LENGTH)
+            if items:
+                first_start, first_stop, _ = items[0]
+                inner = _lookup(reader, first_start, first_stop, [paths[i][1:] for i in deeper])
+                for index, value in zip(deeper, inner, strict=True):
+                    found[index] = value
         pos = value_end
     return found
