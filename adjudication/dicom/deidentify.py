@@ -439,35 +439,44 @@ def write_dicom_pixels_last(
     bytes as :func:`write_dicom` (tested). Returns where the Pixel Data value starts in the
     file, or None, having written nothing, when the data set is not of that form (the caller
     writes it with :func:`write_dicom`)."""
+    if pixel_value is not None:
+        head = header_before_pixels(ds)
+        return None if head is None else write_header_and_pixels(path, head, pixel_value)
+    if _PIXEL_DATA not in ds:
+        return None
+    element = ds[_PIXEL_DATA]
+    if not (
+        element.is_undefined_length and element.VR == "OB" and isinstance(element.value, bytes)
+    ):
+        return None
+    del ds[_PIXEL_DATA]
+    try:
+        head = header_before_pixels(ds)
+    finally:
+        ds[_PIXEL_DATA] = element
+    return None if head is None else write_header_and_pixels(path, head, element.value)
+
+
+def header_before_pixels(ds: Dataset) -> bytes | None:
+    """The file :func:`write_dicom` writes for ``ds``, which holds no Pixel Data element, up
+    to where its encapsulated Pixel Data would start; None when the transfer syntax is not a
+    compressed explicit VR little endian one, or an element would follow the Pixel Data."""
     meta = getattr(ds, "file_meta", None)
     syntax = UID(str(meta.get("TransferSyntaxUID", ""))) if meta is not None else UID("")
     if not (syntax.is_compressed and syntax.is_little_endian and not syntax.is_implicit_VR):
         return None
-    element = None
-    if pixel_value is None:
-        if _PIXEL_DATA not in ds or max(ds.keys()) != _PIXEL_DATA:
-            return None
-        element = ds[_PIXEL_DATA]
-        if not (
-            element.is_undefined_length and element.VR == "OB" and isinstance(element.value, bytes)
-        ):
-            return None
-        value: bytes | memoryview = element.value
-        del ds[_PIXEL_DATA]
-    elif _PIXEL_DATA in ds or (len(ds) and max(ds.keys()) > _PIXEL_DATA):
+    if _PIXEL_DATA in ds or (len(ds) and max(ds.keys()) > _PIXEL_DATA):
         return None
-    else:
-        value = pixel_value
-    try:
-        header = io.BytesIO()
-        write_dicom(ds, header)
-    finally:
-        if element is not None:
-            ds[_PIXEL_DATA] = element
-    head = header.getvalue()
+    header = io.BytesIO()
+    write_dicom(ds, header)
+    return header.getvalue() + _PIXEL_DATA_HEADER
+
+
+def write_header_and_pixels(path: str | Path, head: bytes, value: bytes | memoryview) -> int:
+    """``head`` (:func:`header_before_pixels`), the Pixel Data ``value`` and its sequence
+    delimiter as the file ``path``; returns where the value starts."""
     with open(path, "wb") as out:
         out.write(head)
-        out.write(_PIXEL_DATA_HEADER)
         out.write(value)
         out.write(_SEQUENCE_DELIMITER)
-    return len(head) + len(_PIXEL_DATA_HEADER)
+    return len(head)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +33,12 @@ from pathlib import Path
 from django.conf import settings
 
 from adjudication import storage
-from adjudication.dicom.deidentify import write_dicom, write_dicom_pixels_last
+from adjudication.dicom.deidentify import (
+    header_before_pixels,
+    write_dicom,
+    write_dicom_pixels_last,
+    write_header_and_pixels,
+)
 from adjudication.dicom.inspect import InspectedPullback
 from adjudication.dicom.pixels import frame_fragments
 from adjudication.dicom.render import iter_frame_images, passthrough_applies
@@ -104,12 +110,65 @@ def _write_frames_bin(
     return content_type, entries
 
 
+class SourceWriter:
+    """``source.dcm``'s temporary file written on a thread of its own, from the de-identified
+    header and the frames as uploaded (mapped), while ``pixels.clean_frames`` checks them: the
+    copy into the page cache runs in ``write``, outside the GIL, on the other core. Used by
+    ``store_frames`` when the frames came through unchanged; written again when they did not.
+    """
+
+    def __init__(self, path: Path, head: bytes, value: memoryview) -> None:
+        self.start: int | None = None
+        self.error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self.start = write_header_and_pixels(path, head, value)
+            except BaseException as exc:  # handed to the caller by ``result``
+                self.error = exc
+            finally:
+                value.release()
+
+        self.thread = threading.Thread(target=run, name="source-writer", daemon=True)
+        self.thread.start()
+
+    def result(self) -> int:
+        """Where the Pixel Data value starts in the file written (its error, raised)."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.start is not None
+        return self.start
+
+    def wait(self) -> None:
+        """Until the thread is done, whatever its outcome (before the files are removed)."""
+        self.thread.join()
+
+
+def source_write_start(pullback: Pullback, inspected: InspectedPullback) -> SourceWriter | None:
+    """Start writing ``source.dcm`` (temporary name) from the mapped upload and the already
+    de-identified header (``SourceWriter``); None when the frames are not mapped JPEG frames
+    served as they are, or the header is not of the simple form."""
+    if inspected.mapped is None or not passthrough_applies(inspected):
+        return None
+    head = header_before_pixels(inspected.dataset)
+    if head is None:
+        return None
+    folder = storage.pullback_dir(pullback)
+    return SourceWriter(folder / (storage.SOURCE_NAME + _TMP_SUFFIX), head, inspected.mapped.view())
+
+
 def store_frames(
-    pullback: Pullback, inspected: InspectedPullback, progress: Callable[[int], None]
+    pullback: Pullback,
+    inspected: InspectedPullback,
+    progress: Callable[[int], None],
+    early: SourceWriter | None = None,
 ) -> str:
     """``source.dcm``, the frames and ``frames.idx`` in place (index last); returns the
-    frames' content type. Written under temporary names and renamed, so nothing half-written
-    is ever visible; on failure the caller removes the folder."""
+    frames' content type. ``early``: ``source.dcm``'s temporary file, written meanwhile from
+    the frames as uploaded (``source_write_start``): kept when they are still the ones mapped.
+    Written under temporary names and renamed, so nothing half-written is ever visible; on
+    failure the caller removes the folder."""
     folder = storage.pullback_dir(pullback)
     source = folder / storage.SOURCE_NAME
     source_tmp = folder / (storage.SOURCE_NAME + _TMP_SUFFIX)
@@ -117,11 +176,16 @@ def store_frames(
     index_tmp = folder / (storage.INDEX_NAME + _TMP_SUFFIX)
     entries: list[tuple[int, int]] | None = None
     fragments = _single_fragment_frames(inspected)
+    if early is not None:
+        written = early.result()
     if fragments is not None:  # rewritten and checked by ``pixels.clean_frames``
         mapped = inspected.mapped  # the frames as uploaded, unchanged: still in that file
-        value = mapped.view() if mapped is not None else None
-        start = write_dicom_pixels_last(inspected.dataset, source_tmp, value)
-        del value
+        if early is not None and mapped is not None:
+            start: int | None = written
+        else:
+            value = mapped.view() if mapped is not None else None
+            start = write_dicom_pixels_last(inspected.dataset, source_tmp, value)
+            del value
         if start is not None:  # the frames are where it wrote them
             entries = [(start + offset, length) for offset, length in fragments]
             content_type = "image/jpeg"

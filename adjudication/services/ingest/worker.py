@@ -217,17 +217,23 @@ def _work(pullback: Pullback) -> _Result:
         default_frame_spacing_mm=study_settings.default_frame_spacing_mm,
     )
     on_frame = progress.Progress(pullback.pk, inspected.n_frames)
+    early = None
     try:
-        # Frames are served byte for byte: everything but what a decoder needs goes (dicom.jpeg).
-        rewritten = clean_frames(inspected, on_frame=on_frame)
         deidentified = deidentify(
             inspected.dataset, subject_code=pullback.subject.code, key=uid_secret()
         )
+        # source.dcm is written from the upload while its frames are checked (layout doc);
+        # whatever is refused below removes it.
+        early = layout.source_write_start(pullback, inspected)
+        # Frames are served byte for byte: everything but what a decoder needs goes (dicom.jpeg).
+        rewritten = clean_frames(inspected, on_frame=on_frame)
         if rewritten:
             deidentified.mapping["frames_rewritten_to_decoder_segments"] = str(rewritten)
         progress.set_progress(pullback.pk, progress.PROGRESS_INSPECTED_PCT)
-        content_type = layout.store_frames(pullback, inspected, on_frame)
+        content_type = layout.store_frames(pullback, inspected, on_frame, early)
     finally:
+        if early is not None:
+            early.wait()  # before anything of it is removed or kept
         inspected.close()  # the uploaded file, mapped by inspect
     return _Result(digest, inspected, calibration, deidentified, content_type)
 
