@@ -4,11 +4,13 @@
 Frames are stored once: a JPEG-baseline source with one fragment per frame (always the case
 after ``pixels.clean_frames`` re-encapsulated it) is written as ``source.dcm`` only and its
 frames indexed in place; any other source gets its frames encoded into one ``frames.bin``.
-``source.dcm`` holds exactly the frame bytes ``clean_frames`` checked, written from memory
-(``deidentify.write_dicom_pixels_last``: the header through pydicom, the Pixel Data straight
-from its bytes, so each frame's place in the file is known without reading it back; copying
-them from the upload in the kernel measured no faster once the copy had to be compared with
-the checked bytes).
+``source.dcm`` holds exactly the frame bytes ``clean_frames`` checked: the header through
+pydicom, the Pixel Data straight from its bytes (``deidentify.write_dicom_pixels_last``), so
+each frame's place in the file is known without reading it back. When the frames are the
+uploaded file's own, mapped by ``inspect``, ``SourceWriter`` writes them on a second thread
+while ``clean_frames`` checks them (kept if they come through unchanged, written again if
+not); copying them in the kernel measured no faster once the copy had to be compared with the
+checked bytes.
 Everything is written under temporary names and renamed, index last, so nothing half-written
 is ever visible and a re-run after a killed worker simply writes the same files again.
 
