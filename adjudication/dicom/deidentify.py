@@ -45,7 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydicom.datadict import dictionary_has_tag, dictionary_keyword, dictionary_VR
+from pydicom.datadict import dictionary_has_tag, dictionary_keyword
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
@@ -240,9 +240,7 @@ def remap_uid(original: str, *, key: bytes, uid_root: str = "2.25.") -> str:
     return uid_root + str(int.from_bytes(digest[:16], "big"))
 
 
-def _dictionary_vr(tag: int) -> str:
-    """The data dictionary's VR of ``tag``; ``UN`` when the dictionary does not know it."""
-    return str(dictionary_VR(tag)) if dictionary_has_tag(tag) else "UN"
+_dictionary_vr = rawdata.dictionary_vr
 
 
 class _Walker:
@@ -312,16 +310,13 @@ class _Walker:
         is. False, with nothing changed, when anything in it would be changed or its
         encoding is not the plain one: the caller then walks the converted items."""
         raw = ds.get_item(tag)
-        if not (
-            isinstance(raw, RawDataElement)
-            and isinstance(raw.value, bytes)
-            and raw.is_little_endian
-            and raw.length != rawdata.UNDEFINED_LENGTH
-        ):
+        plain = rawdata.plain_sequence(raw)
+        if plain is None or not isinstance(raw, RawDataElement):
             return False
+        data, implicit = plain
         try:
             value = rawdata.filter_sequence(
-                raw.value, implicit=raw.is_implicit_VR, decide=self.raw_action, vr_of=_dictionary_vr
+                data, implicit=implicit, decide=self.raw_action, vr_of=_dictionary_vr
             )
         except rawdata.Unhandled:
             return False

@@ -21,6 +21,9 @@ from __future__ import annotations
 import enum
 import struct
 from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydicom.datadict import dictionary_has_tag, dictionary_VR
 
 _ITEM = 0xFFFEE000
 _ITEM_END = 0xFFFEE00D
@@ -33,6 +36,26 @@ _LONG_VRS = frozenset(
 _HEADER = struct.Struct("<HHI")  # group, element, length (items; implicit VR elements)
 _EXPLICIT_SHORT = struct.Struct("<HH2sH")  # group, element, VR, length
 _EXPLICIT_LONG = struct.Struct("<HH2s2xI")  # group, element, VR, reserved, length
+
+
+def dictionary_vr(tag: int) -> str:
+    """The data dictionary's VR of ``tag`` (for implicit VR); UN when it does not know it."""
+    return str(dictionary_VR(tag)) if dictionary_has_tag(tag) else "UN"
+
+
+def plain_sequence(element: Any) -> tuple[bytes, bool] | None:
+    """A data set's element as pydicom read it and left it — a sequence never converted,
+    little endian, of defined length — as (its items' bytes, implicit VR); None when it was
+    converted already or has another form (the caller takes the pydicom path)."""
+    value = getattr(element, "value", None)
+    if (
+        getattr(element, "is_raw", False)
+        and isinstance(value, bytes)
+        and element.is_little_endian
+        and element.length != UNDEFINED_LENGTH
+    ):
+        return value, bool(element.is_implicit_VR)
+    return None
 
 
 class Unhandled(Exception):

@@ -18,8 +18,6 @@ import struct
 from typing import Any
 
 import pydicom
-import pydicom.datadict
-from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag, Tag
 
@@ -188,21 +186,19 @@ def per_frame_from_bytes(ds: Dataset) -> PerFrame | None:
     raw = ds.get_item(PER_FRAME_GROUPS) if PER_FRAME_GROUPS in ds else None
     if raw is None:
         return None, None
-    if not (
-        isinstance(raw, RawDataElement)
-        and isinstance(raw.value, bytes)
-        and raw.is_little_endian
-        and raw.length != rawdata.UNDEFINED_LENGTH
-    ):
+    plain = rawdata.plain_sequence(raw)
+    if plain is None:
         return None
+    data, implicit = plain
     try:
         items = rawdata.item_values(
-            raw.value,
-            implicit=raw.is_implicit_VR,
-            vr_of=_vr_of,
+            data,
+            implicit=implicit,
+            vr_of=rawdata.dictionary_vr,
             paths=[_SPACING_PATH, *_DISTANCE_PATHS],
         )
-        spacing = _numbers(items[0][0], 2) if items else None
+        pair = _numbers(items[0][0], 2) if items else None
+        spacing: list[float | str] | None = None if pair is None else list(pair)
         distances: list[Parsed] = []
         for found in items:
             value: Parsed = None
@@ -215,14 +211,6 @@ def per_frame_from_bytes(ds: Dataset) -> PerFrame | None:
     except (rawdata.Unhandled, _NotPlain):
         return None
     return spacing, (None if all(v is None for v in distances) else distances)
-
-
-def _vr_of(tag: int) -> str:
-    return (
-        str(pydicom.datadict.dictionary_VR(tag))
-        if pydicom.datadict.dictionary_has_tag(tag)
-        else "UN"
-    )
 
 
 def _numbers(found: rawdata.Found | None, count: int) -> list[float] | None:
