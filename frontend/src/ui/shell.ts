@@ -97,6 +97,8 @@ export async function createViewport(
     interim?.dispose();
   }
   viewport.onFramePainted = (frame) => stats.painted(frame);
+  // Cornerstone paints frame 0 before it joins the page (CornerstoneViewport.create).
+  if (viewport.paintedFrame >= 0) stats.painted(viewport.paintedFrame);
   return viewport;
 }
 
