@@ -34,7 +34,12 @@ What it does, all on loopback and in a throwaway world (cleaned up at the end):
      every frame asked for painted also meets it);
    - long tasks (PerformanceObserver ``longtask``, installed before the page's own scripts):
      count and longest, during the load (navigation → ready + 0.5 s) and during the scrub
-     (goal: none over 50 ms).
+     (goal: none over 50 ms); for the load, each one's start and the viewer's performance marks
+     (``viewer:*``: where its start-up stood, e.g. which Cornerstone chunk was being evaluated).
+     ``--breakdown``: each cold run is traced (Chromium trace with V8's CPU profile, saved in
+     ``var/bench/`` for DevTools) and each long task while loading is broken down into its
+     trace events and its CPU time by package and function (``bench/long_tasks.py``); the
+     tracing slows the page, so take the counts from runs without it.
    Then the same page again in the same context (warm: HTTP cache). Before the first run the
    page is opened once, untimed, in a throwaway profile, so the server's workers are warm.
 

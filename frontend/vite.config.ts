@@ -5,14 +5,21 @@ import { defineConfig, type Plugin } from "vite";
  * The on-demand Cornerstone3D code, one chunk per package group (fixed names), in the order
  * src/adapter/cornerstone/load.ts evaluates them, one per main-thread task: a module graph is
  * evaluated in one task, and all of it at once measured 0.12–0.13 s cold (bench/viewer.py
- * --breakdown), while each of these stays under the 50 ms of a long task. Each chunk may import
- * only chunks before it (checked by cornerstoneChunksChecked below). cs-lib holds every other
- * package the library pulls in (gl-matrix, d3, comlink, …).
+ * --breakdown), while each of these stays well under the 50 ms of a long task. Each chunk may
+ * import only chunks before it (checked by cornerstoneChunksChecked below). cs-lib holds every
+ * other package the library pulls in (gl-matrix, d3, comlink, …).
+ *
+ * `eager`: the chunk starts with V8's compile hint `//# allFunctionsCalledOnLoad`, so its
+ * functions are compiled with it off the main thread (the chunks are modulepreloaded, hence
+ * streamed) instead of one by one while it is evaluated: dcmjs (its DICOM dictionary) and the
+ * metadata package (its display-set rules) call hundreds at load, a third of their evaluation
+ * cold. Not the others: little of their code runs at load, and compiling all of it would only
+ * take CPU from the page while it starts.
  */
-const CORNERSTONE_CHUNKS: { name: string; test: RegExp }[] = [
+const CORNERSTONE_CHUNKS: { name: string; test: RegExp; eager?: boolean }[] = [
   { name: "cs-lib", test: /\/node_modules\/(?!dcmjs\/|@cornerstonejs\/|@kitware\/|xmlbuilder2\/|@oozcitak\/|js-yaml\/)/ },
-  { name: "cs-dcmjs", test: /\/node_modules\/dcmjs\// },
-  { name: "cs-metadata", test: /\/node_modules\/@cornerstonejs\/(?!core\/)/ },
+  { name: "cs-dcmjs", test: /\/node_modules\/dcmjs\//, eager: true },
+  { name: "cs-metadata", test: /\/node_modules\/@cornerstonejs\/(?!core\/)/, eager: true },
   { name: "cs-vtk", test: /\/node_modules\/(@kitware\/vtk\.js|xmlbuilder2|@oozcitak\/[^/]+|js-yaml)\// },
   { name: "cs-core", test: /\/node_modules\/@cornerstonejs\/core\// },
 ];
@@ -92,7 +99,7 @@ export default defineConfig(({ command }) => ({
           ],
         },
         format: "es",
-        postBanner: (chunk) => (CORNERSTONE_CHUNKS.some((c) => c.name === chunk.name) ? "//# allFunctionsCalledOnLoad" : ""),
+        postBanner: (chunk) => (CORNERSTONE_CHUNKS.some((c) => c.eager && c.name === chunk.name) ? "//# allFunctionsCalledOnLoad" : ""),
         entryFileNames: "[name].js",
         chunkFileNames: "chunks/[name].js",
         assetFileNames: "[name][extname]",
