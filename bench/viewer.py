@@ -3,7 +3,7 @@ long main-thread tasks — in Debian's Chromium, headless, against the productio
 
     .venv/bin/python bench/viewer.py [--frames 540] [--size 1024] [--runs 2] [--no-proxy]
                                      [--viewport default|canvas] [--frames-on-main]
-                                     [--workers 2] [--threads 8]
+                                     [--workers 2] [--threads 8] [--breakdown]
 
 What it does, all on loopback and in a throwaway world (cleaned up at the end):
 
@@ -34,7 +34,12 @@ What it does, all on loopback and in a throwaway world (cleaned up at the end):
      every frame asked for painted also meets it);
    - long tasks (PerformanceObserver ``longtask``, installed before the page's own scripts):
      count and longest, during the load (navigation → ready + 0.5 s) and during the scrub
-     (goal: none over 50 ms).
+     (goal: none over 50 ms); for the load, each one's start and the viewer's performance marks
+     (``viewer:*``: where its start-up stood, e.g. which Cornerstone chunk was being evaluated).
+     ``--breakdown``: each cold run is traced (Chromium trace with V8's CPU profile, saved in
+     ``var/bench/`` for DevTools) and each long task while loading is broken down into its
+     trace events and its CPU time by package and function (``bench/long_tasks.py``); the
+     tracing slows the page, so take the counts from runs without it.
    Then the same page again in the same context (warm: HTTP cache). Before the first run the
    page is opened once, untimed, in a throwaway profile, so the server's workers are warm.
 
@@ -55,6 +60,7 @@ from pathlib import Path
 from typing import Any
 
 import common  # bench/common.py: ports, database, app server, nginx, cleanup
+import long_tasks  # bench/long_tasks.py: what a long task is made of (--breakdown)
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = os.environ.get("BENCH_DB", "corelab_bench_viewer")  # one per engineer when shared
@@ -226,13 +232,21 @@ def _open_read(page: Any, url: str, n: int, label: str) -> dict[str, Any]:
     if decoded is not None:
         print(f"    navigation → all frames decoded into Cornerstone's cache: {decoded:.0f} ms")
     print(f"    load: {_long_tasks(tasks, 0.0, load_end)}")
+    # Where the viewer's start-up stood (performance marks, ms): which step a long task was.
+    marks = page.evaluate(
+        "() => performance.getEntriesByType('mark').filter((m) => m.name.startsWith('viewer:'))"
+        ".map((m) => [m.name.slice(7), m.startTime])"
+    )
+    inside = sorted((t, d) for t, d in tasks or [] if t < load_end)
+    print("    long tasks at: " + (", ".join(f"{t:.0f} ({d:.0f} ms)" for t, d in inside) or "—"))
+    print("    marks: " + ", ".join(f"{name} {t:.0f}" for name, t in marks if t < load_end))
     print(
         f"    scrubbing (1 frame per 16.7 ms input event): {fps or 0:.1f} frames/s painted"
         f"   ({scrub['painted']} of {scrub['requested']} frames in {scrub['seconds']:.2f} s;"
         f" {fps_verdict} ≥ {GOALS['scrub_fps']:.0f}, or every frame asked for)"
     )
     print(f"    scrub: {_long_tasks(tasks, scrub['t0'], scrub['t1'])}")
-    return {"first_ms": first, "ready_ms": ready, "scrub_fps": fps}
+    return {"first_ms": first, "ready_ms": ready, "scrub_fps": fps, "load_end_ms": load_end}
 
 
 def _sign_in(page: Any, base: str, world: dict[str, Any]) -> None:
@@ -243,7 +257,7 @@ def _sign_in(page: Any, base: str, world: dict[str, Any]) -> None:
     page.wait_for_url(f"{base}/")
 
 
-def _browse(base: str, world: dict[str, Any], runs: int, query: str) -> None:
+def _browse(base: str, world: dict[str, Any], runs: int, query: str, breakdown: bool) -> None:
     from playwright.sync_api import sync_playwright
 
     url = f"{base}/reads/{world['read']}/{query}"
@@ -263,7 +277,16 @@ def _browse(base: str, world: dict[str, Any], runs: int, query: str) -> None:
             page = context.new_page()
             _sign_in(page, base, world)
             n = world["n_frames"]
-            _open_read(page, url, n, f"run {run}, cold (new browser profile)")
+            if breakdown:
+                browser.start_tracing(page=page, categories=long_tasks.CATEGORIES)
+            cold = _open_read(page, url, n, f"run {run}, cold (new browser profile)")
+            if breakdown:
+                trace = browser.stop_tracing()
+                saved = ROOT / "var" / "bench" / f"viewer-trace-cold-{run}.json"
+                saved.parent.mkdir(parents=True, exist_ok=True)
+                saved.write_bytes(trace)
+                print(f"    trace of the cold run (DevTools, Performance panel): {saved}")
+                long_tasks.report(trace, ROOT / "frontend" / "dist", 0.0, cold["load_end_ms"])
             _open_read(page, url, n, f"run {run}, warm (same profile, HTTP cache)")
             context.close()
         browser.close()
@@ -290,6 +313,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--no-proxy", action="store_true", help="gunicorn alone (no nginx), as before issue 13"
+    )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="trace each cold run (Chromium trace + CPU profile, saved in var/bench/) and print"
+        " what each long task while loading is made of (bench/long_tasks.py; tracing slows the"
+        " page ~1.3x)",
     )
     args = parser.parse_args()
     if not (ROOT / "frontend" / "dist" / "read.js").exists():
@@ -364,7 +394,7 @@ def main() -> None:
             ["frames=main"] if args.frames_on_main else []
         )
         query = "?" + "&".join(params) if params else ""
-        _browse(f"http://127.0.0.1:{port}", world, args.runs, query)
+        _browse(f"http://127.0.0.1:{port}", world, args.runs, query, args.breakdown)
     finally:
         for proc in reversed(procs):
             common.stop(proc)

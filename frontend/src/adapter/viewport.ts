@@ -15,6 +15,8 @@ export interface ViewportAdapter extends CoordinateAdapter {
   drawOverlay: (g: CanvasRenderingContext2D) => void;
   /** Called each time a frame's pixels reached the screen. */
   onFramePainted: (frame: number) => void;
+  /** The frame whose pixels are on screen, -1 before the first paint (which may come before onFramePainted is set). */
+  readonly paintedFrame: number;
   /** Shows frame `n` (0-based) as soon as its pixels are available. */
   showFrame(frame: number): void;
   zoom(factor: number, anchor?: PointScreen): void;

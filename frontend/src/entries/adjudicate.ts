@@ -20,7 +20,8 @@ import { BootstrapError } from "../ui/bootstrap.js";
 import { canvasViewportFactory, renderFatal, type ViewportFactory } from "../ui/shell.js";
 
 const wantsCanvas = new URLSearchParams(window.location.search).get("viewport") === "canvas";
-const cornerstoneModule = wantsCanvas ? null : import("../adapter/cornerstone/CornerstoneViewport.js");
+// One chunk per task (adapter/cornerstone/load.ts): no long main-thread task.
+const cornerstoneModule = wantsCanvas ? null : import("../adapter/cornerstone/load.js").then((m) => m.loadCornerstoneViewport());
 
 const cornerstoneViewportFactory: ViewportFactory = async (parent, pullback, loader) => {
   if (!cornerstoneModule) throw new Error("Cornerstone3D not loaded");

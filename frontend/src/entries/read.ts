@@ -17,15 +17,17 @@ import { viewerStats } from "../ui/stats.js";
  * any failure to start Cornerstone falls back to it too (readingApp.mount).
  */
 const wantsCanvas = new URLSearchParams(window.location.search).get("viewport") === "canvas";
-// The template modulepreloads the chunk (it downloads and compiles while the read and the
-// pullback load); its evaluation (~0.1–0.2 s of main thread in one task) starts once frame 0 is
-// on screen (or after CORNERSTONE_AFTER_MS), so it never delays the first picture.
+// The template modulepreloads Cornerstone's chunks (they download and compile while the read
+// and the pullback load); their evaluation (~0.1 s of main thread, one chunk per task,
+// adapter/cornerstone/load.ts) starts once frame 0 is on screen (or after CORNERSTONE_AFTER_MS),
+// so it never delays the first picture.
 const CORNERSTONE_AFTER_MS = 400;
-let cornerstoneModule: Promise<typeof import("../adapter/cornerstone/CornerstoneViewport.js")> | null = null;
-function loadCornerstone(): Promise<typeof import("../adapter/cornerstone/CornerstoneViewport.js")> {
+type CornerstoneModule = typeof import("../adapter/cornerstone/CornerstoneViewport.js");
+let cornerstoneModule: Promise<CornerstoneModule> | null = null;
+function loadCornerstone(): Promise<CornerstoneModule> {
   cornerstoneModule ??= (() => {
     performance.mark("viewer:cs-import");
-    return import("../adapter/cornerstone/CornerstoneViewport.js");
+    return import("../adapter/cornerstone/load.js").then((m) => m.loadCornerstoneViewport());
   })();
   return cornerstoneModule;
 }

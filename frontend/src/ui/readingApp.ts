@@ -149,6 +149,17 @@ export class ReadingApp {
     this.stage.prepend(view);
     // Frame 0 downloads and decodes while the viewport library starts (and is shown meanwhile).
     this.loader.get(0).catch(() => undefined);
+    // The L-mode takes its place (below the cross-section, CSS order) before the viewport is
+    // created, so the viewport starts at its final size: no resize and second first render of
+    // Cornerstone's frame in the task after it mounts.
+    this.lmode = new LModeView(view, this.loader, this.pullback.columns, this.pullback.rows, {
+      urlTemplate: this.boot.lmode_url_template,
+      onPick: (frame) => {
+        if (!this.tools) return; // not mounted yet
+        if (!this.currentTool()?.onFramePick(frame)) this.viewer.goTo(frame);
+        this.updateLModeMarks();
+      },
+    });
     const viewport = await shell.createViewport(factory, view, this.pullback, this.loader, { interim: true });
     const stats = viewerStats();
     stats.viewport = `${viewport.kind}, frames: ${this.loader.decoderKind}`;
@@ -170,13 +181,6 @@ export class ReadingApp {
       for (const tool of Object.values(this.tools)) tool.render(g, frame);
       shell.drawStrutLabels(g, viewport, frame, this.spacing, this.boot.strut_threshold_um, new shell.LabelPlacer());
     };
-    this.lmode = new LModeView(view, this.loader, this.pullback.columns, this.pullback.rows, {
-      urlTemplate: this.boot.lmode_url_template,
-      onPick: (frame) => {
-        if (!this.currentTool()?.onFramePick(frame)) this.viewer.goTo(frame);
-        this.updateLModeMarks();
-      },
-    });
     const context: ToolContext = {
       coords: viewport,
       annotations: new AnnotationAdapter(this.store),

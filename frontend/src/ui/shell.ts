@@ -64,8 +64,8 @@ export async function createViewport(
   let observer: MutationObserver | null = null;
   if (options.interim && factory !== canvasViewportFactory) {
     const poster = new CanvasViewport(parent, pullback.columns, pullback.rows, loader);
-    // The factory's start blocks the main thread (Cornerstone's module evaluation, ~0.1 s):
-    // frame 0 is painted first (or the factory starts anyway after INTERIM_WAIT_MS).
+    // The factory's start takes the main thread (Cornerstone's evaluation and start, ~0.2 s in
+    // short tasks): frame 0 is painted first (or the factory starts anyway after INTERIM_WAIT_MS).
     const painted = new Promise<void>((resolve) => {
       poster.onFramePainted = () => {
         stats.pixels();
@@ -97,6 +97,8 @@ export async function createViewport(
     interim?.dispose();
   }
   viewport.onFramePainted = (frame) => stats.painted(frame);
+  // Cornerstone paints frame 0 before it joins the page (CornerstoneViewport.create).
+  if (viewport.paintedFrame >= 0) stats.painted(viewport.paintedFrame);
   return viewport;
 }
 

@@ -13,6 +13,7 @@ export class CanvasViewport implements CoordinateAdapter, ViewportAdapter {
   readonly kind = "canvas";
   private shown = -1;
   private imageFrame = -1;
+  paintedFrame = -1;
   /** Called each time a frame's pixels reached the screen. */
   onFramePainted: (frame: number) => void = () => {};
   readonly element: HTMLDivElement;
@@ -191,7 +192,9 @@ export class CanvasViewport implements CoordinateAdapter, ViewportAdapter {
     const { scale, offsetX, offsetY } = this.transform;
     g.imageSmoothingEnabled = scale < 4;
     g.drawImage(this.image, offsetX, offsetY, this.columns * scale, this.rows * scale);
-    if (this.imageFrame >= 0) this.onFramePainted(this.imageFrame);
+    if (this.imageFrame < 0) return;
+    this.paintedFrame = this.imageFrame;
+    this.onFramePainted(this.imageFrame);
   }
 
   private renderOverlay(): void {

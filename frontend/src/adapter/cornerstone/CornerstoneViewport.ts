@@ -1,8 +1,20 @@
-import { Enums, RenderingEngine, cache, imageLoader, init, metaData, utilities, type Types } from "@cornerstonejs/core";
+import {
+  Enums,
+  RenderingEngine,
+  cache,
+  imageLoader,
+  init,
+  isCornerstoneInitialized,
+  metaData,
+  setUseCPURendering,
+  utilities,
+  type Types,
+} from "@cornerstonejs/core";
 import type { PointPx } from "../../geometry/types.js";
 import type { FrameLoader } from "../../viewer/frameLoader.js";
 import type { PointScreen } from "../transform.js";
 import type { ViewportAdapter } from "../viewport.js";
+import { nextTask } from "./load.js";
 
 /** Image ids look like "corelab:<pullback>:<frame>"; nothing else reaches Cornerstone. */
 const SCHEME = "corelab";
@@ -46,6 +58,21 @@ function useCpuRendering(): boolean {
   const renderer = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : "";
   gl.getExtension("WEBGL_lose_context")?.loseContext();
   return /swiftshader|llvmpipe|software/i.test(renderer);
+}
+
+/**
+ * Starts Cornerstone. For the GPU path, init() probes the GPU's texture formats (WebGL
+ * contexts, shaders, read-backs); the CPU path needs none of that, and on a software rasteriser
+ * the probe is 0.06–0.1 s of main thread in one call: setUseCPURendering(true) is Cornerstone's
+ * own switch to the CPU path, and starts it without the probe. Should a version need init()
+ * after all, it is called.
+ */
+function startCornerstone(cpu: boolean): void {
+  if (cpu) setUseCPURendering(true, false);
+  if (!isCornerstoneInitialized()) {
+    // init() returned a promise in earlier majors; its result is not needed here.
+    init({ rendering: { useCPURendering: cpu }, debug: {} });
+  }
 }
 
 /** Whether the running viewport renders on the CPU (for the status line and the benchmark). */
@@ -161,6 +188,7 @@ export class CornerstoneViewport implements ViewportAdapter {
   readonly overlayCanvas: HTMLCanvasElement;
   drawOverlay: (g: CanvasRenderingContext2D) => void = () => {};
   onFramePainted: (frame: number) => void = () => {};
+  paintedFrame = -1;
   private readonly engine: RenderingEngine;
   private readonly viewport: Types.IStackViewport;
   private readonly imageIds: string[];
@@ -171,29 +199,44 @@ export class CornerstoneViewport implements ViewportAdapter {
   private height = 0;
   private dpr = 1;
   private overlayRequested = false;
+  /** Frame 0 is in the viewport: renders from then on show a frame. */
+  private stackSet = false;
 
+  /**
+   * Starts Cornerstone and shows frame 0, in steps of one main-thread task each (our WebGL check;
+   * Cornerstone's start; the rendering engine and the stack; the first render), so none is a
+   * long task; it resolves a task after the first render, so the page's own start-up work does
+   * not join it.
+   */
   static async create(parent: HTMLElement, pullback: CornerstonePullback, loader: FrameLoader): Promise<CornerstoneViewport> {
     initialised ??= (async () => {
       performance.mark("viewer:cs-gl-check");
       cpuRendering = useCpuRendering();
+      await nextTask();
       performance.mark("viewer:cs-init");
-      // init() returned a promise in earlier majors; awaiting a plain value is harmless.
-      // eslint-disable-next-line @typescript-eslint/await-thenable
-      await init({ rendering: { useCPURendering: cpuRendering }, debug: {} });
+      startCornerstone(cpuRendering);
       imageLoader.registerImageLoader(SCHEME, loadImage);
       metaData.addProvider(provider, 10000);
       // Decoded grey frames are rows × columns bytes; keep a whole pullback when it fits in 1 GB.
       cache.setMaxCacheSize(Math.max(cache.getMaxCacheSize(), 1024 * 1024 * 1024));
+      await nextTask();
     })();
     await initialised;
     performance.mark("viewer:cs-ready");
     registered.set(pullback.id, { loader, pullback });
     // Cornerstone keeps its own decoded-image cache (warmUp): no RGBA look-ahead in the loader.
     loader.decodeAheadEnabled = false;
+    performance.mark("viewer:cs-engine");
     const view = new CornerstoneViewport(parent, pullback);
     Object.defineProperty(view, "kind", { value: cpuRendering ? "cornerstone-cpu" : "cornerstone-webgl" });
     await view.viewport.setStack(view.imageIds, 0);
+    view.stackSet = true;
+    // (Renders before the stack is set, e.g. on the first resize, draw the background only.)
+    const rendered = new Promise<void>((resolve) => view.csElement.addEventListener(Enums.Events.IMAGE_RENDERED, () => resolve(), { once: true }));
     view.viewport.render();
+    await rendered;
+    performance.mark("viewer:cs-rendered");
+    await nextTask();
     return view;
   }
 
@@ -224,8 +267,11 @@ export class CornerstoneViewport implements ViewportAdapter {
     });
     this.viewport = this.engine.getViewport<Types.IStackViewport>("cross-section");
     this.csElement.addEventListener(Enums.Events.IMAGE_RENDERED, () => {
-      const index = this.viewport.getCurrentImageIdIndex();
-      this.onFramePainted(index);
+      if (this.stackSet) {
+        const index = this.viewport.getCurrentImageIdIndex();
+        this.paintedFrame = index;
+        this.onFramePainted(index);
+      }
       this.renderOverlay();
     });
     this.csElement.addEventListener(Enums.Events.CAMERA_MODIFIED, () => this.requestRender());
