@@ -366,24 +366,18 @@ def _mapped_jpeg_pixels(
 def _one_fragment_per_frame(value: memoryview, n_frames: int) -> bool:
     """``value`` is a Basic Offset Table item (empty, or ``n_frames`` increasing offsets)
     followed by exactly ``n_frames`` fragment items that end exactly where it ends."""
-    offset, size, items = 0, len(value), 0
-    table: tuple[int, ...] = ()
-    while offset + 8 <= size:
-        tag, length = struct.unpack_from("<II", value, offset)
-        if tag != _ITEM or length == _UNDEFINED or offset + 8 + length > size:
-            return False
-        if items == 0:
-            if length % 4:
-                return False
-            table = struct.unpack_from(f"<{length // 4}I", value, offset + 8)
-        items += 1
-        offset += 8 + length
+    try:
+        fragments = encapsulated_fragments(value)
+    except DicomRefused:
+        return False
+    if not fragments or len(fragments) != n_frames or sum(fragments[-1]) != len(value):
+        return False  # (a sequence delimiter inside ends the walk early: not at the end)
+    table_length = fragments[0][0] - 16  # the offset table item's value, before the first
+    if table_length % 4:
+        return False
+    table = struct.unpack_from(f"<{table_length // 4}I", value, 8)
     increasing = all(b > a for a, b in zip(table, table[1:], strict=False))
-    return (
-        offset == size
-        and items == n_frames + 1
-        and (not table or (len(table) == n_frames and increasing))
-    )
+    return not table or (len(table) == n_frames and increasing)
 
 
 # ------------------------------------------------------------------------------------------
