@@ -423,20 +423,13 @@ _PIXEL_DATA_HEADER = b"\xe0\x7f\x10\x00OB\x00\x00\xff\xff\xff\xff"  # OB, undefi
 _SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
 
 
-def write_dicom_pixels_last(
-    ds: Dataset, path: str | Path, pixel_value: memoryview | None = None
-) -> int | None:
+def write_dicom_pixels_last(ds: Dataset, path: str | Path) -> int | None:
     """:func:`write_dicom` for a data set whose last element is encapsulated Pixel Data
     (explicit VR little endian, as every compressed transfer syntax is): the header through
     pydicom, then the Pixel Data written straight from its bytes — pydicom would first copy
-    them into a buffer of its own. ``pixel_value``: the value, when the data set holds no
-    Pixel Data element (``inspect.MappedPixels``: it is still in the uploaded file). The same
-    bytes as :func:`write_dicom` (tested). Returns where the Pixel Data value starts in the
-    file, or None, having written nothing, when the data set is not of that form (the caller
-    writes it with :func:`write_dicom`)."""
-    if pixel_value is not None:
-        head = header_before_pixels(ds)
-        return None if head is None else write_header_and_pixels(path, head, pixel_value)
+    them into a buffer of its own. The same bytes as :func:`write_dicom` (tested). Returns
+    where the Pixel Data value starts in the file, or None, having written nothing, when the
+    data set is not of that form (the caller writes it with :func:`write_dicom`)."""
     if _PIXEL_DATA not in ds:
         return None
     element = ds[_PIXEL_DATA]

@@ -181,13 +181,12 @@ def store_frames(
     if early is not None:
         written = early.result()
     if fragments is not None:  # rewritten and checked by ``pixels.clean_frames``
-        mapped = inspected.mapped  # the frames as uploaded, unchanged: still in that file
-        if early is not None and mapped is not None:
-            start: int | None = written
-        else:
-            value = mapped.view() if mapped is not None else None
-            start = write_dicom_pixels_last(inspected.dataset, source_tmp, value)
-            del value
+        start: int | None = None
+        if inspected.mapped is not None:  # the frames as uploaded, unchanged: still mapped
+            if early is not None:  # else the header is not of the simple form
+                start = written
+        else:  # in the dataset (a mapped upload's frames rewritten, or read by pydicom)
+            start = write_dicom_pixels_last(inspected.dataset, source_tmp)
         if start is not None:  # the frames are where it wrote them
             entries = [(start + offset, length) for offset, length in fragments]
             content_type = "image/jpeg"
