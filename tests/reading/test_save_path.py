@@ -15,19 +15,8 @@ from adjudication.domain.annotation_changes import (
     document_digest,
 )
 from adjudication.models import AuditEvent, Membership, Read
-from adjudication.services.assignment import pullback_assign_readers
 from adjudication.tokens import token_issue
 from tests.conftest import circle, sample_document
-from tests.factories import PullbackFactory
-
-
-@pytest.fixture
-def reads(world: Any) -> tuple[Read, Read]:
-    pullback = PullbackFactory(study=world.study)
-    a, b = pullback_assign_readers(
-        pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
-    )
-    return a, b
 
 
 def token_client(user: Any) -> APIClient:

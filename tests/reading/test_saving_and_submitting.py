@@ -6,22 +6,11 @@ from typing import Any
 
 import pytest
 
-from adjudication.models import AuditEvent, Read
-from adjudication.services.assignment import pullback_assign_readers
+from adjudication.models import AuditEvent
 from tests.conftest import sample_document
-from tests.factories import PullbackFactory
 
 # The fixture documents annotate a few frames only: submitted as incomplete (SPEC §2).
 PARTIAL = {"allow_incomplete": True, "reason": "test fixture: partial document"}
-
-
-@pytest.fixture
-def reads(world: Any) -> tuple[Read, Read]:
-    pullback = PullbackFactory(study=world.study)
-    a, b = pullback_assign_readers(
-        pullback=pullback, actor=world.coordinator, usernames=["reader_a", "reader_b"]
-    )
-    return a, b
 
 
 def put(client: Any, read_id: int, version: int, doc: Any) -> Any:
