@@ -87,12 +87,19 @@ def running(
         wait_for_port(port, process, log)
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout_s=30)
+
+
+def stop_process(process: subprocess.Popen[bytes], *, timeout_s: float) -> None:
+    """SIGTERM, then SIGKILL after ``timeout_s``; nothing if it has ended already."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from django.db import connection
 from adjudication.models import Read, ReadMetrics
 from adjudication.tasks import read_compute_metrics as read_compute_metrics_task
 from tests.factories import PullbackFactory, ReadFactory, StudyFactory, UserFactory
+from tests.serve_topology import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,14 +93,7 @@ def start_worker(
 
 def stop_worker(proc: subprocess.Popen[bytes]) -> None:
     """A warm shutdown (20 s at most), else SIGKILL; nothing if it is already gone."""
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_process(proc, timeout_s=20)
 
 
 @contextmanager
