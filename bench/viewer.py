@@ -40,6 +40,10 @@ What it does, all on loopback and in a throwaway world (cleaned up at the end):
      ``var/bench/`` for DevTools) and each long task while loading is broken down into its
      trace events and its CPU time by package and function (``bench/long_tasks.py``); the
      tracing slows the page, so take the counts from runs without it.
+   - what the first frame waited for: the page's requests that started before it was painted
+     (start–end, ms since navigation; over HTTP/1.1 a browser opens 6 connections to a host, so
+     a request may wait for a connection) and the browser's paint timings (first contentful
+     paint; the poster image's load and render times, from Element Timing).
    Then the same page again in the same context (warm: HTTP cache). Before the first run the
    page is opened once, untimed, in a throwaway profile, so the server's workers are warm.
 
@@ -188,6 +192,42 @@ def _long_tasks(tasks: list[list[float]] | None, start: float, end: float) -> st
     )
 
 
+# The page's own requests that started before its first frame was painted: what the first
+# frame waited for (the document, its styles and scripts, the frame itself).
+EARLY_REQUESTS_JS = """
+(until) => [performance.getEntriesByType('navigation')[0],
+            ...performance.getEntriesByType('resource')]
+  .filter((e) => e.startTime <= until)
+  .map((e) => [e.name.split('/').filter(Boolean).pop().split('?')[0], e.startTime, e.responseEnd])
+"""
+
+
+# The browser's own paint timings: first paint, first contentful paint, and the poster image's
+# load (bytes in) and render (on screen) times (Element Timing).
+PAINTS_JS = """
+() => new Promise((resolve) => {
+  const out = performance.getEntriesByType('paint').map((e) => [e.name, e.startTime]);
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) out.push([e.identifier + ' loaded', e.loadTime],
+                                               [e.identifier + ' painted', e.renderTime]);
+    resolve(out);
+  }).observe({type: 'element', buffered: true});
+  setTimeout(() => resolve(out), 200);
+})
+"""
+
+
+def _paints(page: Any) -> str:
+    return ", ".join(f"{name} {t:.0f}" for name, t in page.evaluate(PAINTS_JS)) or "—"
+
+
+def _early_requests(page: Any, until_ms: float | None) -> str:
+    if until_ms is None:
+        return "—"
+    entries = page.evaluate(EARLY_REQUESTS_JS, until_ms)
+    return ", ".join(f"{name} {start:.0f}–{end:.0f}" for name, start, end in entries)
+
+
 def _open_read(page: Any, url: str, n: int, label: str) -> dict[str, Any]:
     page.goto(url)
     mounted = _until(
@@ -240,6 +280,8 @@ def _open_read(page: Any, url: str, n: int, label: str) -> dict[str, Any]:
     inside = sorted((t, d) for t, d in tasks or [] if t < load_end)
     print("    long tasks at: " + (", ".join(f"{t:.0f} ({d:.0f} ms)" for t, d in inside) or "—"))
     print("    marks: " + ", ".join(f"{name} {t:.0f}" for name, t in marks if t < load_end))
+    print("    requests until the first frame (start–end, ms): " + _early_requests(page, first))
+    print("    paints: " + _paints(page))
     print(
         f"    scrubbing (1 frame per 16.7 ms input event): {fps or 0:.1f} frames/s painted"
         f"   ({scrub['painted']} of {scrub['requested']} frames in {scrub['seconds']:.2f} s;"
