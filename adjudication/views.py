@@ -18,11 +18,14 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from adjudication import selectors
-from adjudication.domain.workflow import ReadState
+from adjudication.domain.workflow import PullbackState, ReadState
 from adjudication.models import Read
 from adjudication.models.reading import ReadKind
 from adjudication.services.studies import user_may_create_study
 from adjudication.types import request_user
+
+# No frames to show yet (the viewer says why instead, like unshowablePullback in the frontend).
+UNSHOWN_PULLBACK_STATES = frozenset({PullbackState.INGESTING.value, PullbackState.FAILED.value})
 
 
 @login_required
@@ -76,4 +79,14 @@ def read_page(request: HttpRequest, pk: int) -> HttpResponse:
         "reference_length_mm": study_settings.reference_length_mm,
         "whole_pullback": read.pullback.timepoint == "pre",
     }
-    return render(request, "adjudication/read.html", {"read": read, "bootstrap": bootstrap})
+    pullback = read.pullback
+    # Frame 0 as a plain <img> in the page itself: the browser fetches, decodes and paints it
+    # while the viewer's scripts still load (the viewer replaces it when it mounts). Only when
+    # there is a frame to show; otherwise the viewer says why.
+    showable = pullback.status not in UNSHOWN_PULLBACK_STATES and (pullback.n_frames or 0) > 0
+    context = {
+        "read": read,
+        "bootstrap": bootstrap,
+        "poster_url": frames_base + "0" if showable else None,
+    }
+    return render(request, "adjudication/read.html", context)

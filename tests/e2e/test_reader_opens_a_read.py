@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import sign_in
-from tests.e2e.reading import assign_ana, phantom_pullback
+from tests.e2e.reading import assign_ana, phantom_pullback, until
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -38,8 +38,29 @@ def test_reader_signs_in_and_the_viewer_paints_the_first_frame(
     with page.expect_response(lambda r: "/frames/0" in r.url and r.status == 200):
         link.click()
     page.wait_for_selector("#viewer-root canvas")
+    until(page, "() => window.__viewerStats?.firstFramePaintedMs != null")
     page.screenshot(path=str(tmp_path / "reader-viewer.png"))
+    # Frame 0 was on screen first as the page's own image (its paint timed by Element Timing),
+    # which the mounted viewer replaced.
+    first_pixels, viewer_paint = page.evaluate(
+        "[__viewerStats.firstPixelsMs, __viewerStats.firstFramePaintedMs]"
+    )
+    assert first_pixels is not None and first_pixels <= viewer_paint
+    assert page.locator("img.vw-poster").count() == 0
     assert page.errors == []
+
+
+def test_frame_0_is_painted_without_the_viewers_scripts(page: Any, assigned_read: Any) -> None:
+    sign_in(page, "ana", PASSWORD)
+    page.route("**/viewer/read*.js", lambda route: route.abort())  # the viewer never starts
+    page.goto(f"/reads/{assigned_read.pk}/")
+
+    until(page, "() => document.querySelector('img.vw-poster')?.complete")
+
+    poster = page.locator("img.vw-poster")
+    assert poster.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [256, 256]
+    box = poster.bounding_box()
+    assert box is not None and box["width"] > 200 and box["height"] > 200
 
 
 def test_a_wrong_password_keeps_the_sign_in_page_with_a_message(

@@ -7,41 +7,25 @@ import * as shell from "./shell.js";
 import { viewerStats } from "./stats.js";
 
 /**
- * Frame 0 on screen as soon as its bytes arrive, while the read and the pullback still load
- * (the viewer replaces it when it mounts). Returns a function that cancels it.
+ * Frame 0 decoded off the main thread while the read and the pullback load, so the viewer shows
+ * it without decoding it again. (Frame 0 is on screen already: the page renders it as an <img>,
+ * read.html, which the browser fetches, decodes and paints before this script has run.)
  */
-function showPoster(root: HTMLElement, firstFrame: Promise<Blob | null>): { cancel(): void; bitmap(): ImageBitmap | null } {
+function decodeFirstFrame(firstFrame: Promise<Blob | null>): { cancel(): void; bitmap(): ImageBitmap | null } {
   let cancelled = false;
   let decoded: ImageBitmap | null = null;
-  const draw = async (blob: Blob | null) => {
-    if (!blob || typeof createImageBitmap !== "function") return;
-    const bitmap = await createImageBitmap(blob);
-    decoded = bitmap;
-    if (cancelled) return;
-    const canvas = h("canvas", { class: "vw-poster", "aria-label": "Frame 1, loading the viewer" });
-    canvas.style.cssText = "flex: 1; min-height: 0; width: 100%; background: var(--vw-stage);";
-    root.replaceChildren(canvas);
-    requestAnimationFrame(() => {
-      if (cancelled || !canvas.isConnected) return;
-      const dpr = window.devicePixelRatio || 1;
-      const rect = canvas.getBoundingClientRect();
-      canvas.width = Math.max(1, Math.round(rect.width * dpr));
-      canvas.height = Math.max(1, Math.round(rect.height * dpr));
-      const g = canvas.getContext("2d");
-      if (!g) return;
-      const scale = Math.min(canvas.width / bitmap.width, canvas.height / bitmap.height);
-      const w = bitmap.width * scale;
-      const h2 = bitmap.height * scale;
-      g.drawImage(bitmap, (canvas.width - w) / 2, (canvas.height - h2) / 2, w, h2);
-      viewerStats().pixels();
-    });
-  };
-  firstFrame.then(draw).catch(() => undefined);
+  firstFrame
+    .then(async (blob) => {
+      if (!blob || typeof createImageBitmap !== "function") return;
+      const bitmap = await createImageBitmap(blob);
+      if (cancelled) bitmap.close();
+      else decoded = bitmap;
+    })
+    .catch(() => undefined);
   return {
     cancel: () => {
       cancelled = true;
     },
-    // Decoded already: the viewer shows it without decoding frame 0 again.
     bitmap: () => decoded,
   };
 }
@@ -53,11 +37,14 @@ export async function startReadingApp(
   viewportFactory: shell.ViewportFactory = shell.canvasViewportFactory,
 ): Promise<ReadingApp | null> {
   root.classList.add("vw-root");
-  root.replaceChildren(h("p", { class: "vw-loading" }, "Loading read…"));
+  // The page's poster of frame 0 stays until the viewer mounts; its paint time is counted.
+  viewerStats();
+  root.setAttribute("aria-busy", "true");
+  if (!root.querySelector("img.vw-poster")) root.replaceChildren(h("p", { class: "vw-loading" }, "Loading read…"));
   const api = new ApiClient(boot.api_base, boot.csrf_token);
-  // Frame 0 downloads alongside the read and the pullback (first paint sooner).
+  // Frame 0 downloads alongside the read and the pullback (the viewer's first paint sooner).
   const firstFrame = fetchFirstFrame(boot.frame_url_template);
-  const poster = showPoster(root, firstFrame);
+  const poster = decodeFirstFrame(firstFrame);
   let read: ReadResponse;
   let pullback: PullbackResponse;
   try {
@@ -76,11 +63,12 @@ export async function startReadingApp(
     shell.renderFatal(root, refusal[0], refusal[1]);
     return null;
   }
-  poster.cancel();
   const app = new ReadingApp(root, boot, api, read, pullback);
   app.loader.adopt(0, firstFrame);
   const bitmap = poster.bitmap();
+  poster.cancel(); // a decode that ends later is not wanted
   if (bitmap) app.loader.adoptDecoded(0, bitmap);
   await app.mount(viewportFactory);
+  root.removeAttribute("aria-busy");
   return app;
 }

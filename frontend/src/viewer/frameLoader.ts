@@ -363,7 +363,7 @@ export class FrameLoader {
     this.sink([[n, source]], []);
   }
 
-  /** A decoded frame obtained elsewhere (the page's early poster of frame 0). */
+  /** A decoded frame obtained elsewhere (frame 0, decoded while the page loaded the read). */
   adoptDecoded(n: number, image: FrameImage): void {
     if (n >= 0 && n < this.frameCount && !this.decoded.has(n)) this.remember(n, image);
   }

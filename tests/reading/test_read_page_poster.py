@@ -1,0 +1,64 @@
+"""The reading page carries frame 0 as a plain image (issue 13): the browser fetches, decodes and
+paints it while the viewer's scripts still load, and the viewer replaces it when it mounts. It
+is the reader's own pullback's frame URL — the same authorised, blinded endpoint the viewer
+uses — and only when the pullback has frames to show."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from adjudication.services.assignment import pullback_assign_readers
+from tests.factories import PullbackFactory, write_frames
+
+FRAMES = [b"\xff\xd8frame0\xff\xd9", b"\xff\xd8frame1\xff\xd9"]
+
+
+def poster_urls(html: str) -> list[str]:
+    return re.findall(r'<img class="vw-poster" src="([^"]+)"', html)
+
+
+def open_read(world: Any, **pullback: Any) -> tuple[Client, str, Any]:
+    read, _ = pullback_assign_readers(
+        pullback=PullbackFactory(study=world.study),
+        actor=world.coordinator,
+        usernames=["reader_a", "reader_b"],
+    )
+    # Set after the assignment, which only a showable pullback takes.
+    type(read.pullback).objects.filter(pk=read.pullback_id).update(**pullback)
+    client = Client()
+    client.force_login(world.reader_a)
+    response = client.get(f"/reads/{read.pk}/")
+    assert response.status_code == 200
+    return client, response.content.decode(), read.pullback
+
+
+def test_the_poster_is_frame_0_of_the_readers_own_pullback(world: Any, settings: Any) -> None:
+    settings.FRAMES_VIA_PROXY = False
+    client, html, pullback = open_read(world, n_frames=2)
+    write_frames(str(pullback.storage_key), FRAMES)
+
+    [url] = poster_urls(html)
+
+    assert url == f"/api/v1/pullbacks/{pullback.pk}/frames/0"
+    frame = client.get(url)
+    assert frame.status_code == 200
+    assert frame["Content-Type"] == "image/jpeg"
+    assert b"".join(frame) == FRAMES[0]
+    # Painted by the browser, timed by Element Timing (src/ui/stats.ts).
+    assert 'elementtiming="viewer-poster"' in html
+
+
+@pytest.mark.parametrize(
+    "pullback",
+    [{"status": "ingesting", "n_frames": None}, {"status": "failed"}, {"n_frames": 0}],
+    ids=["ingesting", "failed", "no-frames"],
+)
+def test_no_poster_without_a_frame_to_show(world: Any, pullback: dict[str, Any]) -> None:
+    _, html, _ = open_read(world, **pullback)
+
+    assert poster_urls(html) == []
+    assert 'id="viewer-root"' in html
