@@ -177,10 +177,10 @@ describe("parseFrameBatch", () => {
     for (const [index, body] of parts) {
       bytes.push(0, 0, 0, index, 0, 0, 0, body.length, ...body);
     }
-    const frames = parseFrameBatch(new Uint8Array(bytes).buffer, "image/jpeg");
+    const frames = await parseFrameBatch(new Blob([new Uint8Array(bytes)]), "image/jpeg");
     assert.deepEqual([...frames.keys()], [7, 8]);
     assert.deepEqual([...new Uint8Array(await frames.get(7)!.arrayBuffer())], [1, 2, 3]);
     assert.equal(frames.get(8)!.type, "image/jpeg");
-    assert.throws(() => parseFrameBatch(new Uint8Array([0, 0, 0, 1, 0, 0, 0, 9, 1]).buffer, "image/jpeg"), /truncated/);
+    await assert.rejects(parseFrameBatch(new Blob([new Uint8Array([0, 0, 0, 1, 0, 0, 0, 9, 1])]), "image/jpeg"), /truncated/);
   });
 });
