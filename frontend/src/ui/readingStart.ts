@@ -37,9 +37,17 @@ export async function startReadingApp(
   viewportFactory: shell.ViewportFactory = shell.canvasViewportFactory,
 ): Promise<ReadingApp | null> {
   root.classList.add("vw-root");
+  root.setAttribute("aria-busy", "true");
+  try {
+    return await start(root, boot, viewportFactory);
+  } finally {
+    root.removeAttribute("aria-busy");
+  }
+}
+
+async function start(root: HTMLElement, boot: ViewerBootstrap, viewportFactory: shell.ViewportFactory): Promise<ReadingApp | null> {
   // The page's poster of frame 0 stays until the viewer mounts; its paint time is counted.
   viewerStats();
-  root.setAttribute("aria-busy", "true");
   if (!root.querySelector("img.vw-poster")) root.replaceChildren(h("p", { class: "vw-loading" }, "Loading read…"));
   const api = new ApiClient(boot.api_base, boot.csrf_token);
   // Frame 0 downloads alongside the read and the pullback (the viewer's first paint sooner).
@@ -69,6 +77,5 @@ export async function startReadingApp(
   poster.cancel(); // a decode that ends later is not wanted
   if (bitmap) app.loader.adoptDecoded(0, bitmap);
   await app.mount(viewportFactory);
-  root.removeAttribute("aria-busy");
   return app;
 }

@@ -97,7 +97,7 @@ export function viewerStats(): ViewerStats {
 }
 
 /** The element timing name of the page's poster (read.html: frame 0 as an <img>). */
-export const POSTER_TIMING = "viewer-poster";
+const POSTER_TIMING = "viewer-poster";
 
 /**
  * The poster is painted by the browser, perhaps before any script of the page runs: its paint
