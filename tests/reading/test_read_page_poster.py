@@ -52,6 +52,30 @@ def test_the_poster_is_frame_0_of_the_readers_own_pullback(world: Any, settings:
     assert 'elementtiming="viewer-poster"' in html
 
 
+def test_opening_the_page_grants_its_frames_ahead(
+    world: Any, settings: Any, django_assert_num_queries: Any
+) -> None:
+    settings.FRAMES_VIA_PROXY = False
+    client, _, pullback = open_read(world, n_frames=2)
+    write_frames(str(pullback.storage_key), FRAMES)
+
+    # The full check was made by the page: the poster's request is answered from the cache.
+    with django_assert_num_queries(0):
+        frame = client.get(f"/api/v1/pullbacks/{pullback.pk}/frames/0")
+    assert frame.status_code == 200
+    assert b"".join(frame) == FRAMES[0]
+
+
+def test_the_grant_made_ahead_is_for_the_pages_session_alone(world: Any, settings: Any) -> None:
+    settings.FRAMES_VIA_PROXY = False
+    _, _, pullback = open_read(world, n_frames=2)
+    write_frames(str(pullback.storage_key), FRAMES)
+    # Another session's request is checked in full and finds nothing, as without the page.
+    outsider = Client()
+    outsider.force_login(world.outsider)
+    assert outsider.get(f"/api/v1/pullbacks/{pullback.pk}/frames/0").status_code == 404
+
+
 @pytest.mark.parametrize(
     "pullback",
     [{"status": "ingesting", "n_frames": None}, {"status": "failed"}, {"n_frames": 0}],
