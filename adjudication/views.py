@@ -18,14 +18,11 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from adjudication import frames_auth, selectors
-from adjudication.domain.workflow import PullbackState, ReadState
+from adjudication.domain.workflow import ReadState
 from adjudication.models import Read
 from adjudication.models.reading import ReadKind
 from adjudication.services.studies import user_may_create_study
 from adjudication.types import request_user
-
-# No frames to show yet (the viewer says why instead, like unshowablePullback in the frontend).
-UNSHOWN_PULLBACK_STATES = frozenset({PullbackState.INGESTING.value, PullbackState.FAILED.value})
 
 
 @login_required
@@ -79,16 +76,17 @@ def read_page(request: HttpRequest, pk: int) -> HttpResponse:
         "reference_length_mm": study_settings.reference_length_mm,
         "whole_pullback": read.pullback.timepoint == "pre",
     }
-    pullback = read.pullback
     # Frame 0 as a plain <img> in the page itself: the browser fetches, decodes and paints it
-    # while the viewer's scripts still load (the viewer replaces it when it mounts). Only when
-    # there is a frame to show; otherwise the viewer says why.
-    showable = pullback.status not in UNSHOWN_PULLBACK_STATES and (pullback.n_frames or 0) > 0
-    if showable:
-        # The frame grant's full check (frames_auth), made now rather than by the image's own
-        # request: behind nginx that request then costs the app one cache read, no query, while
-        # the page's scripts keep the machine busy (bench/viewer.py: 19–42 ms instead of 25–161).
-        frames_auth.frame_grant(request, pullback.pk)
+    # while the viewer's scripts still load (the viewer replaces it when it mounts); only when
+    # there is a frame to show, otherwise the viewer says why. The frame grant's full check
+    # (frames_auth) is made here rather than by the image's own request: behind nginx that
+    # request then costs the app one cache read and no query, while the page's scripts keep the
+    # machine busy (bench/viewer.py: 19–42 ms instead of 25–161).
+    try:
+        grant = frames_auth.frame_grant(request, read.pullback_id)
+    except frames_auth.NotAuthenticated:
+        grant = None
+    showable = grant is not None and grant.n_frames > 0
     context = {
         "read": read,
         "bootstrap": bootstrap,
