@@ -178,23 +178,23 @@ def store_frames(
     index_tmp = folder / (storage.INDEX_NAME + _TMP_SUFFIX)
     entries: list[tuple[int, int]] | None = None
     fragments = _single_fragment_frames(inspected)
-    if early is not None:
-        written = early.result()
+    written = early.result() if early is not None else None
     if fragments is not None:  # rewritten and checked by ``pixels.clean_frames``
-        start: int | None = None
-        if inspected.mapped is not None:  # the frames as uploaded, unchanged: still mapped
-            if early is not None:  # else the header is not of the simple form
-                start = written
-        else:  # in the dataset (a mapped upload's frames rewritten, or read by pydicom)
-            start = write_dicom_pixels_last(inspected.dataset, source_tmp)
+        # The frames as uploaded, unchanged and still mapped, were written by ``early`` (None:
+        # the header is not of the simple form); otherwise they are in the dataset (a mapped
+        # upload's frames rewritten, or read by pydicom).
+        start = (
+            written
+            if inspected.mapped is not None
+            else write_dicom_pixels_last(inspected.dataset, source_tmp)
+        )
         if start is not None:  # the frames are where it wrote them
             entries = [(start + offset, length) for offset, length in fragments]
             content_type = "image/jpeg"
     if entries is None:  # re-encoded, several fragments per frame, or an unexpected layout
         inspected.load_pixel_data()  # pydicom's decoders and writer take it from the dataset
         content_type, entries = _write_frames_bin(inspected, bin_tmp, progress)
-        if not source_tmp.exists():
-            write_dicom(inspected.dataset, source_tmp)
+        write_dicom(inspected.dataset, source_tmp)
     in_source = not bin_tmp.exists()
     index_tmp.write_bytes(storage.frame_index_bytes(entries, in_source=in_source))
     if bin_tmp.exists():
