@@ -240,9 +240,6 @@ def remap_uid(original: str, *, key: bytes, uid_root: str = "2.25.") -> str:
     return uid_root + str(int.from_bytes(digest[:16], "big"))
 
 
-_dictionary_vr = rawdata.dictionary_vr
-
-
 class _Walker:
     def __init__(self, *, subject_code: str, key: bytes, uid_root: str) -> None:
         self.subject_code = subject_code
@@ -288,7 +285,7 @@ class _Walker:
         def stored_vr() -> str:
             vr = getattr(ds.get_item(tag), "VR", None)
             # implicit VR, or unknown to the writer: the dictionary's
-            return _dictionary_vr(tag) if vr in (None, "UN") else str(vr)
+            return rawdata.dictionary_vr(tag) if vr in (None, "UN") else str(vr)
 
         action, keyword = self.verdict(tag, stored_vr)
         if action == "drop":
@@ -316,7 +313,7 @@ class _Walker:
         data, implicit = plain
         try:
             value = rawdata.filter_sequence(
-                data, implicit=implicit, decide=self.raw_action, vr_of=_dictionary_vr
+                data, implicit=implicit, decide=self.raw_action, vr_of=rawdata.dictionary_vr
             )
         except rawdata.Unhandled:
             return False
@@ -328,7 +325,9 @@ class _Walker:
         known = self.raw_actions.get((tag, vr))
         if known is not None:
             return known
-        action, _ = self.verdict(BaseTag(tag), lambda: _dictionary_vr(tag) if vr == "UN" else vr)
+        action, _ = self.verdict(
+            BaseTag(tag), lambda: rawdata.dictionary_vr(tag) if vr == "UN" else vr
+        )
         if action == "drop":
             decided = rawdata.Action.DROP
         elif action in ("keep", "sequence"):
