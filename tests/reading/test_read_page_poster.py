@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from adjudication.services.assignment import pullback_assign_readers
-from tests.factories import PullbackFactory, write_frames
+from adjudication.models import Pullback, Read
+from tests.factories import write_frames
 
 FRAMES = [b"\xff\xd8frame0\xff\xd9", b"\xff\xd8frame1\xff\xd9"]
 
@@ -21,14 +21,10 @@ def poster_urls(html: str) -> list[str]:
     return re.findall(r'<img class="vw-poster" src="([^"]+)"', html)
 
 
-def open_read(world: Any, **pullback: Any) -> tuple[Client, str, Any]:
-    read, _ = pullback_assign_readers(
-        pullback=PullbackFactory(study=world.study),
-        actor=world.coordinator,
-        usernames=["reader_a", "reader_b"],
-    )
-    # Set after the assignment, which only a showable pullback takes.
-    type(read.pullback).objects.filter(pk=read.pullback_id).update(**pullback)
+def open_read(world: Any, read: Read, **pullback: Any) -> tuple[Client, str, Any]:
+    """reader_a's page of ``read`` (the ``reads`` fixture's first), its pullback updated with
+    ``pullback`` first (after the assignment, which only a showable pullback takes)."""
+    Pullback.objects.filter(pk=read.pullback_id).update(**pullback)
     client = Client()
     client.force_login(world.reader_a)
     response = client.get(f"/reads/{read.pk}/")
@@ -36,9 +32,11 @@ def open_read(world: Any, **pullback: Any) -> tuple[Client, str, Any]:
     return client, response.content.decode(), read.pullback
 
 
-def test_the_poster_is_frame_0_of_the_readers_own_pullback(world: Any, settings: Any) -> None:
+def test_the_poster_is_frame_0_of_the_readers_own_pullback(
+    world: Any, reads: Any, settings: Any
+) -> None:
     settings.FRAMES_VIA_PROXY = False
-    client, html, pullback = open_read(world, n_frames=2)
+    client, html, pullback = open_read(world, reads[0], n_frames=2)
     write_frames(str(pullback.storage_key), FRAMES)
 
     [url] = poster_urls(html)
@@ -53,10 +51,10 @@ def test_the_poster_is_frame_0_of_the_readers_own_pullback(world: Any, settings:
 
 
 def test_opening_the_page_grants_its_frames_ahead(
-    world: Any, settings: Any, django_assert_num_queries: Any
+    world: Any, reads: Any, settings: Any, django_assert_num_queries: Any
 ) -> None:
     settings.FRAMES_VIA_PROXY = False
-    client, _, pullback = open_read(world, n_frames=2)
+    client, _, pullback = open_read(world, reads[0], n_frames=2)
     write_frames(str(pullback.storage_key), FRAMES)
 
     # The full check was made by the page: the poster's request is answered from the cache.
@@ -66,9 +64,11 @@ def test_opening_the_page_grants_its_frames_ahead(
     assert b"".join(frame) == FRAMES[0]
 
 
-def test_the_grant_made_ahead_is_for_the_pages_session_alone(world: Any, settings: Any) -> None:
+def test_the_grant_made_ahead_is_for_the_pages_session_alone(
+    world: Any, reads: Any, settings: Any
+) -> None:
     settings.FRAMES_VIA_PROXY = False
-    _, _, pullback = open_read(world, n_frames=2)
+    _, _, pullback = open_read(world, reads[0], n_frames=2)
     write_frames(str(pullback.storage_key), FRAMES)
     # Another session's request is checked in full and finds nothing, as without the page.
     outsider = Client()
@@ -81,8 +81,10 @@ def test_the_grant_made_ahead_is_for_the_pages_session_alone(world: Any, setting
     [{"status": "ingesting", "n_frames": None}, {"status": "failed"}, {"n_frames": 0}],
     ids=["ingesting", "failed", "no-frames"],
 )
-def test_no_poster_without_a_frame_to_show(world: Any, pullback: dict[str, Any]) -> None:
-    _, html, _ = open_read(world, **pullback)
+def test_no_poster_without_a_frame_to_show(
+    world: Any, reads: Any, pullback: dict[str, Any]
+) -> None:
+    _, html, _ = open_read(world, reads[0], **pullback)
 
     assert poster_urls(html) == []
     assert 'id="viewer-root"' in html

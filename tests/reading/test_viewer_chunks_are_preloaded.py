@@ -12,9 +12,6 @@ from typing import Any
 from django.template import Context, Template
 from django.test import Client
 
-from adjudication.services.assignment import pullback_assign_readers
-from tests.factories import PullbackFactory
-
 CHUNKS = ["cs-core.js", "cs-dcmjs.js", "load.js", "viewer-core.js"]
 
 
@@ -52,13 +49,11 @@ def test_no_bundle_no_preloads(settings: Any, tmp_path: Path) -> None:
     assert preloaded(html) == []
 
 
-def test_the_reading_page_preloads_the_chunks(world: Any, settings: Any, tmp_path: Path) -> None:
+def test_the_reading_page_preloads_the_chunks(
+    world: Any, reads: Any, settings: Any, tmp_path: Path
+) -> None:
     settings.VIEWER_DIST_DIR = a_bundle(tmp_path / "dist")
-    read, _ = pullback_assign_readers(
-        pullback=PullbackFactory(study=world.study),
-        actor=world.coordinator,
-        usernames=["reader_a", "reader_b"],
-    )
+    read, _ = reads
     client = Client()
     client.force_login(world.reader_a)
 
