@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { FrameLoader, FrameLoadError, frameUrl, type WorkerLike } from "../src/viewer/frameLoader.js";
+import { fetchFirstFrame, FrameLoader, FrameLoadError, frameUrl, type WorkerLike } from "../src/viewer/frameLoader.js";
 import type { PageMessage, WorkerMessage } from "../src/viewer/frameProtocol.js";
 import { deferred, settle } from "./helpers.js";
 
@@ -23,6 +23,28 @@ function fakeServer(options: { contentType?: string; status?: number } = {}) {
   const decode = async (blob: Blob) => ({ size: blob.size }) as unknown as ImageBitmap;
   return { requested, fetchImpl, decode, maxInFlight: () => maxInFlight };
 }
+
+describe("fetchFirstFrame", () => {
+  it("asks for frame 0 only once the poster has settled, loaded or failed", async () => {
+    for (const outcome of ["loaded", "failed"] as const) {
+      const server = fakeServer();
+      const poster = deferred<void>();
+      const first = fetchFirstFrame("/f/{n}", server.fetchImpl as typeof fetch, poster.promise);
+      await settle();
+      assert.deepEqual(server.requested, []);
+      if (outcome === "loaded") poster.resolve();
+      else poster.reject(new Error("poster failed"));
+      const blob = await first;
+      assert.deepEqual(server.requested, ["/f/0"]);
+      assert.equal(blob?.size, 3);
+    }
+  });
+
+  it("gives null for a response that is not an image", async () => {
+    const server = fakeServer({ contentType: "application/json" });
+    assert.equal(await fetchFirstFrame("/f/{n}", server.fetchImpl as typeof fetch), null);
+  });
+});
 
 describe("FrameLoader", () => {
   it("expands the frame URL template", () => {

@@ -47,6 +47,13 @@ def test_reader_signs_in_and_the_viewer_paints_the_first_frame(
     )
     assert first_pixels is not None and first_pixels <= viewer_paint
     assert page.locator("img.vw-poster").count() == 0
+    # Frame 0 crossed the network once: the viewer's own request for it (to decode it for the
+    # viewer) came from the HTTP cache (transfer size 0), which frames must be cacheable for.
+    transfers = page.evaluate(
+        "performance.getEntriesByType('resource')"
+        ".filter((e) => /\\/frames\\/0$/.test(e.name)).map((e) => e.transferSize)"
+    )
+    assert len(transfers) == 2 and sorted(transfers)[0] == 0 and sorted(transfers)[1] > 0
     assert page.errors == []
 
 

@@ -30,6 +30,19 @@ function decodeFirstFrame(firstFrame: Promise<Blob | null>): { cancel(): void; b
   };
 }
 
+/**
+ * Resolves once the page's poster of frame 0 has loaded or failed (at once without a poster, or
+ * when it has): the viewer's own request for frame 0 is then answered by the HTTP cache (frames
+ * are immutable and cacheable) instead of downloading the frame a second time beside it.
+ */
+function posterSettled(img: HTMLImageElement | null): Promise<void> {
+  if (!img || img.complete) return Promise.resolve();
+  return new Promise((resolve) => {
+    img.addEventListener("load", () => resolve(), { once: true });
+    img.addEventListener("error", () => resolve(), { once: true });
+  });
+}
+
 /** Loads the read and its pullback, then mounts the reading viewer into `root`. */
 export async function startReadingApp(
   root: HTMLElement,
@@ -48,10 +61,12 @@ export async function startReadingApp(
 async function start(root: HTMLElement, boot: ViewerBootstrap, viewportFactory: shell.ViewportFactory): Promise<ReadingApp | null> {
   // The page's poster of frame 0 stays until the viewer mounts; its paint time is counted.
   viewerStats();
-  if (!root.querySelector("img.vw-poster")) root.replaceChildren(h("p", { class: "vw-loading" }, "Loading read…"));
+  const posterImg = root.querySelector<HTMLImageElement>("img.vw-poster");
+  if (!posterImg) root.replaceChildren(h("p", { class: "vw-loading" }, "Loading read…"));
   const api = new ApiClient(boot.api_base, boot.csrf_token);
-  // Frame 0 downloads alongside the read and the pullback (the viewer's first paint sooner).
-  const firstFrame = fetchFirstFrame(boot.frame_url_template);
+  // Frame 0 downloads alongside the read and the pullback (the viewer's first paint sooner), and
+  // once: with a poster, its bytes come from the HTTP cache once the poster has them.
+  const firstFrame = fetchFirstFrame(boot.frame_url_template, undefined, posterSettled(posterImg));
   const poster = decodeFirstFrame(firstFrame);
   let read: ReadResponse;
   let pullback: PullbackResponse;

@@ -527,11 +527,17 @@ function bitmapBytes(image: FrameImage): number {
 }
 
 /**
- * Frame 0's bytes, fetched at once (before the read and the pullback have loaded, and before
- * the frame worker has started): handed to the loader with `adopt(0, …)`. Null on any failure
- * (the loader then downloads it and reports the reason).
+ * Frame 0's bytes, fetched early (before the read and the pullback have loaded, and before the
+ * frame worker has started): handed to the loader with `adopt(0, …)`. Null on any failure (the
+ * loader then downloads it and reports the reason). The request waits for `after` to settle: the
+ * page's poster of frame 0, whose bytes then answer it from the HTTP cache.
  */
-export async function fetchFirstFrame(template: string, fetchImpl: typeof fetch = (url, init) => fetch(url, init)): Promise<Blob | null> {
+export async function fetchFirstFrame(
+  template: string,
+  fetchImpl: typeof fetch = (url, init) => fetch(url, init),
+  after: Promise<unknown> = Promise.resolve(),
+): Promise<Blob | null> {
+  await after.catch(() => undefined);
   try {
     const response = await fetchImpl(frameUrl(template, 0), { credentials: "same-origin" });
     const type = response.headers.get("Content-Type") ?? "";
