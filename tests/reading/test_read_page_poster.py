@@ -32,12 +32,18 @@ def open_read(world: Any, read: Read, **pullback: Any) -> tuple[Client, str, Any
     return client, response.content.decode(), read.pullback
 
 
+def open_read_with_frames(world: Any, read: Read, settings: Any) -> tuple[Client, str, Any]:
+    """``open_read`` of a pullback with two frames on disk, sent by the app (no proxy)."""
+    settings.FRAMES_VIA_PROXY = False
+    client, html, pullback = open_read(world, read, n_frames=2)
+    write_frames(str(pullback.storage_key), FRAMES)
+    return client, html, pullback
+
+
 def test_the_poster_is_frame_0_of_the_readers_own_pullback(
     world: Any, reads: Any, settings: Any
 ) -> None:
-    settings.FRAMES_VIA_PROXY = False
-    client, html, pullback = open_read(world, reads[0], n_frames=2)
-    write_frames(str(pullback.storage_key), FRAMES)
+    client, html, pullback = open_read_with_frames(world, reads[0], settings)
 
     [url] = poster_urls(html)
 
@@ -53,9 +59,7 @@ def test_the_poster_is_frame_0_of_the_readers_own_pullback(
 def test_opening_the_page_grants_its_frames_ahead(
     world: Any, reads: Any, settings: Any, django_assert_num_queries: Any
 ) -> None:
-    settings.FRAMES_VIA_PROXY = False
-    client, _, pullback = open_read(world, reads[0], n_frames=2)
-    write_frames(str(pullback.storage_key), FRAMES)
+    client, _, pullback = open_read_with_frames(world, reads[0], settings)
 
     # The full check was made by the page: the poster's request is answered from the cache.
     with django_assert_num_queries(0):
@@ -67,9 +71,7 @@ def test_opening_the_page_grants_its_frames_ahead(
 def test_the_grant_made_ahead_is_for_the_pages_session_alone(
     world: Any, reads: Any, settings: Any
 ) -> None:
-    settings.FRAMES_VIA_PROXY = False
-    _, _, pullback = open_read(world, reads[0], n_frames=2)
-    write_frames(str(pullback.storage_key), FRAMES)
+    _, _, pullback = open_read_with_frames(world, reads[0], settings)
     # Another session's request is checked in full and finds nothing, as without the page.
     outsider = Client()
     outsider.force_login(world.outsider)
