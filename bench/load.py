@@ -5,12 +5,13 @@ a real Celery worker. ``--no-proxy`` measures gunicorn alone, as before issue 13
 Creates a throwaway PostgreSQL database (``corelab_bench_load``), seeds one study with
 ``--readers`` analysts, each assigned one read of a synthetic JPEG-baseline pullback, starts
 gunicorn and a Celery worker on loopback. Every reader signs in first (untimed: a password
-hash each), then all run concurrently for ``--duration`` seconds. Each reader, in a loop: fetches frames (mostly sequential, as when
-scrolling, sometimes jumping), saves its annotation document with the version it holds
-(as the viewer's autosave does), and now and then reloads its worklist. Prints p50/p95 per
-request type and the error count. Goals: annotation save p95 ≤ 50 ms, frame p95 ≤ 5 ms,
-zero errors. Bounded in time and count; traffic goes to 127.0.0.1 only. Cleans up after
-itself: the database, the media folder, nginx's files and every Redis key of the run.
+hash each), then all run concurrently for ``--duration`` seconds. Each reader, in a loop:
+fetches frames (mostly sequential, as when scrolling, sometimes jumping), saves its annotation
+document with the version it holds (as the viewer's autosave does), and now and then reloads
+its worklist. Prints p50/p95 per request type and the error count. Goals: annotation save
+p95 ≤ 50 ms, frame p95 ≤ 5 ms, zero errors. Bounded in time and count; traffic goes to
+127.0.0.1 only. Cleans up after itself: the database, the media folder, nginx's files and
+every Redis key of the run.
 
     .venv/bin/python bench/load.py [--readers 20] [--duration 60] [--gunicorn-workers 2]
 """
