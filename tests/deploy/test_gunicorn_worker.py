@@ -1,6 +1,6 @@
 """deploy/gunicorn.conf.py: a worker that has loaded the app moves what it holds for its whole
 life out of the cyclic collector's reach (issue 13: a full collection walked ~250,000 objects,
-100–160 ms with the GIL held, stalling every request of the process under bench/load.py)."""
+95–163 ms with the GIL held, stalling every request of the process under bench/load.py)."""
 
 from __future__ import annotations
 
