@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from adjudication.domain.annotation_changes import document_changes, document_digest
@@ -15,6 +14,7 @@ from adjudication.domain.errors import Conflict, FieldError, Incomplete, Invalid
 from adjudication.domain.settings import StudySettings
 from adjudication.domain.workflow import ReadState
 from adjudication.models import AuditAction, Pullback, Read
+from adjudication.models.querysets import read_visible_to
 from adjudication.types import User
 
 from .audit import audit_record
@@ -49,13 +49,14 @@ def read_save_annotations(
     actor: User,
     version: int,
     annotations: Any,
-    within: QuerySet[Read] | None = None,
+    visible_only: bool = False,
 ) -> Read:
     """Replace the read's annotation document if ``version`` is current; bump the version.
 
-    ``read``: the read or its id. ``within``: the reads the caller may reach (the API passes
-    the reader's ``Read.objects.visible_to``); the read is looked up in it and locked in one
-    query, and one outside it raises ``Read.DoesNotExist`` (→ 404, its existence not told).
+    ``read``: the read or its id. ``visible_only`` (the API): the read must be one of the
+    actor's visible reads (``Read.objects.visible_to``'s rule, ``read_visible_to``): it is
+    looked up and locked among the actor's own reads by its key, then the actor's role in its
+    study is checked; any other raises ``Read.DoesNotExist`` (→ 404, its existence not told).
     Validates the SPEC §4 document (``AnnotationInvalid`` names the field, nothing stored);
     stale ``version`` → ``StaleVersion`` (409, never a silent overwrite); a submitted read is
     immutable (``InvalidTransition``, 409). First save moves the read ``assigned →
@@ -64,9 +65,11 @@ def read_save_annotations(
     set or removed), from which every version can be rebuilt.
     """
     pk = read if isinstance(read, int) else read.pk
-    rows = within if within is not None else Read.objects.all()
+    rows = Read.objects.filter(reader=actor) if visible_only else Read.objects.all()
     with transaction.atomic(durable=True):
         read = rows.select_for_update(of=("self",)).select_related("pullback__study").get(pk=pk)
+        if visible_only and not read_visible_to(actor, read):
+            raise Read.DoesNotExist
         if read.reader_id != actor.pk:
             raise Refused("Only the assigned reader can edit this read.", code="permission_denied")
         if read.status == ReadState.SUBMITTED:
