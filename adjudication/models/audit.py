@@ -5,6 +5,7 @@ from enum import StrEnum, unique
 from django.conf import settings
 from django.db import models
 
+from .json_field import DocumentJSONField
 from .querysets import AuditEventQuerySet
 from .study import Study
 
@@ -76,8 +77,8 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=40)
     object_id = models.CharField(max_length=40)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
+    before = DocumentJSONField(null=True, blank=True)
+    after = DocumentJSONField(null=True, blank=True)
     reason = models.TextField(blank=True)
 
     objects = AuditEventQuerySet.as_manager()

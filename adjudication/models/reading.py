@@ -8,6 +8,7 @@ from adjudication.domain.workflow import ReadState
 
 from .choices import READ_STATUS_CHOICES, ReadKind
 from .fields import add_metric_columns
+from .json_field import DocumentJSONField
 from .pullback import Pullback
 from .querysets import ReadQuerySet
 
@@ -31,7 +32,7 @@ class Read(models.Model):
         default=ReadState.ASSIGNED.value,
     )
     version = models.PositiveIntegerField(default=1)
-    annotations = models.JSONField(default=dict)
+    annotations = DocumentJSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

@@ -7,12 +7,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from adjudication.domain.annotation_changes import document_changes, document_digest
+from adjudication.domain.annotation_changes import document_changes
 from adjudication.domain.annotations import AnnotationDocument, parse_document
 from adjudication.domain.completeness import Completeness, read_completeness
 from adjudication.domain.errors import Conflict, FieldError, Incomplete, InvalidTransition, Refused
 from adjudication.domain.settings import StudySettings
 from adjudication.domain.workflow import ReadState
+from adjudication.fastjson import document_digest
 from adjudication.models import AuditAction, Pullback, Read
 from adjudication.models.querysets import read_visible_to
 from adjudication.types import User
