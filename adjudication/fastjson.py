@@ -2,8 +2,8 @@
 
 A save encodes its document several times (the jsonb column, the audit row's diff, the digests
 of the document before and after) and decodes the stored one. With ~1,000 floats a document,
-Python's float formatting and parsing were a third of a save's CPU; orjson does the same work
-several times faster. Two uses, each held to ``json``'s result:
+Python's float formatting and parsing were over a third of a save's instructions (callgrind);
+orjson does the same work several times faster. Two uses, each held to ``json``'s result:
 
 - ``canonical_json`` / ``document_digest``: the same bytes as the definition in
   ``domain.annotation_changes`` (stored digests must keep verifying), orjson's text being used

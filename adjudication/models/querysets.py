@@ -120,7 +120,8 @@ def read_visible_to(user: RequestUser, read: Any) -> bool:
     """``ReadQuerySet.visible_to``'s rule for one read already loaded: the user's own read,
     while their role in its study allows what its kind needs. One lookup of the user's role
     instead of two correlated subqueries: the autosave (issue 13) loads and locks the user's
-    own read by its key, then asks this. The test ``test_read_visible_to_is_visible_to``
+    own read by its key, then asks this. The test
+    ``test_read_visible_to_agrees_with_visible_to_for_every_role_kind_and_owner``
     holds the two to the same answer for every role, kind and owner."""
     if not user.is_authenticated or read.reader_id != user.pk:
         return False
