@@ -9,6 +9,8 @@ count only while they still hold the role that made them (a removed analyst sees
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
@@ -48,6 +50,14 @@ def _study_may(user: RequestUser, action: Action, study_ref: str) -> Exists:
     return Exists(
         _membership_model().objects.filter(study=OuterRef(study_ref), user=user, role__in=roles)
     )
+
+
+# What a read's kind asks of its reader's role: the rule of ``ReadQuerySet.visible_to`` and
+# of ``read_visible_to`` alike.
+READ_KIND_ACTION = {
+    ReadKind.READER.value: Action.READ,
+    ReadKind.ADJUDICATOR.value: Action.ADJUDICATE,
+}
 
 
 class StudyQuerySet(models.QuerySet):
@@ -101,19 +111,14 @@ class ReadQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(reader=user).filter(
-            (Q(kind=ReadKind.READER) & _study_may(user, Action.READ, "pullback__study"))
-            | (
-                Q(kind=ReadKind.ADJUDICATOR)
-                & _study_may(user, Action.ADJUDICATE, "pullback__study")
+            reduce(
+                operator.or_,
+                (
+                    Q(kind=kind) & _study_may(user, action, "pullback__study")
+                    for kind, action in READ_KIND_ACTION.items()
+                ),
             )
         )
-
-
-# What a read's kind asks of its reader's role, as ``ReadQuerySet.visible_to`` has it.
-READ_KIND_ACTION = {
-    ReadKind.READER.value: Action.READ,
-    ReadKind.ADJUDICATOR.value: Action.ADJUDICATE,
-}
 
 
 def read_visible_to(user: RequestUser, read: Any) -> bool:
