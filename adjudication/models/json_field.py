@@ -25,9 +25,11 @@ class DocumentJSONField(models.JSONField):
         return adapted
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
-        if self.decoder is not None or not isinstance(value, str):
-            return super().from_db_value(value, expression, connection)
-        if isinstance(expression, KeyTransform):
+        if (
+            self.decoder is not None
+            or not isinstance(value, str)
+            or isinstance(expression, KeyTransform)
+        ):
             return super().from_db_value(value, expression, connection)
         try:
             return fastjson.loads(value)
