@@ -49,6 +49,17 @@ def admin_sql(sql: str, server_url: str = PG_URL) -> None:
         conn.execute(sql)
 
 
+def drop_database(name: str, server_url: str = PG_URL) -> None:
+    """Drop the run's database ``name`` if it is there, closing its connections."""
+    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', server_url)
+
+
+def recreate_database(name: str, server_url: str = PG_URL) -> None:
+    """A new, empty database ``name`` for the run (an earlier run's left-over dropped first)."""
+    drop_database(name, server_url)
+    admin_sql(f'CREATE DATABASE "{name}"', server_url)
+
+
 def wait_port(
     port: int, proc: subprocess.Popen[bytes], name: str, log: Path, timeout_s: float = 60
 ) -> None:

@@ -331,8 +331,7 @@ def main() -> None:
     if args.no_proxy:
         env["FRAMES_VIA_PROXY"] = "false"
         env["TRUSTED_PROXY_COUNT"] = "0"
-    common.admin_sql(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)', SERVER_URL)
-    common.admin_sql(f'CREATE DATABASE "{BENCH_DB}"', SERVER_URL)
+    common.recreate_database(BENCH_DB, SERVER_URL)
     procs: list[subprocess.Popen[bytes]] = []
     try:
         t0 = time.perf_counter()
@@ -385,7 +384,7 @@ def main() -> None:
     finally:
         for proc in procs:
             common.stop(proc)
-        common.admin_sql(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)', SERVER_URL)
+        common.drop_database(BENCH_DB, SERVER_URL)
         common.drop_redis_keys(f"*{queue}*")
         import shutil
 

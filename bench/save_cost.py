@@ -110,12 +110,11 @@ def run_side(tree: Path, db: str, args: list[str], callgrind_out: Path | None) -
             f"--callgrind-out-file={callgrind_out}",
             *command,
         ]
-    common.admin_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)', SERVER_URL)
-    common.admin_sql(f'CREATE DATABASE "{db}"', SERVER_URL)
+    common.recreate_database(db, SERVER_URL)
     try:
         done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True)
     finally:
-        common.admin_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)', SERVER_URL)
+        common.drop_database(db, SERVER_URL)
     if done.returncode != 0:
         raise SystemExit(f"{tree}: the measurement failed:\n{done.stderr[-2000:]}")
     return done.stdout + done.stderr
