@@ -9,8 +9,11 @@ every frame changed at each save). ``--callgrind`` counts instructions instead o
 count repeats to ~0.5 % whatever else the machine does (valgrind; the difference of a short and
 a long run, so that start-up cancels out). ``--against REV`` checks REV out in a temporary git
 worktree and measures it with the same interpreter, one side after the other in each round.
+``--profile N``: this checkout only, one round under cProfile; prints the N functions with the
+most time of their own, and the N with the most time inside them (where the save's cost sits).
 
     .venv/bin/python bench/save_cost.py [--saves 150] [--rounds 5] [--callgrind] [--against REV]
+                                        [--profile N]
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@localhost:5432/co
 SERVER_URL = urlunsplit(urlsplit(BASE_URL)._replace(path=""))
 
 
-def child(saves: int, warmup: int, rounds: int) -> None:
+def child(saves: int, warmup: int, rounds: int, profile: int = 0) -> None:
     """Runs inside the measured checkout (cwd): seed, warm up, then ``rounds`` × ``saves``."""
     sys.path.insert(0, os.getcwd())
     import django
@@ -85,6 +88,16 @@ def child(saves: int, warmup: int, rounds: int) -> None:
 
     for tick in range(warmup):
         save(tick)
+    if profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda: [save(tick) for tick in range(saves)])
+        stats = pstats.Stats(profiler).strip_dirs()
+        for order in ("tottime", "cumulative"):
+            stats.sort_stats(order).print_stats(profile)
+        return
     per_save_ms = []
     for _ in range(rounds):
         started = time.process_time()
@@ -133,11 +146,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="measures of each side, interleaved")
     parser.add_argument("--callgrind", action="store_true", help="count instructions (valgrind)")
     parser.add_argument("--against", metavar="REV", help="also measure this commit, interleaved")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="cProfile this checkout, top N"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--warmup", type=int, default=20, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.saves, args.warmup, args.rounds)
+        child(args.saves, args.warmup, args.rounds, args.profile)
+        return
+    if args.profile:
+        db = f"corelab_bench_save_{os.getpid()}_profile"
+        print(
+            run_side(ROOT, db, ["--saves", str(args.saves), "--profile", str(args.profile)], None)
+        )
         return
     if args.callgrind and shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian's valgrind package)")
