@@ -20,8 +20,9 @@ class BoundedJSONParser(JSONParser):
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
             raw = stream.read() if stream is not None else b""
-            text = codecs.decode(raw, encoding)
-            return jsonsafe.loads(text)
+            if codecs.lookup(encoding).name != "utf-8":
+                raw = codecs.decode(raw, encoding)
+            return jsonsafe.loads(raw)  # UTF-8 bytes as they came: validated by the reader
         except jsonsafe.TooDeep as exc:
             raise ParseError(str(exc), code="too_deep") from None
         except (ValueError, UnicodeDecodeError) as exc:
