@@ -37,11 +37,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import common  # noqa: E402 - bench/common.py: admin SQL
 
 BENCH_DB = "corelab_bench_consensus"
 BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@localhost:5432/corelab")
 parts = urlsplit(BASE_URL)
 BENCH_URL = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+SERVER_URL = urlunsplit(parts._replace(path=""))
 QUEUE = f"corelab-bench-{uuid.uuid4().hex[:8]}"
 
 os.environ["DATABASE_URL"] = BENCH_URL
@@ -58,25 +62,11 @@ SIZE_PX = 704
 STENT_DISTAL, STENT_PROXIMAL = 100, 370  # a 30 mm stent → ~40 analysis frames with references
 
 
-def _admin_conninfo() -> str:
-    return urlunsplit(parts._replace(path="/postgres"))
-
-
-def create_database() -> None:
-    import psycopg
-
-    with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-
-
 def drop_database() -> None:
-    import psycopg
     from django.db import connections
 
     connections.close_all()
-    with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    common.drop_database(BENCH_DB, SERVER_URL)
 
 
 # Synthetic annotations -----------------------------------------------------------------------
@@ -383,7 +373,7 @@ def main() -> None:
     args = parser.parse_args()
 
     load_at_start = os.getloadavg()
-    create_database()
+    common.recreate_database(BENCH_DB, SERVER_URL)
     try:
         import django
 

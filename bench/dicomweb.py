@@ -237,8 +237,7 @@ def main() -> None:
     import django
 
     print(f"DICOMweb benchmark: {args.frames} frames of {args.size}×{args.size}, JPEG baseline")
-    common.admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    common.admin_sql(f"CREATE DATABASE {BENCH_DB}")
+    common.recreate_database(BENCH_DB)
     proc: subprocess.Popen[bytes] | None = None
     try:
         django.setup()
@@ -264,7 +263,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        common.admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        common.drop_database(BENCH_DB)
         shutil.rmtree(media, ignore_errors=True)
         frames_bench._drop_queue()
 

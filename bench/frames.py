@@ -487,8 +487,7 @@ def main() -> None:
         f"frames side by side: {args.frames} frames of {args.size}², JPEG baseline, "
         f"{os.cpu_count()} CPUs, {args.rounds} interleaved rounds"
     )
-    common.admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    common.admin_sql(f"CREATE DATABASE {BENCH_DB}")
+    common.recreate_database(BENCH_DB)
     procs: list[subprocess.Popen[bytes] | None] = []
     try:
         django.setup()
@@ -619,7 +618,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        common.admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        common.drop_database(BENCH_DB)
         shutil.rmtree(work, ignore_errors=True)
         _drop_queue()
 

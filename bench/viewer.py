@@ -395,8 +395,7 @@ def main() -> None:
         f" {topology}, viewport {args.viewport}"
         + (", frames on the page's thread" if args.frames_on_main else "")
     )
-    common.admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    common.admin_sql(f"CREATE DATABASE {BENCH_DB}")
+    common.recreate_database(BENCH_DB)
     procs: list[subprocess.Popen[bytes]] = []
     try:
         django.setup()
@@ -444,7 +443,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        common.admin_sql(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        common.drop_database(BENCH_DB)
         common.drop_redis_keys(f"{prefix}*")
         shutil.rmtree(work, ignore_errors=True)
 
