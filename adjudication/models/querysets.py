@@ -14,7 +14,7 @@ from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 from adjudication.domain.workflow import PullbackState
 from adjudication.roles import Action, roles_with
@@ -53,7 +53,7 @@ def _study_may(user: RequestUser, action: Action, study_ref: str) -> Exists:
 
 
 # What a read's kind asks of its reader's role: the rule of ``ReadQuerySet.visible_to`` and
-# of ``read_visible_to`` alike.
+# of ``read_kind_allowed`` alike.
 READ_KIND_ACTION = {
     ReadKind.READER.value: Action.READ,
     ReadKind.ADJUDICATOR.value: Action.ADJUDICATE,
@@ -120,25 +120,26 @@ class ReadQuerySet(models.QuerySet):
             )
         )
 
+    def own_with_role(self, user: RequestUser) -> ReadQuerySet:
+        """The user's own reads, each with ``role_in_study``: the user's role in the read's
+        study (None without one), read in the same query. With ``read_kind_allowed`` it is
+        ``visible_to``'s rule for one read: the autosave (issue 13) locks the user's read by its
+        key and learns their role in one round trip, instead of compiling ``visible_to``'s
+        correlated subqueries. ``tests/blinding/test_the_autosave_sees_reads_as_visible_to_does``
+        holds the two to the same answer for every role, kind and owner."""
+        if not user.is_authenticated:
+            return self.none()
+        role = _membership_model().objects.filter(study=OuterRef("pullback__study"), user=user)
+        return self.filter(reader=user).annotate(
+            role_in_study=Subquery(role.values("role")[:1])  # one role per study (a constraint)
+        )
 
-def read_visible_to(user: RequestUser, read: Any) -> bool:
-    """``ReadQuerySet.visible_to``'s rule for one read already loaded: the user's own read,
-    while their role in its study allows what its kind needs. One lookup of the user's role
-    instead of two correlated subqueries: the autosave (issue 13) loads and locks the user's
-    own read by its key, then asks this. The test
-    ``test_read_visible_to_agrees_with_visible_to_for_every_role_kind_and_owner``
-    holds the two to the same answer for every role, kind and owner."""
-    if not user.is_authenticated or read.reader_id != user.pk:
-        return False
-    action = READ_KIND_ACTION.get(read.kind)
-    if action is None:
-        return False
-    roles = sorted(r.value for r in roles_with(action))
-    return bool(
-        _membership_model()
-        .objects.filter(study_id=read.pullback.study_id, user=user, role__in=roles)
-        .exists()
-    )
+
+def read_kind_allowed(kind: str, role: str | None) -> bool:
+    """Whether ``role`` in a study allows its holder to work on their own read of ``kind``
+    there (``READ_KIND_ACTION``, the rule ``ReadQuerySet.visible_to`` applies)."""
+    action = READ_KIND_ACTION.get(kind)
+    return action is not None and role is not None and role in roles_with(action)
 
 
 class AdjudicationQuerySet(models.QuerySet):

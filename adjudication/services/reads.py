@@ -15,7 +15,7 @@ from adjudication.domain.settings import StudySettings
 from adjudication.domain.workflow import ReadState
 from adjudication.fastjson import document_digest
 from adjudication.models import AuditAction, Pullback, Read
-from adjudication.models.querysets import read_visible_to
+from adjudication.models.querysets import read_kind_allowed
 from adjudication.types import User
 
 from .audit import audit_record
@@ -55,9 +55,10 @@ def read_save_annotations(
     """Replace the read's annotation document if ``version`` is current; bump the version.
 
     ``read``: the read or its id. ``visible_only`` (the API): the read must be one of the
-    actor's visible reads (``Read.objects.visible_to``'s rule, ``read_visible_to``): it is
-    looked up and locked among the actor's own reads by its key, then the actor's role in its
-    study is checked; any other raises ``Read.DoesNotExist`` (→ 404, its existence not told).
+    actor's visible reads (``Read.objects.visible_to``'s rule): it is looked up and locked
+    among the actor's own reads by its key, with the actor's role in its study
+    (``own_with_role``), and that role must allow the read's kind (``read_kind_allowed``); any
+    other raises ``Read.DoesNotExist`` (→ 404, its existence not told).
     Validates the SPEC §4 document (``AnnotationInvalid`` names the field, nothing stored);
     stale ``version`` → ``StaleVersion`` (409, never a silent overwrite); a submitted read is
     immutable (``InvalidTransition``, 409). First save moves the read ``assigned →
@@ -66,10 +67,11 @@ def read_save_annotations(
     set or removed), from which every version can be rebuilt.
     """
     pk = read if isinstance(read, int) else read.pk
-    rows = Read.objects.filter(reader=actor) if visible_only else Read.objects.all()
+    rows = Read.objects.own_with_role(actor) if visible_only else Read.objects.all()
     with transaction.atomic(durable=True):
         read = rows.select_for_update(of=("self",)).select_related("pullback__study").get(pk=pk)
-        if visible_only and not read_visible_to(actor, read):
+        role = read.role_in_study if visible_only else None  # type: ignore[union-attr]
+        if visible_only and not read_kind_allowed(read.kind, role):
             raise Read.DoesNotExist
         if read.reader_id != actor.pk:
             raise Refused("Only the assigned reader can edit this read.", code="permission_denied")
