@@ -191,13 +191,17 @@ class Connection:
             self.writer = None
 
 
+# The request kinds a reader times, with each one's goal for p95 in ms (None: none set).
+GOAL_P95_MS: dict[str, float | None] = {"frame": 5.0, "save": 50.0, "worklist": None}
+
+
 class Reader:
     """One simulated reader: its connection, its timings and errors."""
 
     def __init__(self, port: int, read: dict[str, Any]) -> None:
         self.read = read
         self.conn = Connection(port)
-        self.timings: dict[str, list[float]] = {"frame": [], "save": [], "worklist": []}
+        self.timings: dict[str, list[float]] = {kind: [] for kind in GOAL_P95_MS}
         self.errors: list[str] = []
         self.auth: dict[str, str] = {}
         self.version = 0
@@ -389,16 +393,15 @@ def main() -> None:
         import shutil
 
         shutil.rmtree(media, ignore_errors=True)
-    merged: dict[str, list[float]] = {"frame": [], "save": [], "worklist": []}
+    merged: dict[str, list[float]] = {kind: [] for kind in GOAL_P95_MS}
     errors: list[str] = []
     for reader in readers:
         for kind, values in reader.timings.items():
             merged[kind].extend(values)
         errors.extend(reader.errors)
-    goals = {"frame": 5.0, "save": 50.0, "worklist": None}
     print(f"{'request':<10}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'goal p95':>10}")
     for kind, values in merged.items():
-        goal = goals[kind]
+        goal = GOAL_P95_MS[kind]
         print(
             f"{kind:<10}{len(values):>8}{percentile(values, 50) * 1000:>10.2f}"
             f"{percentile(values, 95) * 1000:>10.2f}{(f'≤ {goal:.0f}' if goal else '—'):>10}"
