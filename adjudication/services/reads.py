@@ -70,8 +70,7 @@ def read_save_annotations(
     rows = Read.objects.own_with_role(actor) if visible_only else Read.objects.all()
     with transaction.atomic(durable=True):
         read = rows.select_for_update(of=("self",)).select_related("pullback__study").get(pk=pk)
-        role = read.role_in_study if visible_only else None  # type: ignore[union-attr]
-        if visible_only and not read_kind_allowed(read.kind, role):
+        if visible_only and not read_kind_allowed(read.kind, read.role_in_study):  # type: ignore[union-attr]
             raise Read.DoesNotExist
         if read.reader_id != actor.pk:
             raise Refused("Only the assigned reader can edit this read.", code="permission_denied")
