@@ -15,8 +15,8 @@ class DocumentJSONField(models.JSONField):
     """``models.JSONField`` for the columns an autosave writes or reads on every request (the
     read's annotation document, the audit row's before and after): the same values stored
     and loaded, by ``fastjson`` (orjson) instead of the ``json`` module, whose float formatting
-    and parsing were over a third of a save's instructions. A NaN or infinity is still refused. With an
-    ``encoder`` or ``decoder`` given, it is the plain JSONField."""
+    and parsing were over a third of a save's instructions. A NaN or infinity is still refused.
+    With an ``encoder`` or ``decoder`` given, it is the plain JSONField."""
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         adapted = super().get_db_prep_value(value, connection, prepared)
