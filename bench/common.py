@@ -14,9 +14,13 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@localhost:5432")
+# The app's own database: the benchmarks that take its server from it (consensus, load,
+# save_cost) put their throwaway database beside it.
+APP_DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@localhost:5432/corelab")
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 # The app's production switches for a run on loopback (plain HTTP), as ``bin/serve`` sets them.
@@ -47,6 +51,11 @@ def admin_sql(sql: str, server_url: str = PG_URL) -> None:
 
     with psycopg.connect(f"{server_url}/postgres", autocommit=True) as conn:
         conn.execute(sql)
+
+
+def database_url(name: str, base: str = APP_DATABASE_URL) -> str:
+    """``base`` naming the database ``name`` instead; ``""``: the server alone."""
+    return urlunsplit(urlsplit(base)._replace(path=f"/{name}" if name else ""))
 
 
 def drop_database(name: str, server_url: str = PG_URL) -> None:

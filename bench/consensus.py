@@ -33,7 +33,6 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -42,10 +41,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import common  # noqa: E402 - bench/common.py: admin SQL
 
 BENCH_DB = "corelab_bench_consensus"
-BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@localhost:5432/corelab")
-parts = urlsplit(BASE_URL)
-BENCH_URL = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-SERVER_URL = urlunsplit(parts._replace(path=""))
+BENCH_URL = common.database_url(BENCH_DB)
+SERVER_URL = common.database_url("")
 QUEUE = f"corelab-bench-{uuid.uuid4().hex[:8]}"
 
 os.environ["DATABASE_URL"] = BENCH_URL

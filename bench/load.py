@@ -33,7 +33,6 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -41,9 +40,8 @@ sys.path.insert(0, str(ROOT))
 import common  # noqa: E402 - bench/common.py: ports, database, app server, nginx, cleanup
 
 BENCH_DB = os.environ.get("BENCH_DB", "corelab_bench_load")  # one per engineer when shared
-BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@localhost:5432/corelab")
-BENCH_URL = urlunsplit(urlsplit(BASE_URL)._replace(path=f"/{BENCH_DB}"))
-SERVER_URL = urlunsplit(urlsplit(BASE_URL)._replace(path=""))
+BENCH_URL = common.database_url(BENCH_DB)
+SERVER_URL = common.database_url("")
 PASSWORD = "load-bench-password-1"
 
 

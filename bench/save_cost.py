@@ -29,15 +29,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import common  # noqa: E402 - bench/common.py: the app's production switches, admin SQL
 
-BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@localhost:5432/corelab")
-SERVER_URL = urlunsplit(urlsplit(BASE_URL)._replace(path=""))
+SERVER_URL = common.database_url("")
 
 
 def child(saves: int, warmup: int, rounds: int, profile: int = 0) -> None:
@@ -112,7 +110,7 @@ def run_side(tree: Path, db: str, args: list[str], callgrind_out: Path | None) -
         **os.environ,
         **common.APP_ENV,
         "ALLOWED_HOSTS": "testserver",
-        "DATABASE_URL": urlunsplit(urlsplit(BASE_URL)._replace(path=f"/{db}")),
+        "DATABASE_URL": common.database_url(db),
         "PYTHONPATH": str(ROOT / "bench"),
     }
     command = [sys.executable, str(ROOT / "bench" / "save_cost.py"), "--child", *args]
