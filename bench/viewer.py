@@ -47,6 +47,12 @@ What it does, all on loopback and in a throwaway world (cleaned up at the end):
      paint; the poster image's load and render times, from Element Timing).
    Then the same page again in the same context (warm: HTTP cache). Before the first run the
    page is opened once, untimed, in a throwaway profile, so the server's workers are warm.
+5. the reference, in each run just before the cold page, also in a new profile: the browser's
+   floor on this machine, a static page served by the same server (no app, no script of ours)
+   that holds nothing but frame 0 as an image at the viewer's size and fetches the pullback's
+   aligned batches (the files the viewer downloads) into Blobs, 6 at a time. Its first paint
+   and its "all bytes in memory" are what any page costs this browser here; the reading page
+   is reported against them (ratio), as the server benchmarks report against nginx.
 
 Client and server share the machine's CPUs, so the figures are a floor. Speed is measured here,
 never asserted in tests. Build the viewer first: ``cd frontend && npm ci && npm run build``.
@@ -57,6 +63,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -292,6 +299,73 @@ def _open_read(page: Any, url: str, n: int, label: str) -> dict[str, Any]:
     return {"first_ms": first, "ready_ms": ready, "scrub_fps": fps, "load_end_ms": load_end}
 
 
+# The reference page (5. above): frame 0 at the viewer's size, and every aligned batch fetched
+# into a Blob, 6 at a time, as soon as the page runs; Element Timing gives the paint. The script
+# is a file of its own, so a Content-Security-Policy of the app's (--no-proxy) allows it.
+FLOOR_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>reference</title></head>
+<body style="margin:0;background:#000">
+<img src="0.jpg" alt="" elementtiming="floor" width="700" height="700">
+<script src="floor.js"></script>
+</body></html>
+"""
+FLOOR_JS = """window.__floor = {};
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) window.__floor.paintedMs = e.renderTime || e.loadTime;
+}).observe({type: "element", buffered: true});
+const names = %(batches)s;
+let next = 0;
+const blobs = [];
+async function fetcher() {
+  while (next < names.length) blobs.push(await (await fetch(names[next++])).blob());
+}
+Promise.all([1, 2, 3, 4, 5, 6].map(fetcher)).then(() => {
+  window.__floor.readyMs = performance.now();
+  window.__floor.bytes = blobs.reduce((n, b) => n + b.size, 0);
+});
+"""
+FLOOR_PATH = "bench-floor"
+
+
+def _write_floor(static_root: Path, frame_files: Path) -> None:
+    """The reference page in STATIC_ROOT (served as static files by nginx, or WhiteNoise with
+    --no-proxy), beside hard links to frame 0 and the pullback's batch files."""
+    folder = static_root / FLOOR_PATH
+    folder.mkdir()
+    batches = sorted(frame_files.glob("batch-*.bin"), key=lambda p: int(p.name.split("-")[1]))
+    if not batches:
+        raise SystemExit(f"no batch files in {frame_files}")
+    for source in [frame_files / "0.jpg", *batches]:
+        try:
+            os.link(source, folder / source.name)
+        except OSError:
+            shutil.copyfile(source, folder / source.name)
+    names = "[" + ", ".join(f'"{p.name}"' for p in batches) + "]"
+    (folder / "index.html").write_text(FLOOR_HTML)
+    (folder / "floor.js").write_text(FLOOR_JS % {"batches": names})
+    (folder / "start.html").write_text('<!doctype html><html lang="en"><title>start</title>')
+
+
+def _floor(browser: Any, base: str, n_bytes: int) -> dict[str, float]:
+    """The reference page in a new profile, after a first page of the same site (as the
+    reading page comes after the sign-in)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(f"{base}/static/{FLOOR_PATH}/start.html")
+    page.goto(f"{base}/static/{FLOOR_PATH}/index.html")
+    got = _until(
+        page, "() => window.__floor.readyMs && window.__floor.paintedMs && window.__floor", 60
+    )
+    context.close()
+    if not got or got["bytes"] != n_bytes:
+        raise SystemExit(f"the reference page did not load every batch: {got}")
+    return {"first_ms": got["paintedMs"], "ready_ms": got["readyMs"]}
+
+
+def _ratio(ours: float | None, floor: float) -> str:
+    return "—" if ours is None or floor <= 0 else f"{ours / floor:.2f}×"
+
+
 def _sign_in(page: Any, base: str, world: dict[str, Any]) -> None:
     page.goto(f"{base}/login/")
     page.fill("#id_username", world["username"])
@@ -314,7 +388,14 @@ def _browse(base: str, world: dict[str, Any], runs: int, query: str, breakdown: 
         page.goto(url)
         _until(page, "() => window.__viewerStats && window.__viewerStats.allCachedMs", 60)
         context.close()
+        rows: list[tuple[dict[str, float], dict[str, Any]]] = []
         for run in range(1, runs + 1):
+            floor = _floor(browser, base, world["batch_bytes"])
+            print(
+                f"  run {run}, reference (static page, new browser profile): frame 0 painted"
+                f" {floor['first_ms']:.0f} ms, all {world['n_frames']} frames' bytes in memory"
+                f" {floor['ready_ms']:.0f} ms"
+            )
             context = browser.new_context(viewport={"width": 1400, "height": 900})
             context.add_init_script(LONG_TASKS_JS)
             page = context.new_page()
@@ -330,9 +411,35 @@ def _browse(base: str, world: dict[str, Any], runs: int, query: str, breakdown: 
                 saved.write_bytes(trace)
                 print(f"    trace of the cold run (DevTools, Performance panel): {saved}")
                 long_tasks.report(trace, ROOT / "frontend" / "dist", 0.0, cold["load_end_ms"])
+            print(
+                f"    against the reference: first frame {_ratio(cold['first_ms'], floor['first_ms'])},"
+                f" all frames ready {_ratio(cold['ready_ms'], floor['ready_ms'])}"
+            )
+            rows.append((floor, cold))
             _open_read(page, url, n, f"run {run}, warm (same profile, HTTP cache)")
             context.close()
         browser.close()
+    _summary(rows)
+
+
+def _summary(rows: list[tuple[dict[str, float], dict[str, Any]]]) -> None:
+    """Cold runs: the reading page and the reference, medians and the ratio of the medians."""
+    print(f"  cold, {len(rows)} run(s), median (reading page / reference static page):")
+    for key, label, goal in (
+        ("first_ms", "first frame painted", GOALS["first_frame_ms"]),
+        ("ready_ms", "all frames ready", GOALS["ready_ms"]),
+    ):
+        ours = [c[key] for _, c in rows if c[key] is not None]
+        ref = [f[key] for f, _ in rows]
+        if not ours:
+            print(f"    {label}: not reached")
+            continue
+        mine, theirs = statistics.median(ours), statistics.median(ref)
+        print(
+            f"    {label}: {mine:.0f} ms / {theirs:.0f} ms = {_ratio(mine, theirs)};"
+            f" goal ≤ {goal:.0f} ms: ours over in {sum(v > goal for v in ours)} of {len(ours)},"
+            f" the reference over in {sum(v > goal for v in ref)} of {len(ref)}"
+        )
 
 
 def main() -> None:
@@ -406,7 +513,10 @@ def main() -> None:
         from adjudication.models import Pullback
 
         key = Pullback.objects.get().storage_key
-        frame_kb = (media / "pullbacks" / str(key) / "frames.files" / "0.jpg").stat().st_size / 1e3
+        frame_files = media / "pullbacks" / str(key) / "frames.files"
+        frame_kb = (frame_files / "0.jpg").stat().st_size / 1e3
+        _write_floor(work / "static", frame_files)
+        world["batch_bytes"] = sum(p.stat().st_size for p in frame_files.glob("batch-*.bin"))
         from django.db import connections
 
         connections.close_all()
