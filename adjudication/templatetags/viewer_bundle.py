@@ -3,7 +3,8 @@ the built viewer (``frontend/dist/chunks``, named by ``frontend/vite.config.ts``
 downloads and compiles, off the main thread, while the page starts, instead of one after another
 as the browser finds each import. The names are fixed (no hashes): the page's entry script imports
 them by these relative URLs, so each downloads once. Read from the bundle itself, so a new chunk
-needs no template change."""
+needs no template change. ``cornerstone=False``: the shared chunk only (the reading page, whose
+script fetches the Cornerstone3D chunks once the pullback's frames are in)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ FIRST = ("viewer-core.js",)
 
 
 @register.simple_tag
-def viewer_chunk_preloads() -> SafeString:
+def viewer_chunk_preloads(cornerstone: bool = True) -> SafeString:
     chunks = settings.VIEWER_DIST_DIR / "chunks"
     names = sorted(p.name for p in chunks.glob("*.js")) if chunks.is_dir() else []
+    if not cornerstone:
+        names = [name for name in names if name in FIRST]
     names.sort(key=lambda name: name not in FIRST)
     prefix = f"{PrefixNode.handle_simple('STATIC_URL')}viewer/chunks/"
     return format_html_join(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,34 @@ def test_reader_signs_in_and_the_viewer_paints_the_first_frame(
     )
     assert len(transfers) == 2 and sorted(transfers)[0] == 0 and sorted(transfers)[1] > 0
     assert page.errors == []
+
+
+def test_the_pullback_downloads_before_cornerstone_starts(page: Any, assigned_read: Any) -> None:
+    """Frames first (issue 13): the batches are requested before the viewer mounts; no
+    Cornerstone chunk is requested, nor Cornerstone evaluated, before every frame is in (or the
+    wait for that has run out, CORNERSTONE_AFTER_MS after the first picture); the viewer still
+    mounts with Cornerstone."""
+    sign_in(page, "ana", PASSWORD)
+    # The frame worker's requests (they are not in the page's resource timing).
+    batches: list[Any] = []
+    page.on("requestfinished", lambda r: batches.append(r) if "/frames/?start=" in r.url else None)
+    page.goto(f"/reads/{assigned_read.pk}/")
+    until(page, "() => window.__viewerStats?.firstFramePaintedMs != null")
+
+    stats = page.evaluate(
+        "({cached: __viewerStats.allCachedMs, pixels: __viewerStats.firstPixelsMs,"
+        " mounted: __viewerStats.firstFramePaintedMs, viewport: __viewerStats.viewport,"
+        " evaluated: performance.getEntriesByName('viewer:cs-import')[0].startTime,"
+        " origin: performance.timeOrigin,"
+        " requests: performance.getEntriesByType('resource').map((e) => [e.name, e.startTime])})"
+    )
+    chunks = [t for name, t in stats["requests"] if "/viewer/chunks/cs-" in name]
+    assert stats["viewport"].startswith("cornerstone")
+    assert batches  # the request's start, like the page's clock, in ms since the epoch
+    assert max(r.timing["startTime"] for r in batches) < stats["origin"] + stats["mounted"]
+    gate = min(stats["cached"] or math.inf, stats["pixels"] + 1500)
+    assert chunks and min(chunks) >= gate
+    assert stats["evaluated"] >= gate
 
 
 def test_frame_0_is_painted_without_the_viewers_scripts(page: Any, assigned_read: Any) -> None:

@@ -17,11 +17,12 @@ import { viewerStats } from "../ui/stats.js";
  * any failure to start Cornerstone falls back to it too (readingApp.mount).
  */
 const wantsCanvas = new URLSearchParams(window.location.search).get("viewport") === "canvas";
-// The template modulepreloads Cornerstone's chunks (they download and compile while the read
-// and the pullback load); their evaluation (~0.1 s of main thread, one chunk per task,
-// adapter/cornerstone/load.ts) starts once frame 0 is on screen (or after CORNERSTONE_AFTER_MS),
-// so it never delays the first picture.
-const CORNERSTONE_AFTER_MS = 400;
+// Cornerstone's chunks (~2.9 MB, not preloaded by the template: download, compile, evaluation
+// one chunk per task in adapter/cornerstone/load.ts, then its start) come once every frame's
+// bytes are in, or CORNERSTONE_AFTER_MS after the first picture (a slow network): on a machine
+// of few cores, their ~0.5 s of CPU otherwise shares it with the pullback's download
+// (bench/viewer.py). Preloading them from the first picture on was no better there.
+const CORNERSTONE_AFTER_MS = 1500;
 type CornerstoneModule = typeof import("../adapter/cornerstone/CornerstoneViewport.js");
 let cornerstoneModule: Promise<CornerstoneModule> | null = null;
 function loadCornerstone(): Promise<CornerstoneModule> {
@@ -31,13 +32,14 @@ function loadCornerstone(): Promise<CornerstoneModule> {
   })();
   return cornerstoneModule;
 }
-if (!wantsCanvas) {
-  const later = new Promise<void>((resolve) => setTimeout(resolve, CORNERSTONE_AFTER_MS));
-  void Promise.race([viewerStats().firstPixels, later]).then(() => loadCornerstone().catch(() => undefined));
-}
+const cornerstoneGate: Promise<void> = wantsCanvas
+  ? Promise.resolve()
+  : Promise.race([viewerStats().allCached, viewerStats().firstPixels.then(() => new Promise<void>((resolve) => setTimeout(resolve, CORNERSTONE_AFTER_MS)))]);
+if (!wantsCanvas) void cornerstoneGate.then(() => loadCornerstone().catch(() => undefined));
 
 const cornerstoneViewportFactory: ViewportFactory = async (parent, pullback, loader) => {
   if (wantsCanvas) throw new Error("Cornerstone3D not wanted");
+  await cornerstoneGate;
   const { CornerstoneViewport } = await loadCornerstone();
   return CornerstoneViewport.create(parent, pullback, loader);
 };

@@ -160,13 +160,25 @@ export class ReadingApp {
         this.updateLModeMarks();
       },
     });
-    const viewport = await shell.createViewport(factory, view, this.pullback, this.loader, { interim: true });
+    // The whole pullback downloads (in the frame worker) while the viewport library starts, once
+    // frame 0 is in (the page's poster: first paint sooner; its request also warms the server's
+    // frame grant); the L-mode image comes alongside. Waiting for the viewport first put its
+    // start-up (~0.5–1 s cold on 2 cores, Cornerstone) before every download.
     const stats = viewerStats();
-    stats.viewport = `${viewport.kind}, frames: ${this.loader.decoderKind}`;
-    shell.bindLoaderProgress(this.loader, this.status, () => {
-      if (viewport.warmUp) void viewport.warmUp(() => this.viewer.frame).then(() => stats.decoded());
-    });
+    let warmUp: (() => void) | null = null;
+    shell.bindLoaderProgress(this.loader, this.status, () => warmUp?.());
+    this.status.setProgress(0, this.pullback.n_frames, 0);
+    // No look-ahead decodes before the viewport is known: Cornerstone keeps its own cache.
+    this.loader.decodeAheadEnabled = false;
     this.loader.onFrameCached = () => this.lmode?.frameCached();
+    const afterFirst = () => {
+      this.loader.startPrefetch();
+      this.lmode.setAngle(Number(this.image.angle.value));
+    };
+    this.loader.get(0).then(afterFirst, afterFirst);
+    const viewport = await shell.createViewport(factory, view, this.pullback, this.loader, { interim: true });
+    stats.viewport = `${viewport.kind}, frames: ${this.loader.decoderKind}`;
+    if (!viewport.warmUp) this.loader.decodeAheadEnabled = true;
     this.viewer = new FrameViewer(viewport, this.loader, {
       onPress: (press) => (this.activeTool === "struts" && !!this.auto?.onStrutPress(press)) || (this.currentTool()?.onPointerDown(press) ?? false),
       onHover: (hover) => this.currentTool()?.onPointerMove(hover),
@@ -220,17 +232,19 @@ export class ReadingApp {
     this.applyReadOnly();
     this.selectTool(this.store.readOnly ? null : "lumen");
     this.updateSaveState();
-    this.status.setProgress(0, this.pullback.n_frames, 0);
     this.documentChanged();
-    // The first frame is requested by goTo before the background prefetch queues the rest.
     this.viewer.goTo(0);
-    // Frame 0 goes first and alone (first paint sooner; its request also warms the server's
-    // frame grant), then the background prefetch and the L-mode image.
-    const afterFirst = () => {
-      this.loader.startPrefetch();
-      this.lmode.setAngle(Number(this.image.angle.value));
-    };
-    this.loader.get(0).then(afterFirst, afterFirst);
+    // A viewport with its own decoded-image cache (Cornerstone) fills it once every frame's bytes
+    // are in: now, if they came while it started, else when the last arrives.
+    if (viewport.warmUp) {
+      let warming = false;
+      warmUp = () => {
+        if (warming) return;
+        warming = true;
+        void viewport.warmUp?.(() => this.viewer.frame).then(() => stats.decoded());
+      };
+      if (this.loader.isComplete) warmUp();
+    }
     void this.auto.load();
     stats.expose({
       goTo: (n: number) => this.viewer.goTo(n),

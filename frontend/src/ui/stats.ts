@@ -23,6 +23,8 @@ export interface ViewerStats {
   pixels(atMs?: number): void;
   /** Resolves when frame pixels are first on screen. */
   readonly firstPixels: Promise<void>;
+  /** Resolves when every frame's bytes are in memory. */
+  readonly allCached: Promise<void>;
   progress(loaded: number, total: number): void;
   decoded(): void;
   expose(api: ViewerHandle): void;
@@ -47,8 +49,11 @@ export function viewerStats(): ViewerStats {
   if (window.__viewerStats) return window.__viewerStats;
   let onPixels = () => {};
   const firstPixels = new Promise<void>((resolve) => (onPixels = resolve));
+  let onAllCached = () => {};
+  const allCached = new Promise<void>((resolve) => (onAllCached = resolve));
   const stats: ViewerStats = {
     firstPixels,
+    allCached,
     viewport: "",
     firstPixelsMs: null,
     firstFramePaintedMs: null,
@@ -81,6 +86,7 @@ export function viewerStats(): ViewerStats {
       if (loaded >= total && stats.allCachedMs === null) {
         stats.allCachedMs = performance.now();
         performance.mark("viewer:all-cached");
+        onAllCached();
       }
     },
     decoded() {
