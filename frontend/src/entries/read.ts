@@ -19,9 +19,10 @@ import { viewerStats } from "../ui/stats.js";
 const wantsCanvas = new URLSearchParams(window.location.search).get("viewport") === "canvas";
 // Cornerstone's chunks (~2.9 MB, not preloaded by the template: download, compile, evaluation
 // one chunk per task in adapter/cornerstone/load.ts, then its start) come once every frame's
-// bytes are in, or CORNERSTONE_AFTER_MS after the first picture (a slow network): on a machine
-// of few cores, their ~0.5 s of CPU otherwise shares it with the pullback's download
-// (bench/viewer.py). Preloading them from the first picture on was no better there.
+// bytes are in, or CORNERSTONE_AFTER_MS after this script started (a slow network, or frames
+// that failed: the viewer never waits for them): on a machine of few cores, their ~0.5 s of
+// CPU otherwise shares it with the pullback's download (bench/viewer.py). Preloading them from
+// the first picture on was no better there.
 const CORNERSTONE_AFTER_MS = 1500;
 type CornerstoneModule = typeof import("../adapter/cornerstone/CornerstoneViewport.js");
 let cornerstoneModule: Promise<CornerstoneModule> | null = null;
@@ -34,7 +35,7 @@ function loadCornerstone(): Promise<CornerstoneModule> {
 }
 const cornerstoneGate: Promise<void> = wantsCanvas
   ? Promise.resolve()
-  : Promise.race([viewerStats().allCached, viewerStats().firstPixels.then(() => new Promise<void>((resolve) => setTimeout(resolve, CORNERSTONE_AFTER_MS)))]);
+  : Promise.race([viewerStats().allCached, new Promise<void>((resolve) => setTimeout(resolve, CORNERSTONE_AFTER_MS))]);
 if (!wantsCanvas) void cornerstoneGate.then(() => loadCornerstone().catch(() => undefined));
 
 const cornerstoneViewportFactory: ViewportFactory = async (parent, pullback, loader) => {
