@@ -165,8 +165,7 @@ export class ReadingApp {
     // frame grant); the L-mode image comes alongside. Waiting for the viewport first put its
     // start-up (~0.5–1 s cold on 2 cores, Cornerstone) before every download.
     const stats = viewerStats();
-    let warmUp: (() => void) | null = null;
-    shell.bindLoaderProgress(this.loader, this.status, () => warmUp?.());
+    shell.bindLoaderProgress(this.loader, this.status);
     this.status.setProgress(0, this.pullback.n_frames, 0);
     // No look-ahead decodes before the viewport is known: Cornerstone keeps its own cache.
     this.loader.decodeAheadEnabled = false;
@@ -236,15 +235,8 @@ export class ReadingApp {
     this.viewer.goTo(0);
     // A viewport with its own decoded-image cache (Cornerstone) fills it once every frame's bytes
     // are in: now, if they came while it started, else when the last arrives.
-    if (viewport.warmUp) {
-      let warming = false;
-      warmUp = () => {
-        if (warming) return;
-        warming = true;
-        void viewport.warmUp?.(() => this.viewer.frame).then(() => stats.decoded());
-      };
-      if (this.loader.isComplete) warmUp();
-    }
+    const warmUp = viewport.warmUp?.bind(viewport);
+    if (warmUp) void stats.allCached.then(() => warmUp(() => this.viewer.frame)).then(() => stats.decoded());
     void this.auto.load();
     stats.expose({
       goTo: (n: number) => this.viewer.goTo(n),

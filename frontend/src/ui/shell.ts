@@ -471,11 +471,10 @@ export function handleViewerKey(ev: KeyboardEvent, k: KeyHooks): void {
 }
 
 /** The status line's save / progress wiring every page shares. */
-export function bindLoaderProgress(loader: FrameLoader, status: StatusBar, onAll?: () => void): void {
+export function bindLoaderProgress(loader: FrameLoader, status: StatusBar): void {
   const stats = viewerStats();
   loader.onProgress = (loaded, total, failed) => {
     status.setProgress(loaded, total, failed);
     stats.progress(loaded, total);
-    if (loaded >= total) onAll?.();
   };
 }
