@@ -61,6 +61,7 @@ never asserted in tests. Build the viewer first: ``cd frontend && npm ci && npm 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -327,9 +328,10 @@ Promise.all([1, 2, 3, 4, 5, 6].map(fetcher)).then(() => {
 FLOOR_PATH = "bench-floor"
 
 
-def _write_floor(static_root: Path, frame_files: Path) -> None:
+def _write_floor(static_root: Path, frame_files: Path) -> int:
     """The reference page in STATIC_ROOT (served as static files by nginx, or WhiteNoise with
-    --no-proxy), beside hard links to frame 0 and the pullback's batch files."""
+    --no-proxy), beside hard links to frame 0 and the pullback's batch files; returns the
+    batches' bytes, which the page must hold in the end."""
     folder = static_root / FLOOR_PATH
     folder.mkdir()
     batches = sorted(frame_files.glob("batch-*.bin"), key=lambda p: int(p.name.split("-")[1]))
@@ -340,16 +342,16 @@ def _write_floor(static_root: Path, frame_files: Path) -> None:
             os.link(source, folder / source.name)
         except OSError:
             shutil.copyfile(source, folder / source.name)
-    names = "[" + ", ".join(f'"{p.name}"' for p in batches) + "]"
     (folder / "index.html").write_text(FLOOR_HTML)
-    (folder / "floor.js").write_text(FLOOR_JS % {"batches": names})
+    (folder / "floor.js").write_text(FLOOR_JS % {"batches": json.dumps([p.name for p in batches])})
     (folder / "start.html").write_text('<!doctype html><html lang="en"><title>start</title>')
+    return sum(p.stat().st_size for p in batches)
 
 
 def _floor(browser: Any, base: str, n_bytes: int) -> dict[str, float]:
     """The reference page in a new profile, after a first page of the same site (as the
     reading page comes after the sign-in)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = _new_profile(browser)
     page = context.new_page()
     page.goto(f"{base}/static/{FLOOR_PATH}/start.html")
     page.goto(f"{base}/static/{FLOOR_PATH}/index.html")
@@ -364,6 +366,11 @@ def _floor(browser: Any, base: str, n_bytes: int) -> dict[str, float]:
 
 def _ratio(ours: float | None, floor: float) -> str:
     return "—" if ours is None or floor <= 0 else f"{ours / floor:.2f}×"
+
+
+def _new_profile(browser: Any) -> Any:
+    """A browser context with an empty profile (no HTTP cache), at the window size of every run."""
+    return browser.new_context(viewport={"width": 1400, "height": 900})
 
 
 def _sign_in(page: Any, base: str, world: dict[str, Any]) -> None:
@@ -382,7 +389,7 @@ def _browse(base: str, world: dict[str, Any], runs: int, query: str, breakdown: 
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         # Untimed: the server's workers import their code and open their database connections on
         # first use; "cold" below means a new browser profile, not a server that just started.
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        context = _new_profile(browser)
         page = context.new_page()
         _sign_in(page, base, world)
         page.goto(url)
@@ -396,7 +403,7 @@ def _browse(base: str, world: dict[str, Any], runs: int, query: str, breakdown: 
                 f" {floor['first_ms']:.0f} ms, all {world['n_frames']} frames' bytes in memory"
                 f" {floor['ready_ms']:.0f} ms"
             )
-            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            context = _new_profile(browser)
             context.add_init_script(LONG_TASKS_JS)
             page = context.new_page()
             _sign_in(page, base, world)
@@ -515,8 +522,7 @@ def main() -> None:
         key = Pullback.objects.get().storage_key
         frame_files = media / "pullbacks" / str(key) / "frames.files"
         frame_kb = (frame_files / "0.jpg").stat().st_size / 1e3
-        _write_floor(work / "static", frame_files)
-        world["batch_bytes"] = sum(p.stat().st_size for p in frame_files.glob("batch-*.bin"))
+        world["batch_bytes"] = _write_floor(work / "static", frame_files)
         from django.db import connections
 
         connections.close_all()
