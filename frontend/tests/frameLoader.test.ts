@@ -220,6 +220,27 @@ describe("FrameLoader", () => {
     assert.ok(reports < 60 / 2, `${reports} progress reports for 60 frames`);
   });
 
+  it("resolves complete once every frame's bytes are in, and not while one is missing", async () => {
+    const server = fakeServer();
+    let refuse = true;
+    const fetchImpl = async (url: string) => {
+      if (refuse && url === "/f/7") return new Response("gone", { status: 503 });
+      return server.fetchImpl(url);
+    };
+    const loader = new FrameLoader("/f/{n}", 12, { concurrency: 3, fetchImpl, decode: server.decode });
+    let complete = false;
+    void loader.complete.then(() => (complete = true));
+    loader.startPrefetch();
+    while (loader.loadedCount < 11) await settle();
+    await new Promise((resolve) => setTimeout(resolve, 40)); // past a batch's wait (BATCH_MS)
+    assert.equal(loader.loadedCount, 11, "every frame but the refused one");
+    assert.equal(complete, false, "not complete with frame 7 missing");
+    refuse = false;
+    await loader.get(7);
+    await settle();
+    assert.equal(complete, true);
+  });
+
   it("takes frame 0 fetched before the loader existed, without downloading it again", async () => {
     const server = fakeServer();
     const loader = new FrameLoader("/f/{n}", 5, { fetchImpl: server.fetchImpl, decode: server.decode });

@@ -9,7 +9,6 @@ import "../ui/read.css";
 import { BootstrapError, parseBootstrap } from "../ui/bootstrap.js";
 import { startReadingApp } from "../ui/readingStart.js";
 import { canvasViewportFactory, renderFatal, type ViewportFactory } from "../ui/shell.js";
-import { viewerStats } from "../ui/stats.js";
 
 /**
  * Cornerstone3D draws the cross-section (WebGL); its code is a separate chunk loaded on demand.
@@ -19,10 +18,10 @@ import { viewerStats } from "../ui/stats.js";
 const wantsCanvas = new URLSearchParams(window.location.search).get("viewport") === "canvas";
 // Cornerstone's chunks (~2.9 MB, not preloaded by the template: download, compile, evaluation
 // one chunk per task in adapter/cornerstone/load.ts, then its start) come once every frame's
-// bytes are in, or CORNERSTONE_AFTER_MS after this script started (a slow network, or frames
-// that failed: the viewer never waits for them): on a machine of few cores, their ~0.5 s of
-// CPU otherwise shares it with the pullback's download (bench/viewer.py). Preloading them from
-// the first picture on was no better there.
+// bytes are in (FrameLoader.complete), or CORNERSTONE_AFTER_MS after this script started (a
+// slow network, or frames that failed: the viewer never waits for them): on a machine of few
+// cores, their ~0.5 s of CPU otherwise shares it with the pullback's download
+// (bench/viewer.py). Preloading them from the first picture on was no better there.
 const CORNERSTONE_AFTER_MS = 1500;
 type CornerstoneModule = typeof import("../adapter/cornerstone/CornerstoneViewport.js");
 let cornerstoneModule: Promise<CornerstoneModule> | null = null;
@@ -33,14 +32,11 @@ function loadCornerstone(): Promise<CornerstoneModule> {
   })();
   return cornerstoneModule;
 }
-const cornerstoneGate: Promise<void> = wantsCanvas
-  ? Promise.resolve()
-  : Promise.race([viewerStats().allCached, new Promise<void>((resolve) => setTimeout(resolve, CORNERSTONE_AFTER_MS))]);
-if (!wantsCanvas) void cornerstoneGate.then(() => loadCornerstone().catch(() => undefined));
+const waitedLongEnough = new Promise<void>((resolve) => setTimeout(resolve, CORNERSTONE_AFTER_MS));
 
 const cornerstoneViewportFactory: ViewportFactory = async (parent, pullback, loader) => {
   if (wantsCanvas) throw new Error("Cornerstone3D not wanted");
-  await cornerstoneGate;
+  await Promise.race([loader.complete, waitedLongEnough]);
   const { CornerstoneViewport } = await loadCornerstone();
   return CornerstoneViewport.create(parent, pullback, loader);
 };

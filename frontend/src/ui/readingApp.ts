@@ -236,7 +236,7 @@ export class ReadingApp {
     // A viewport with its own decoded-image cache (Cornerstone) fills it once every frame's bytes
     // are in: now, if they came while it started, else when the last arrives.
     const warmUp = viewport.warmUp?.bind(viewport);
-    if (warmUp) void stats.allCached.then(() => warmUp(() => this.viewer.frame)).then(() => stats.decoded());
+    if (warmUp) void this.loader.complete.then(() => warmUp(() => this.viewer.frame)).then(() => stats.decoded());
     void this.auto.load();
     stats.expose({
       goTo: (n: number) => this.viewer.goTo(n),

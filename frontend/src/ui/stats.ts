@@ -21,10 +21,6 @@ export interface ViewerStats {
   painted(frame: number): void;
   /** Frame pixels drawn before the viewer is mounted (interim viewport), now or at `atMs`. */
   pixels(atMs?: number): void;
-  /** Resolves when frame pixels are first on screen. */
-  readonly firstPixels: Promise<void>;
-  /** Resolves when every frame's bytes are in memory. */
-  readonly allCached: Promise<void>;
   progress(loaded: number, total: number): void;
   decoded(): void;
   expose(api: ViewerHandle): void;
@@ -47,13 +43,7 @@ declare global {
 
 export function viewerStats(): ViewerStats {
   if (window.__viewerStats) return window.__viewerStats;
-  let onPixels = () => {};
-  const firstPixels = new Promise<void>((resolve) => (onPixels = resolve));
-  let onAllCached = () => {};
-  const allCached = new Promise<void>((resolve) => (onAllCached = resolve));
   const stats: ViewerStats = {
-    firstPixels,
-    allCached,
     viewport: "",
     firstPixelsMs: null,
     firstFramePaintedMs: null,
@@ -69,7 +59,6 @@ export function viewerStats(): ViewerStats {
       if (stats.firstPixelsMs !== null && stats.firstPixelsMs <= at) return;
       stats.firstPixelsMs = at;
       performance.mark("viewer:first-pixels", { startTime: at });
-      onPixels();
     },
     painted(frame) {
       stats.pixels();
@@ -86,7 +75,6 @@ export function viewerStats(): ViewerStats {
       if (loaded >= total && stats.allCachedMs === null) {
         stats.allCachedMs = performance.now();
         performance.mark("viewer:all-cached");
-        onAllCached();
       }
     },
     decoded() {

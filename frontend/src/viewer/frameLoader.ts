@@ -272,6 +272,9 @@ export class FrameLoader {
   onFrameCached: (n: number) => void = () => {};
   /** Called when the number of downloaded or failed frames changed (once per batch). */
   onProgress: (loaded: number, total: number, failed: number) => void = () => {};
+  /** Resolves once every frame's encoded bytes are in memory (never, if one keeps failing). */
+  readonly complete: Promise<void>;
+  private onComplete: () => void = () => {};
 
   constructor(
     private readonly template: string,
@@ -286,6 +289,7 @@ export class FrameLoader {
     this.local = (blob, kind) => (kind === "bitmap" && decode ? decode(blob) : kind === "grey" && grey ? grey(blob) : decodeHere(blob, kind));
     const injected = options.fetchImpl !== undefined || decode !== undefined;
     const factory = options.worker === undefined ? (injected ? null : startFrameWorker) : options.worker;
+    this.complete = new Promise<void>((resolve) => (this.onComplete = resolve));
     this.backend = this.workerBackend(factory) ?? this.localBackend();
   }
 
@@ -489,6 +493,7 @@ export class FrameLoader {
       this.waiters.delete(n);
       for (const w of list ?? []) w.reject(new FrameLoadError(n, message));
     }
+    if (this.isComplete) this.onComplete();
     this.onProgress(this.encoded.size, this.frameCount, this.failed.size);
     this.pumpDecodes();
   };
