@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.reading import assign_ana, open_in_viewer, page_of_size, phantom_pullback
+from tests.e2e.reading import assign_ana, go_to, open_in_viewer, page_of_size, phantom_pullback
 from tests.uploads import ingested_synthetic
 
 pytestmark = pytest.mark.e2e
@@ -103,6 +103,26 @@ def test_the_reading_page_fits_the_screen_and_passes_axe(
         )
         page.keyboard.press("Escape")
         assert axe_violations(page) == []
+
+
+def test_the_lmode_cursor_follows_the_frame(browser: Any, app_url: str, assigned_read: Any) -> None:
+    """The L-mode's frame cursor sits over the shown frame's column, and moves with it (an
+    element of its own, moved without redrawing the L-mode's canvas)."""
+    with page_of_size(browser, app_url, SIZES[0]) as page:
+        open_in_viewer(page, "ana", f"/reads/{assigned_read.pk}/")
+        where = """() => {
+          const l = document.querySelector('.vw-lmode-canvas').getBoundingClientRect();
+          const c = document.querySelector('.vw-lmode-cursor').getBoundingClientRect();
+          return {x: (c.left + c.right) / 2 - l.left, width: l.width, cursor: c.width,
+                  top: c.top - l.top, height: c.height - l.height};
+        }"""
+        for frame in (0, 25, 39):
+            go_to(page, frame)
+            page.wait_for_timeout(100)
+            box = page.evaluate(where)
+            expected = (frame + 0.5) / 40 * box["width"]
+            assert abs(box["x"] - expected) < 1.0, (frame, box, expected)
+            assert box["cursor"] > 0 and box["top"] == 0 and box["height"] == 0, box
 
 
 @pytest.fixture

@@ -28,8 +28,10 @@ export interface LModeOptions {
 /**
  * Longitudinal (L-mode) view: one line through the image centre at `angleDeg`, frame after
  * frame (x = frame, distal → proximal; y = position along the line, row 0 at `angleDeg`).
- * Draws the frame cursor, the stent edges, the calcium segments and the analysis frames;
- * a click picks a frame. The image comes from the server's L-mode endpoint; when that fails it is
+ * Draws the stent edges, the calcium segments and the analysis frames on a canvas, redrawn only
+ * when they, the image or the size change; the frame cursor is an element of its own above it,
+ * moved by a CSS transform (the compositor's work), so scrubbing repaints no canvas here.
+ * A click picks a frame. The image comes from the server's L-mode endpoint; when that fails it is
  * assembled here from the cached frames (sampled at 256 points).
  */
 const FLAGGED_COLOUR = "#ff5c5c";
@@ -42,6 +44,9 @@ export class LModeView {
   private clientImage: HTMLCanvasElement | null = null;
   private angleDeg = 0;
   private cursor = 0;
+  private readonly cursorLine: HTMLElement;
+  /** The canvas's width (CSS px) at its last render: where the cursor goes. */
+  private renderedWidth = 0;
   private doc: Readonly<AnnotationDocument> = { frames: {} };
   private analysis: readonly number[] = [];
   private pending: Array<{ frame: number; label: string }> = [];
@@ -64,7 +69,10 @@ export class LModeView {
     this.canvas.setAttribute("aria-label", "Longitudinal view; click to go to a frame");
     this.element = document.createElement("div");
     this.element.className = "vw-lmode";
-    this.element.append(this.canvas);
+    this.cursorLine = document.createElement("div");
+    this.cursorLine.className = "vw-lmode-cursor";
+    this.cursorLine.style.background = CURSOR_COLOUR;
+    this.element.append(this.canvas, this.cursorLine);
     parent.append(this.element);
     this.canvas.addEventListener("click", (ev) => {
       const rect = this.canvas.getBoundingClientRect();
@@ -115,7 +123,12 @@ export class LModeView {
 
   setCursor(frame: number): void {
     this.cursor = frame;
-    this.requestRender();
+    this.placeCursor();
+  }
+
+  private placeCursor(): void {
+    const x = ((this.cursor + 0.5) / this.frameCount) * this.renderedWidth;
+    this.cursorLine.style.transform = `translateX(${x.toFixed(2)}px)`;
   }
 
   setMarks(doc: Readonly<AnnotationDocument>, analysis: readonly number[], pending: Array<{ frame: number; label: string }>): void {
@@ -248,13 +261,8 @@ export class LModeView {
       g.lineTo(xOf(f), 8);
       g.fill();
     }
-    // Frame cursor.
-    g.strokeStyle = CURSOR_COLOUR;
-    g.lineWidth = 1.5;
-    g.beginPath();
-    g.moveTo(xOf(this.cursor), 0);
-    g.lineTo(xOf(this.cursor), height);
-    g.stroke();
+    this.renderedWidth = width;
+    this.placeCursor();
   }
 
   private renderLayers(g: CanvasRenderingContext2D, layers: readonly LModeLayer[], xOf: (f: number) => number, height: number): void {
