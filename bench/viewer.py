@@ -142,7 +142,7 @@ async () => {
   const seconds = (ticks[ticks.length - 1] - ticks[0]) / 1000;
   await new Promise((r) => setTimeout(r, 100));
   const gaps = ticks.slice(1).map((t, k) => t - ticks[k]).sort((x, y) => x - y);
-  const refreshMs = gaps[Math.floor(gaps.length / 2)];
+  const refreshMs = gaps.length ? gaps[Math.floor(gaps.length / 2)] : 1000 / 60;
   return {requested: n - 1, painted: s.distinctPaints - paints0, seconds, t0,
           t1: performance.now(), refreshMs,
           dropped: gaps.reduce((k, g) => k + Math.max(0, Math.round(g / refreshMs) - 1), 0)};
@@ -392,8 +392,9 @@ FLOOR_PATH = "bench-floor"
 
 def _write_floor(static_root: Path, frame_files: Path, n_frames: int) -> int:
     """The reference page in STATIC_ROOT (served as static files by nginx, or WhiteNoise with
-    --no-proxy), beside hard links to frame 0 and the pullback's batch files; returns the
-    batches' bytes, which the page must hold in the end."""
+    --no-proxy), beside hard links to the first frames (frame 0 its picture, the first
+    FLOOR_DECODED its scrub's) and the pullback's batch files; returns the batches' bytes, which
+    the page must hold in the end."""
     folder = static_root / FLOOR_PATH
     folder.mkdir()
     batches = sorted(frame_files.glob("batch-*.bin"), key=lambda p: int(p.name.split("-")[1]))
@@ -434,8 +435,9 @@ def _floor(browser: Any, base: str, n_bytes: int) -> dict[str, Any]:
 
 
 def _scrubbed(scrub: dict[str, Any]) -> str:
+    fps = scrub["painted"] / scrub["seconds"] if scrub["seconds"] else 0.0
     return (
-        f"scrubbing {scrub['painted'] / scrub['seconds']:.1f} frames/s ({scrub['painted']} of"
+        f"scrubbing {fps:.1f} frames/s ({scrub['painted']} of"
         f" {scrub['requested']} frames, display frames dropped: {scrub['dropped']})"
     )
 
