@@ -147,8 +147,6 @@ export class ReadingApp {
   async mount(factory: shell.ViewportFactory): Promise<void> {
     const view = h("div", { class: "vw-views" });
     this.stage.prepend(view);
-    // Frame 0 downloads and decodes while the viewport library starts (and is shown meanwhile).
-    this.loader.get(0).catch(() => undefined);
     // The L-mode takes its place (below the cross-section, CSS order) before the viewport is
     // created, so the viewport starts at its final size: no resize and second first render of
     // Cornerstone's frame in the task after it mounts.
@@ -160,10 +158,11 @@ export class ReadingApp {
         this.updateLModeMarks();
       },
     });
-    // The whole pullback downloads (in the frame worker) while the viewport library starts, once
-    // frame 0 is in (the page's poster: first paint sooner; its request also warms the server's
-    // frame grant); the L-mode image comes alongside. Waiting for the viewport first put its
-    // start-up (~0.5–1 s cold on 2 cores, Cornerstone) before every download.
+    // Frame 0 downloads and decodes while the viewport library starts (and is shown meanwhile);
+    // the whole pullback downloads (in the frame worker) once frame 0 is in (the page's poster:
+    // first paint sooner; its request also warms the server's frame grant); the L-mode image
+    // comes alongside. Waiting for the viewport first put its start-up (~0.5–1 s cold on 2
+    // cores, Cornerstone) before every download.
     const stats = viewerStats();
     shell.bindLoaderProgress(this.loader, this.status);
     this.status.setProgress(0, this.pullback.n_frames, 0);

@@ -126,9 +126,13 @@ export class LModeView {
     this.placeCursor();
   }
 
+  /** The centre of frame `f`'s column, for a view `width` CSS px wide (the inverse of `frameAt`). */
+  private xOf(f: number, width: number): number {
+    return ((f + 0.5) / this.frameCount) * width;
+  }
+
   private placeCursor(): void {
-    const x = ((this.cursor + 0.5) / this.frameCount) * this.renderedWidth;
-    this.cursorLine.style.transform = `translateX(${x.toFixed(2)}px)`;
+    this.cursorLine.style.transform = `translateX(${this.xOf(this.cursor, this.renderedWidth).toFixed(2)}px)`;
   }
 
   setMarks(doc: Readonly<AnnotationDocument>, analysis: readonly number[], pending: Array<{ frame: number; label: string }>): void {
@@ -240,8 +244,7 @@ export class LModeView {
       g.imageSmoothingEnabled = true;
       g.drawImage(this.image, 0, 0, width, height);
     }
-    const n = this.frameCount;
-    const xOf = (f: number) => ((f + 0.5) / n) * width;
+    const xOf = (f: number) => this.xOf(f, width);
     if (this.layers) this.renderLayers(g, this.layers, xOf, height);
     else this.renderDocument(g, xOf, height);
     g.setLineDash([4, 3]);
